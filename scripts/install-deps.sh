@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the main job need, when they are missing.
+# Idempotent; run as root on Debian 12. Nothing is written to /etc by the tests themselves.
+set -euo pipefail
+
+packages=(
+  # real podman 4.3 (BoltDB state, runc, cgroupfs manager) for the end-to-end tests
+  podman runc conmon catatonit busybox-static uidmap iptables containernetworking-plugins
+  # collectd 5.12 for the plugin tests and the main job
+  collectd-core collectd-utils
+  # sqlite3 CLI for building the db.sql fixture
+  sqlite3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: must run as root to install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found: install Rust (rustup) first" >&2
+  exit 1
+fi

@@ -1,0 +1,5 @@
+//! Container discovery from what podman itself records.
+
+pub mod model;
+
+pub use model::{Container, ContainerState, Source};

@@ -1,0 +1,143 @@
+//! The container model every discovery source fills in.
+//!
+//! Whatever a source does not know is `None`: never a made-up `0` or `""`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A container's state, with podman's numbers (`define.ContainerStatus`) and names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerState {
+    /// 0: podman does not know.
+    Unknown,
+    /// 1 (`ContainerStateConfigured`): created, never initialized. Podman prints "created".
+    Created,
+    /// 2 (`ContainerStateCreated`): the OCI runtime created it, not started.
+    Initialized,
+    /// 3: running.
+    Running,
+    /// 4: stopped by podman, not yet cleaned up.
+    Stopped,
+    /// 5: frozen.
+    Paused,
+    /// 6: exited.
+    Exited,
+    /// 7: being removed.
+    Removing,
+    /// 8: being stopped.
+    Stopping,
+}
+
+impl ContainerState {
+    /// The state for podman's integer, `Unknown` for any number podman does not define.
+    pub fn from_podman(n: i64) -> Self {
+        match n {
+            1 => Self::Created,
+            2 => Self::Initialized,
+            3 => Self::Running,
+            4 => Self::Stopped,
+            5 => Self::Paused,
+            6 => Self::Exited,
+            7 => Self::Removing,
+            8 => Self::Stopping,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Podman's integer for this state.
+    pub fn podman_number(self) -> u8 {
+        self as u8
+    }
+
+    /// Podman's lowercase name (`podman ps` prints it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Created => "created",
+            Self::Initialized => "initialized",
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Paused => "paused",
+            Self::Exited => "exited",
+            Self::Removing => "removing",
+            Self::Stopping => "stopping",
+        }
+    }
+
+    /// Running or paused: the states that have a live cgroup to read.
+    pub fn has_cgroup(self) -> bool {
+        matches!(self, Self::Running | Self::Paused)
+    }
+}
+
+impl std::fmt::Display for ContainerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a container's record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// libpod's BoltDB `bolt_state.db`.
+    Bolt,
+    /// libpod's SQLite `db.sql`.
+    Sqlite,
+    /// containers/storage `containers.json` / `volatile-containers.json` only.
+    Storage,
+}
+
+/// The cgroup manager podman used for a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgroupManager {
+    /// Paths are plain directories: `<parent>/libpod-<id>`.
+    Cgroupfs,
+    /// systemd scopes and slices: `<slice>/libpod-<id>.scope`.
+    Systemd,
+}
+
+/// One container as discovered, before any cgroup is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    /// The 64-hex container id (validated before it touches a path).
+    pub id: String,
+    /// The container's name.
+    pub name: String,
+    /// The pod's id, when the container belongs to one.
+    pub pod_id: Option<String>,
+    /// The pod's name, when known.
+    pub pod_name: Option<String>,
+    /// The image name as podman shows it (`localhost/bb:latest`).
+    pub image: Option<String>,
+    /// The state, after checking the pid against /proc.
+    pub state: ContainerState,
+    /// Host pid of the container's init process while it runs.
+    pub pid: Option<u32>,
+    /// Host pid of conmon.
+    pub conmon_pid: Option<u32>,
+    /// The container's cgroup, relative to the controller root, as podman inspect shows
+    /// `.State.CgroupPath` (`/libpod_parent/libpod-<id>`, `/machine.slice/libpod-<id>.scope`).
+    pub cgroup: Option<String>,
+    /// Creation time, nanoseconds since the Unix epoch.
+    pub created_at_ns: Option<u64>,
+    /// Last start time, nanoseconds since the Unix epoch.
+    pub started_at_ns: Option<u64>,
+    /// Which record this came from.
+    pub source: Source,
+    /// Owner uid of the store the container lives in (0 for the root store).
+    pub uid: Option<u32>,
+    /// The store's graph root (host path).
+    pub graph_root: Option<PathBuf>,
+    /// True for a pod's infra container.
+    pub is_infra: bool,
+    /// The network namespace path podman recorded, if any.
+    pub netns: Option<String>,
+    /// The cgroup manager podman recorded for this container.
+    pub cgroup_manager: Option<CgroupManager>,
+    /// The cgroup parent podman recorded.
+    pub cgroup_parent: Option<String>,
+}
