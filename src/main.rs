@@ -1,6 +1,51 @@
 //! `libpod-stats`: podman container stats straight from cgroupfs.
 
-fn main() {
-    eprintln!("libpod-stats: no subcommand implemented yet");
-    std::process::exit(2);
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Resource usage of podman containers, read straight from cgroupfs.
+#[derive(Debug, Parser)]
+#[command(name = "libpod-stats", version, about)]
+pub struct Cli {
+    /// Read a captured snapshot directory instead of the live host (`/`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// An extra container store (a graph root) to read; repeatable.
+    #[arg(long = "store", global = true, value_name = "GRAPHROOT")]
+    pub stores: Vec<PathBuf>,
+    /// Do not look for rootless stores under users' homes.
+    #[arg(long, global = true)]
+    pub no_rootless: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List containers, like `podman ps`.
+    Ps(cli::ps::PsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Ps(args) => cli::ps::run(&cli, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("libpod-stats: {err}");
+            let mut source = err.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,6 @@
+//! The subcommands of the `libpod-stats` binary, one module each.
+
+pub mod ps;
+
+/// What a subcommand returns on failure: any error with its chain of causes.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
