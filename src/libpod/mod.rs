@@ -1,6 +1,18 @@
 //! Container discovery from what podman itself records.
+//!
+//! - [`stores`] finds the container stores of a host (root, rootless, explicit).
+//! - [`sqlite`] (and the BoltDB reader) read a store's libpod database into a
+//!   [`raw::RawState`]; [`interpret`] gives its JSON a meaning.
+//! - [`storage`] reads containers/storage's `containers.json` when there is no database.
+//! - [`cgroup_path`] finds each container's real cgroup and whether it really runs.
+//! - [`discover`] puts it together, one store at a time.
 
+pub mod cgroup_path;
+pub mod interpret;
 pub mod model;
 pub mod raw;
+pub mod sqlite;
+pub mod state_error;
 
 pub use model::{Container, ContainerState, Source};
+pub use state_error::StateError;

@@ -141,3 +141,9 @@ pub struct Container {
     /// The cgroup parent podman recorded.
     pub cgroup_parent: Option<String>,
 }
+
+/// True when `id` is a container or pod id as podman makes them: exactly 64 lowercase hex
+/// digits. Only such an id may become part of a path.
+pub fn is_container_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}

@@ -1,0 +1,281 @@
+//! Podman's SQLite state (`db.sql`), read without disturbing podman.
+//!
+//! The file is opened read-only (never `immutable`: podman may be writing) with a short
+//! busy timeout, so a reader gives up quickly instead of holding podman up. Container state
+//! comes from `ContainerState.JSON`: the `State` column is written once at creation and is
+//! stale afterwards. Podman binds its JSON as bytes, so the JSON columns are read whether
+//! SQLite stored them as BLOB or TEXT.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
+use super::state_error::StateError;
+use crate::host::HostRoot;
+
+/// How long a read waits for podman's write lock before it gives up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// The 16 bytes every SQLite 3 database file starts with.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Reads every container, pod and the runtime's recorded paths from `host_path` (a host
+/// path resolved under `root`) in one read transaction.
+pub fn read_sqlite_state(root: &HostRoot, host_path: &Path) -> Result<RawState, StateError> {
+    check_header(root, host_path)?;
+    let real = root.resolve(host_path)?;
+    let sql_err = |source| StateError::Sqlite {
+        path: display_path(root, host_path),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(&real, flags).map_err(sql_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
+    let tx = conn.transaction().map_err(sql_err)?;
+    let containers = read_containers(&tx).map_err(sql_err)?;
+    let pods = read_pods(&tx).map_err(sql_err)?;
+    let runtime = read_runtime(&tx).map_err(sql_err)?;
+    tx.finish().map_err(sql_err)?;
+    Ok(RawState {
+        containers,
+        pods,
+        runtime,
+    })
+}
+
+/// Refuses a file that does not start with SQLite's magic before SQLite sees it (SQLite
+/// would call an empty file an empty database, and its own message does not name the file).
+fn check_header(root: &HostRoot, host_path: &Path) -> Result<(), StateError> {
+    let mut file = root.open(host_path)?;
+    let mut header = [0u8; 100];
+    let mut filled = 0;
+    while filled < header.len() {
+        match file.read(&mut header[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(StateError::Host(crate::host::HostError {
+                    root: root.dir().to_path_buf(),
+                    path: host_path.to_path_buf(),
+                    source,
+                }))
+            }
+        }
+    }
+    let reason = if filled == 0 {
+        Some("the file is empty".to_string())
+    } else if filled < header.len() {
+        Some(format!("only {filled} bytes, shorter than a SQLite header"))
+    } else if &header[..16] != SQLITE_MAGIC {
+        Some("no `SQLite format 3` header".to_string())
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StateError::NotSqlite {
+            path: display_path(root, host_path),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The path to print: the host path on a live host, the file under the snapshot otherwise.
+fn display_path(root: &HostRoot, host_path: &Path) -> PathBuf {
+    if root.is_live() {
+        host_path.to_path_buf()
+    } else {
+        root.dir()
+            .join(host_path.strip_prefix("/").unwrap_or(host_path))
+    }
+}
+
+fn read_containers(conn: &Connection) -> rusqlite::Result<Vec<RawContainer>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.ID, c.Name, c.PodID, c.JSON, s.JSON \
+         FROM ContainerConfig AS c LEFT JOIN ContainerState AS s ON c.ID = s.ID \
+         ORDER BY c.ID",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(RawContainer {
+            id: text(row.get_ref(0)?).unwrap_or_default(),
+            name: text(row.get_ref(1)?),
+            pod_id: text(row.get_ref(2)?).filter(|s| !s.is_empty()),
+            config_json: bytes(row.get_ref(3)?),
+            state_json: bytes(row.get_ref(4)?),
+        })
+    })?;
+    rows.collect()
+}
+
+fn read_pods(conn: &Connection) -> rusqlite::Result<Vec<RawPod>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.ID, p.Name, p.JSON, s.JSON \
+         FROM PodConfig AS p LEFT JOIN PodState AS s ON p.ID = s.ID \
+         ORDER BY p.ID",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(RawPod {
+            id: text(row.get_ref(0)?).unwrap_or_default(),
+            name: text(row.get_ref(1)?),
+            config_json: bytes(row.get_ref(2)?),
+            state_json: bytes(row.get_ref(3)?),
+        })
+    })?;
+    rows.collect()
+}
+
+fn read_runtime(conn: &Connection) -> rusqlite::Result<RuntimeConfig> {
+    let mut stmt = conn.prepare(
+        "SELECT StaticDir, TmpDir, GraphRoot, RunRoot, GraphDriver FROM DBConfig \
+         ORDER BY ID LIMIT 1",
+    )?;
+    let mut rows = stmt.query([])?;
+    let Some(row) = rows.next()? else {
+        return Ok(RuntimeConfig::default());
+    };
+    let path = |i| -> rusqlite::Result<Option<PathBuf>> {
+        Ok(text(row.get_ref(i)?)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from))
+    };
+    Ok(RuntimeConfig {
+        static_dir: path(0)?,
+        tmp_dir: path(1)?,
+        graph_root: path(2)?,
+        run_root: path(3)?,
+        graph_driver: text(row.get_ref(4)?).filter(|s| !s.is_empty()),
+    })
+}
+
+/// A TEXT or BLOB column as a string (lossless for UTF-8, replacement characters otherwise).
+fn text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Null | ValueRef::Real(_) => None,
+    }
+}
+
+/// A JSON column's bytes, whichever storage class SQLite used; empty for NULL.
+fn bytes(v: ValueRef<'_>) -> Vec<u8> {
+    match v {
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Podman's tables for the containers and pods (its schema version 1).
+    const SCHEMA: &str = "
+        CREATE TABLE DBConfig(ID INTEGER PRIMARY KEY NOT NULL, SchemaVersion INTEGER NOT NULL,
+            OS TEXT NOT NULL, StaticDir TEXT NOT NULL, TmpDir TEXT NOT NULL,
+            GraphRoot TEXT NOT NULL, RunRoot TEXT NOT NULL, GraphDriver TEXT NOT NULL,
+            VolumeDir TEXT NOT NULL, CHECK (ID IN (1)));
+        CREATE TABLE ContainerConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL,
+            PodID TEXT, JSON TEXT NOT NULL);
+        CREATE TABLE ContainerState(ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL,
+            ExitCode INTEGER, JSON TEXT NOT NULL);
+        CREATE TABLE PodConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL,
+            JSON TEXT NOT NULL);
+        CREATE TABLE PodState(ID TEXT PRIMARY KEY NOT NULL, InfraContainerID TEXT,
+            JSON TEXT NOT NULL);
+    ";
+
+    fn snapshot() -> (tempfile::TempDir, HostRoot) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib/containers/storage")).unwrap();
+        let root = HostRoot::new(dir.path()).unwrap();
+        (dir, root)
+    }
+
+    const DB: &str = "/var/lib/containers/storage/db.sql";
+
+    #[test]
+    fn reads_json_columns_and_ignores_the_state_column() {
+        let (dir, root) = snapshot();
+        let conn = Connection::open(dir.path().join(&DB[1..])).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute(
+            "INSERT INTO DBConfig VALUES (1, 1, 'linux', '/s', '/t', '/g', '/r', 'overlay', '/v')",
+            [],
+        )
+        .unwrap();
+        // Podman binds JSON as bytes: BLOB storage class.
+        conn.execute(
+            "INSERT INTO ContainerConfig VALUES ('a', 'one', 'p', ?1)",
+            [br#"{"id":"a"}"#.as_slice()],
+        )
+        .unwrap();
+        // State column says configured (1); the JSON says running (3).
+        conn.execute(
+            "INSERT INTO ContainerState VALUES ('a', 1, 0, ?1)",
+            [br#"{"state":3}"#.as_slice()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO PodConfig VALUES ('p', 'pod', '{\"id\":\"p\"}')",
+            [],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO PodState VALUES ('p', NULL, '{}')", [])
+            .unwrap();
+        drop(conn);
+
+        let state = read_sqlite_state(&root, Path::new(DB)).unwrap();
+        assert_eq!(state.containers.len(), 1);
+        let c = &state.containers[0];
+        assert_eq!(c.id, "a");
+        assert_eq!(c.name.as_deref(), Some("one"));
+        assert_eq!(c.pod_id.as_deref(), Some("p"));
+        assert_eq!(c.state_json, br#"{"state":3}"#);
+        assert_eq!(state.pods.len(), 1);
+        assert_eq!(state.pods[0].name.as_deref(), Some("pod"));
+        assert_eq!(state.runtime.graph_root.as_deref(), Some(Path::new("/g")));
+        assert_eq!(state.runtime.graph_driver.as_deref(), Some("overlay"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_named() {
+        let (dir, root) = snapshot();
+        let real = dir.path().join(&DB[1..]);
+        for (content, why) in [
+            (&b""[..], "empty"),
+            (b"SQLite format 3\0", "shorter"),
+            (&[0u8; 4096][..], "no `SQLite format 3` header"),
+        ] {
+            std::fs::write(&real, content).unwrap();
+            let err = read_sqlite_state(&root, Path::new(DB)).unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, StateError::NotSqlite { .. }), "{msg}");
+            assert!(msg.contains("var/lib/containers/storage/db.sql"), "{msg}");
+            assert!(msg.contains(why), "{msg}");
+        }
+    }
+
+    #[test]
+    fn a_database_without_podman_tables_is_an_error_naming_the_file() {
+        let (dir, root) = snapshot();
+        let conn = Connection::open(dir.path().join(&DB[1..])).unwrap();
+        conn.execute_batch("CREATE TABLE t(x)").unwrap();
+        drop(conn);
+        let err = read_sqlite_state(&root, Path::new(DB)).unwrap_err();
+        assert!(matches!(err, StateError::Sqlite { .. }), "{err}");
+        assert!(err.to_string().contains("db.sql"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found() {
+        let (_dir, root) = snapshot();
+        let err = read_sqlite_state(&root, Path::new(DB)).unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+    }
+}
