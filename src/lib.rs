@@ -13,6 +13,7 @@
 //! - [`stats`]: samples per container, the numbers `podman stats` shows and more.
 #![deny(missing_docs)]
 
+pub mod capture;
 pub mod cgroup;
 pub mod host;
 pub mod libpod;

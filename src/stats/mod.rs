@@ -1,5 +1,15 @@
 //! Per-container samples: the numbers `podman stats` shows, and more.
+//!
+//! - [`metrics`]: the arithmetic of each derived number (percentages, limit clamp, working set).
+//! - [`cpu_rate`]: CPU percent between two readings of one container instance.
+//! - [`pod`]: pod totals over member samples.
+//! - [`table`]: the human-readable table.
 
+pub mod cpu_rate;
+pub mod metrics;
+pub mod pod;
 pub mod sample;
+pub mod table;
 
+pub use pod::PodSample;
 pub use sample::Sample;

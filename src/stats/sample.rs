@@ -47,6 +47,9 @@ pub struct Sample {
     pub net_rx_bytes: Option<u64>,
     /// Bytes sent on non-loopback interfaces of the container's own netns.
     pub net_tx_bytes: Option<u64>,
+    /// The container's network namespace as the kernel names it (`net:[4026532281]`), when
+    /// readable: pod members share one, so pod totals count its traffic once.
+    pub net_namespace: Option<String>,
     /// OOM kills in the cgroup.
     pub oom_kills: Option<u64>,
 }

@@ -1,0 +1,7 @@
+//! Capturing a host (or a snapshot) into the snapshot layout, to replay it anywhere.
+//!
+//! - [`writer`]: safe copies of regular files and symlinks into an owner-only snapshot dir.
+//! - [`redact`]: what is blanked out of config and state JSON before it leaves the host.
+
+pub mod redact;
+pub mod writer;

@@ -1,0 +1,215 @@
+//! Pod totals: the sums over a pod's containers, for people who watch pods, not members.
+//!
+//! Members of a pod share one network namespace, so their `net/dev` counters are the same
+//! numbers read through each member: traffic is counted once per namespace, not once per
+//! member. A total is `None` when any member's figure is absent, since a partial sum would
+//! look like a real, smaller number.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Sample;
+
+/// One pod's totals over its members in one read cycle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PodSample {
+    /// The pod's id.
+    pub pod_id: String,
+    /// The pod's name, when known.
+    pub pod_name: Option<String>,
+    /// How many member samples the totals cover.
+    pub containers: u32,
+    /// Total CPU time of the members, ns.
+    pub cpu_ns: Option<u64>,
+    /// Sum of the members' CPU percent (100 = one core).
+    pub cpu_percent: Option<f64>,
+    /// Sum of the members' normalized CPU percent (100 = the whole host).
+    pub cpu_percent_normalized: Option<f64>,
+    /// Sum of the members' memory usage.
+    pub memory_bytes: Option<u64>,
+    /// Sum of the members' working sets.
+    pub memory_working_set_bytes: Option<u64>,
+    /// Sum of the members' process counts.
+    pub pids: Option<u64>,
+    /// Sum of the members' block reads.
+    pub block_read_bytes: Option<u64>,
+    /// Sum of the members' block writes.
+    pub block_write_bytes: Option<u64>,
+    /// Bytes received, once per network namespace the members use.
+    pub net_rx_bytes: Option<u64>,
+    /// Bytes sent, once per network namespace the members use.
+    pub net_tx_bytes: Option<u64>,
+    /// Sum of the members' OOM kills.
+    pub oom_kills: Option<u64>,
+}
+
+/// A running total that turns `None` as soon as one member's figure is absent.
+#[derive(Clone, Copy)]
+struct Total<T>(Option<T>);
+
+impl<T: std::ops::Add<Output = T> + Copy> Total<T> {
+    fn add(&mut self, value: Option<T>) {
+        self.0 = match (self.0, value) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+    }
+}
+
+/// The totals of every pod that has members in `samples`, sorted by pod name (then id).
+///
+/// Samples of containers outside any pod are ignored.
+pub fn pod_samples(samples: &[Sample]) -> Vec<PodSample> {
+    let mut pod_ids: Vec<&str> = samples.iter().filter_map(|s| s.pod_id.as_deref()).collect();
+    pod_ids.sort_unstable();
+    pod_ids.dedup();
+    let mut pods: Vec<PodSample> = pod_ids
+        .into_iter()
+        .map(|pod_id| {
+            let members = samples
+                .iter()
+                .filter(|s| s.pod_id.as_deref() == Some(pod_id));
+            aggregate(pod_id, members)
+        })
+        .collect();
+    pods.sort_by(|a, b| (&a.pod_name, &a.pod_id).cmp(&(&b.pod_name, &b.pod_id)));
+    pods
+}
+
+/// The totals of one pod over the given member samples.
+pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>) -> PodSample {
+    let mut pod_name = None;
+    let mut count = 0u32;
+    let mut cpu_ns = Total(Some(0u64));
+    let mut cpu_percent = Total(Some(0f64));
+    let mut cpu_percent_normalized = Total(Some(0f64));
+    let mut memory_bytes = Total(Some(0u64));
+    let mut working_set = Total(Some(0u64));
+    let mut pids = Total(Some(0u64));
+    let mut block_read = Total(Some(0u64));
+    let mut block_write = Total(Some(0u64));
+    let mut oom_kills = Total(Some(0u64));
+    let mut net_rx = Total(Some(0u64));
+    let mut net_tx = Total(Some(0u64));
+    let mut namespaces_seen: Vec<&str> = Vec::new();
+    for s in members {
+        count += 1;
+        if pod_name.is_none() {
+            pod_name.clone_from(&s.pod_name);
+        }
+        cpu_ns.add(s.cpu_ns);
+        cpu_percent.add(s.cpu_percent);
+        cpu_percent_normalized.add(s.cpu_percent_normalized);
+        memory_bytes.add(s.memory_bytes);
+        working_set.add(s.memory_working_set_bytes);
+        pids.add(s.pids);
+        block_read.add(s.block_read_bytes);
+        block_write.add(s.block_write_bytes);
+        oom_kills.add(s.oom_kills);
+        match s.net_namespace.as_deref() {
+            Some(ns) if namespaces_seen.contains(&ns) => {}
+            Some(ns) => {
+                namespaces_seen.push(ns);
+                net_rx.add(s.net_rx_bytes);
+                net_tx.add(s.net_tx_bytes);
+            }
+            // Without a namespace name the traffic cannot be attributed to anything.
+            None => {
+                net_rx.add(None);
+                net_tx.add(None);
+            }
+        }
+    }
+    let none_if_empty = |t: Option<u64>| if count == 0 { None } else { t };
+    PodSample {
+        pod_id: pod_id.to_string(),
+        pod_name,
+        containers: count,
+        cpu_ns: none_if_empty(cpu_ns.0),
+        cpu_percent: cpu_percent.0.filter(|_| count > 0),
+        cpu_percent_normalized: cpu_percent_normalized.0.filter(|_| count > 0),
+        memory_bytes: none_if_empty(memory_bytes.0),
+        memory_working_set_bytes: none_if_empty(working_set.0),
+        pids: none_if_empty(pids.0),
+        block_read_bytes: none_if_empty(block_read.0),
+        block_write_bytes: none_if_empty(block_write.0),
+        net_rx_bytes: none_if_empty(net_rx.0),
+        net_tx_bytes: none_if_empty(net_tx.0),
+        oom_kills: none_if_empty(oom_kills.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str, pod: Option<&str>, ns: Option<&str>, rx: Option<u64>) -> Sample {
+        Sample {
+            id: format!("{name}-id"),
+            name: name.to_string(),
+            pod_id: pod.map(str::to_string),
+            pod_name: pod.map(|p| format!("{p}-name")),
+            cpu_ns: Some(100),
+            cpu_percent: Some(12.5),
+            cpu_percent_normalized: Some(6.25),
+            memory_bytes: Some(1000),
+            memory_working_set_bytes: Some(800),
+            pids: Some(2),
+            block_read_bytes: Some(10),
+            block_write_bytes: Some(20),
+            net_rx_bytes: rx,
+            net_tx_bytes: rx.map(|r| r * 2),
+            net_namespace: ns.map(str::to_string),
+            oom_kills: Some(0),
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn sums_members_and_counts_a_shared_netns_once() {
+        let samples = vec![
+            member("a", Some("p1"), Some("net:[1]"), Some(500)),
+            member("b", Some("p1"), Some("net:[1]"), Some(500)),
+            member("c", None, Some("net:[2]"), Some(7)),
+            member("d", Some("p2"), Some("net:[3]"), Some(9)),
+        ];
+        let pods = pod_samples(&samples);
+        assert_eq!(pods.len(), 2);
+        let p1 = &pods[0];
+        assert_eq!(p1.pod_id, "p1");
+        assert_eq!(p1.pod_name.as_deref(), Some("p1-name"));
+        assert_eq!(p1.containers, 2);
+        assert_eq!(p1.cpu_ns, Some(200));
+        assert_eq!(p1.cpu_percent, Some(25.0));
+        assert_eq!(p1.memory_bytes, Some(2000));
+        assert_eq!(p1.memory_working_set_bytes, Some(1600));
+        assert_eq!(p1.pids, Some(4));
+        assert_eq!(p1.net_rx_bytes, Some(500));
+        assert_eq!(p1.net_tx_bytes, Some(1000));
+        assert_eq!(pods[1].net_rx_bytes, Some(9));
+    }
+
+    #[test]
+    fn one_absent_figure_makes_the_total_absent() {
+        let mut b = member("b", Some("p"), Some("net:[2]"), None);
+        b.cpu_percent = None;
+        let samples = vec![member("a", Some("p"), Some("net:[1]"), Some(5)), b];
+        let pod = &pod_samples(&samples)[0];
+        assert_eq!(pod.cpu_percent, None);
+        assert_eq!(pod.net_rx_bytes, None);
+        assert_eq!(pod.cpu_ns, Some(200));
+    }
+
+    #[test]
+    fn members_without_a_namespace_name_make_net_absent() {
+        let samples = vec![member("a", Some("p"), None, Some(5))];
+        assert_eq!(pod_samples(&samples)[0].net_rx_bytes, None);
+    }
+
+    #[test]
+    fn empty_pod_has_no_figures() {
+        let pod = aggregate("p", []);
+        assert_eq!(pod.containers, 0);
+        assert_eq!(pod.cpu_ns, None);
+        assert_eq!(pod.cpu_percent, None);
+    }
+}

@@ -1,0 +1,171 @@
+//! The human-readable table of samples, laid out like `podman stats`.
+//!
+//! Sizes use decimal units with three significant digits (`1.04MB`, `512kB`), as podman
+//! prints them; an absent figure shows as `--`, never as a made-up `0`.
+
+use std::fmt::Write as _;
+
+use crate::stats::Sample;
+
+/// The header cells, in podman's order.
+const HEADER: [&str; 8] = [
+    "ID",
+    "NAME",
+    "CPU %",
+    "MEM USAGE / LIMIT",
+    "MEM %",
+    "NET IO",
+    "BLOCK IO",
+    "PIDS",
+];
+
+/// How an absent figure is shown.
+const ABSENT: &str = "--";
+
+/// A byte count in decimal units with three significant digits (`0B`, `999B`, `1.5kB`,
+/// `4.12GB`); `--` when absent.
+pub fn human_size(bytes: Option<u64>) -> String {
+    let Some(bytes) = bytes else {
+        return ABSENT.to_string();
+    };
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    loop {
+        let decimals = if value < 10.0 {
+            2
+        } else if value < 100.0 {
+            1
+        } else {
+            0
+        };
+        let text = format!("{value:.decimals$}");
+        // Rounding can carry into the next unit (999.6 -> "1000"): go up one more.
+        let rounded: f64 = text.parse().unwrap_or(value);
+        if rounded >= 1000.0 && unit + 1 < UNITS.len() {
+            value /= 1000.0;
+            unit += 1;
+            continue;
+        }
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        };
+        return format!("{text}{}", UNITS[unit]);
+    }
+}
+
+/// A percentage with two decimals (`12.34%`); `--` when absent.
+pub fn human_percent(percent: Option<f64>) -> String {
+    match percent {
+        Some(p) if p.is_finite() => format!("{p:.2}%"),
+        _ => ABSENT.to_string(),
+    }
+}
+
+fn pair(a: Option<u64>, b: Option<u64>) -> String {
+    format!("{} / {}", human_size(a), human_size(b))
+}
+
+/// The table's cells for one sample, in header order.
+fn row(sample: &Sample) -> [String; 8] {
+    let short_id: String = sample.id.chars().take(12).collect();
+    [
+        short_id,
+        sample.name.clone(),
+        human_percent(sample.cpu_percent),
+        pair(sample.memory_bytes, sample.memory_limit_bytes),
+        human_percent(sample.memory_percent),
+        pair(sample.net_rx_bytes, sample.net_tx_bytes),
+        pair(sample.block_read_bytes, sample.block_write_bytes),
+        sample
+            .pids
+            .map_or_else(|| ABSENT.to_string(), |p| p.to_string()),
+    ]
+}
+
+/// Renders `samples` as an aligned table with podman's header, one line per sample, each
+/// line ending in a newline.
+pub fn render(samples: &[Sample]) -> String {
+    let rows: Vec<[String; 8]> = samples.iter().map(row).collect();
+    let mut widths = HEADER.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header = HEADER.map(str::to_string);
+    for cells in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for (i, (cell, width)) in cells.iter().zip(widths.iter()).enumerate() {
+            if i + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_have_three_significant_digits() {
+        assert_eq!(human_size(Some(0)), "0B");
+        assert_eq!(human_size(Some(999)), "999B");
+        assert_eq!(human_size(Some(1000)), "1kB");
+        assert_eq!(human_size(Some(1536)), "1.54kB");
+        assert_eq!(human_size(Some(12_345_678)), "12.3MB");
+        assert_eq!(human_size(Some(999_600)), "1MB");
+        assert_eq!(human_size(Some(4_123_456_789)), "4.12GB");
+        assert_eq!(human_size(Some(u64::MAX)), "18.4EB");
+        assert_eq!(human_size(None), "--");
+    }
+
+    #[test]
+    fn percents_have_two_decimals() {
+        assert_eq!(human_percent(Some(3.14159)), "3.14%");
+        assert_eq!(human_percent(Some(0.0)), "0.00%");
+        assert_eq!(human_percent(None), "--");
+        assert_eq!(human_percent(Some(f64::NAN)), "--");
+    }
+
+    #[test]
+    fn table_is_aligned_under_podmans_header() {
+        let samples = vec![
+            Sample {
+                id: "0123456789abcdef".repeat(4),
+                name: "web".to_string(),
+                cpu_percent: Some(1.5),
+                memory_bytes: Some(1_048_576),
+                memory_limit_bytes: Some(2_000_000_000),
+                memory_percent: Some(0.05),
+                net_rx_bytes: Some(100),
+                net_tx_bytes: Some(2_000),
+                block_read_bytes: Some(0),
+                block_write_bytes: Some(4096),
+                pids: Some(3),
+                ..Sample::default()
+            },
+            Sample {
+                id: "fedcba9876543210".repeat(4),
+                name: "a-much-longer-name".to_string(),
+                ..Sample::default()
+            },
+        ];
+        let text = render(&samples);
+        let expected = "\
+ID            NAME                CPU %  MEM USAGE / LIMIT  MEM %  NET IO      BLOCK IO    PIDS
+0123456789ab  web                 1.50%  1.05MB / 2GB       0.05%  100B / 2kB  0B / 4.1kB  3
+fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -- / --     --
+";
+        assert_eq!(text, expected);
+    }
+}
