@@ -99,11 +99,7 @@ fn redact_env_entry(value: &mut Value) {
 
 fn redact_all_strings(value: &mut Value) {
     match value {
-        Value::String(s) => {
-            if !s.is_empty() {
-                *s = REDACTED.to_string();
-            }
-        }
+        Value::String(s) if !s.is_empty() => *s = REDACTED.to_string(),
         Value::Array(items) => items.iter_mut().for_each(redact_all_strings),
         Value::Object(map) => map.values_mut().for_each(redact_all_strings),
         _ => {}
@@ -138,8 +134,15 @@ mod tests {
         redact_value(&mut config);
         let text = config.to_string();
         for leaked in [
-            "alice", "db-primary", "10.0.0.5", "dbpass", "/home/alice", "hunter2", "s3cr3t",
-            "/srv/private", "/bin",
+            "alice",
+            "db-primary",
+            "10.0.0.5",
+            "dbpass",
+            "/home/alice",
+            "hunter2",
+            "s3cr3t",
+            "/srv/private",
+            "/bin",
         ] {
             assert!(!text.contains(leaked), "{leaked} leaked: {text}");
         }

@@ -274,7 +274,7 @@ impl SnapshotWriter {
         source: &HostRoot,
         host_path: &Path,
     ) -> Result<Result<(), SkipReason>, WriteError> {
-        self.copy_file_with(source, host_path, |bytes| Ok(bytes))
+        self.copy_file_with(source, host_path, Ok)
     }
 
     /// Copies one regular file through `transform` (redaction); a transform error withholds
@@ -436,7 +436,13 @@ mod tests {
         );
         let r = w.copy_file(&root, Path::new("/run/link")).unwrap();
         assert!(
-            matches!(r, Err(SkipReason::NotRegular { kind: "symlink", .. })),
+            matches!(
+                r,
+                Err(SkipReason::NotRegular {
+                    kind: "symlink",
+                    ..
+                })
+            ),
             "{r:?}"
         );
         assert_eq!(w.counts().files, 0);

@@ -68,7 +68,10 @@ pub fn memory_percent(usage_bytes: Option<u64>, limit_bytes: Option<u64>) -> Opt
 ///
 /// With no inactive-file figure the usage itself is the working set: nothing is known to be
 /// reclaimable.
-pub fn working_set_bytes(usage_bytes: Option<u64>, inactive_file_bytes: Option<u64>) -> Option<u64> {
+pub fn working_set_bytes(
+    usage_bytes: Option<u64>,
+    inactive_file_bytes: Option<u64>,
+) -> Option<u64> {
     let usage = usage_bytes?;
     Some(usage.saturating_sub(inactive_file_bytes.unwrap_or(0)))
 }
@@ -108,14 +111,26 @@ mod tests {
     fn limit_is_clamped_to_mem_total() {
         let total = Some(8_000);
         assert_eq!(memory_limit_bytes(Some(Limit::Max), total), Some(8_000));
-        assert_eq!(memory_limit_bytes(Some(Limit::Value(0)), total), Some(8_000));
+        assert_eq!(
+            memory_limit_bytes(Some(Limit::Value(0)), total),
+            Some(8_000)
+        );
         assert_eq!(
             memory_limit_bytes(Some(Limit::Value(9_223_372_036_854_771_712)), total),
             Some(8_000)
         );
-        assert_eq!(memory_limit_bytes(Some(Limit::Value(4_000)), total), Some(4_000));
-        assert_eq!(memory_limit_bytes(Some(Limit::Value(8_000)), total), Some(8_000));
-        assert_eq!(memory_limit_bytes(Some(Limit::Value(4_000)), None), Some(4_000));
+        assert_eq!(
+            memory_limit_bytes(Some(Limit::Value(4_000)), total),
+            Some(4_000)
+        );
+        assert_eq!(
+            memory_limit_bytes(Some(Limit::Value(8_000)), total),
+            Some(8_000)
+        );
+        assert_eq!(
+            memory_limit_bytes(Some(Limit::Value(4_000)), None),
+            Some(4_000)
+        );
         assert_eq!(memory_limit_bytes(Some(Limit::Max), None), None);
         assert_eq!(memory_limit_bytes(Some(Limit::Value(0)), None), None);
         assert_eq!(memory_limit_bytes(None, total), None);

@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn percents_have_two_decimals() {
-        assert_eq!(human_percent(Some(3.14159)), "3.14%");
+        assert_eq!(human_percent(Some(3.14659)), "3.15%");
         assert_eq!(human_percent(Some(0.0)), "0.00%");
         assert_eq!(human_percent(None), "--");
         assert_eq!(human_percent(Some(f64::NAN)), "--");
