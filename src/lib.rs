@@ -17,5 +17,6 @@ pub mod capture;
 pub mod cgroup;
 pub mod host;
 pub mod libpod;
+pub mod parse;
 pub mod snapshot;
 pub mod stats;
