@@ -7,6 +7,7 @@
 //! - [`cgroup_path`] finds each container's real cgroup and whether it really runs.
 //! - [`discover`] puts it together, one store at a time.
 
+pub mod bolt;
 pub mod cgroup_path;
 pub mod interpret;
 pub mod model;

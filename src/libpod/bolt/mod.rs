@@ -1,0 +1,298 @@
+//! A read-only BoltDB reader (bbolt's on-disk format version 2), for podman's
+//! `bolt_state.db`, and a writer of whole files for tests and fixtures.
+//!
+//! Reading takes no lock: podman opens its database read-write for every operation and
+//! waits on any lock we held. Instead [`BoltDb::read`] copies the file, checks it, then reads
+//! the meta pages again: if the committed transaction (txid and checksum) is the same, no
+//! commit happened during the copy, and since bbolt never overwrites a page the current meta
+//! still references, the copy is consistent. If a commit did happen the read is retried a
+//! few times, then given up with a retryable [`BoltError::Unstable`].
+//!
+//! The copy is then walked from the meta's root, every page checked (id in range, header id,
+//! flags, element and overflow bounds, each page reached once, bounded depth), so a broken
+//! file is a [`BoltError::Corrupt`] naming the file, the bucket and the page, never a panic
+//! or a hang. Freed pages are never looked at: they hold stale data.
+
+mod bucket;
+mod error;
+pub mod format;
+mod page;
+pub mod writer;
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use bucket::{Bucket, Entry};
+pub use error::{BoltError, Corruption, MetaProblem};
+
+use crate::host::HostRoot;
+use format::{Meta, FLAG_META, MAGIC, MAX_PAGE_SIZE, META_SIZE, MIN_PAGE_SIZE, PAGE_HEADER_SIZE};
+
+/// How many times [`BoltDb::read`] copies a file that keeps changing.
+pub const MAX_READ_ATTEMPTS: u32 = 5;
+
+/// A validated in-memory copy of a BoltDB file.
+#[derive(Debug, Clone)]
+pub struct BoltDb {
+    data: Vec<u8>,
+    path: PathBuf,
+    page_size: usize,
+    meta: Meta,
+}
+
+/// The committed transaction a copy shows: equal stamps mean no commit in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    page_size: usize,
+    txid: u64,
+    checksum: u64,
+}
+
+impl BoltDb {
+    /// Reads the BoltDB at `host_path` under `root` without taking any lock.
+    ///
+    /// The meta is read again after the copy; when a writer committed in between, the read
+    /// is retried up to [`MAX_READ_ATTEMPTS`] times, then fails with
+    /// [`BoltError::Unstable`].
+    pub fn read(root: &HostRoot, host_path: &Path) -> Result<BoltDb, BoltError> {
+        read_consistent(
+            shown_path(root, host_path),
+            || root.read(host_path).map_err(BoltError::from),
+            |len| read_prefix(root, host_path, len),
+        )
+    }
+
+    /// Checks the bytes of a whole BoltDB file; `path` is only used in messages.
+    pub fn from_bytes(data: Vec<u8>, path: PathBuf) -> Result<BoltDb, BoltError> {
+        let (page_size, meta) = match choose_meta(&data) {
+            Ok(chosen) => chosen,
+            Err(what) => {
+                return Err(BoltError::Corrupt {
+                    path,
+                    bucket: None,
+                    what,
+                })
+            }
+        };
+        let db = BoltDb {
+            data,
+            path,
+            page_size,
+            meta,
+        };
+        db.verify()?;
+        Ok(db)
+    }
+
+    /// Walks every bucket from the root, checking each page once.
+    fn verify(&self) -> Result<(), BoltError> {
+        let mut visited = HashSet::new();
+        self.root()
+            .verify(&mut visited)
+            .map_err(|(bucket, what)| bucket::bucket_error(self, bucket, what))
+    }
+
+    /// The whole content as a tree the [`writer`] can write again (to rewrite a file with
+    /// some values changed, e.g. secrets removed from a captured state).
+    pub fn to_tree(&self) -> Result<writer::BoltTree, BoltError> {
+        bucket_tree(&self.root())
+    }
+
+    /// The root bucket, whose entries are the top-level buckets.
+    pub fn root(&self) -> Bucket<'_> {
+        Bucket::root_of(self, self.meta.root)
+    }
+
+    /// The file this copy was read from (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The page size of the file.
+    pub fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// The meta record the reader chose (the valid one with the highest txid).
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// A checked data page.
+    fn page(&self, pgid: u64) -> Result<page::Page<'_>, Corruption> {
+        page::data_page(&self.data, self.page_size, &self.meta, pgid)
+    }
+}
+
+fn bucket_tree(bucket: &Bucket<'_>) -> Result<writer::BoltTree, BoltError> {
+    let mut tree = writer::BoltTree::new();
+    for entry in bucket.entries()? {
+        match entry {
+            Entry::Value { key, value } => {
+                tree.insert(key.to_vec(), writer::Node::Value(value.to_vec()));
+            }
+            Entry::Bucket { key, bucket } => {
+                tree.insert(key.to_vec(), writer::Node::Bucket(bucket_tree(&bucket)?));
+            }
+        }
+    }
+    Ok(tree)
+}
+
+/// Copies the file with `read_all` until the meta read again with `read_prefix(len)` after
+/// the copy shows the same committed transaction.
+fn read_consistent(
+    path: PathBuf,
+    mut read_all: impl FnMut() -> Result<Vec<u8>, BoltError>,
+    mut read_prefix: impl FnMut(usize) -> Result<Vec<u8>, BoltError>,
+) -> Result<BoltDb, BoltError> {
+    for attempt in 1..=MAX_READ_ATTEMPTS {
+        let data = read_all()?;
+        let before = stamp(&data);
+        let parsed = BoltDb::from_bytes(data, path.clone());
+        let check_len = match before {
+            Some(s) => 2 * s.page_size,
+            None => usize::MAX,
+        };
+        let after = stamp(&read_prefix(check_len)?);
+        if before == after {
+            return parsed;
+        }
+        if attempt < MAX_READ_ATTEMPTS {
+            std::thread::sleep(Duration::from_millis(2 * u64::from(attempt)));
+        }
+    }
+    Err(BoltError::Unstable {
+        path,
+        attempts: MAX_READ_ATTEMPTS,
+    })
+}
+
+/// The path to show in messages: the real file, under the snapshot root when there is one.
+fn shown_path(root: &HostRoot, host_path: &Path) -> PathBuf {
+    if root.is_live() {
+        host_path.to_path_buf()
+    } else {
+        root.dir()
+            .join(host_path.strip_prefix("/").unwrap_or(host_path))
+    }
+}
+
+/// The first `len` bytes of the file (all of it when shorter).
+fn read_prefix(root: &HostRoot, host_path: &Path, len: usize) -> Result<Vec<u8>, BoltError> {
+    let file = root.open(host_path)?;
+    let mut out = Vec::new();
+    let limit = u64::try_from(len).unwrap_or(u64::MAX);
+    file.take(limit)
+        .read_to_end(&mut out)
+        .map_err(|source| crate::host::HostError {
+            root: root.dir().to_path_buf(),
+            path: host_path.to_path_buf(),
+            source,
+        })?;
+    Ok(out)
+}
+
+fn stamp(data: &[u8]) -> Option<Stamp> {
+    choose_meta(data).ok().map(|(page_size, m)| Stamp {
+        page_size,
+        txid: m.txid,
+        checksum: m.checksum,
+    })
+}
+
+/// The meta record in the page starting at `offset`, checked.
+fn meta_at(data: &[u8], offset: usize) -> Result<Meta, MetaProblem> {
+    let Some(page) = data.get(offset..offset.saturating_add(PAGE_HEADER_SIZE + META_SIZE)) else {
+        return Err(MetaProblem::Missing);
+    };
+    let (_, header) = format::page_header(page).map_err(|_| MetaProblem::Missing)?;
+    let body = &page[PAGE_HEADER_SIZE..];
+    let (_, meta) = format::meta(body).map_err(|_| MetaProblem::Missing)?;
+    if meta.magic != MAGIC {
+        return Err(MetaProblem::BadMagic { found: meta.magic });
+    }
+    if meta.version != format::VERSION {
+        return Err(MetaProblem::BadVersion {
+            found: meta.version,
+        });
+    }
+    let computed = format::fnv1a64(&body[..format::META_CHECKSUM_COVERS]);
+    if computed != meta.checksum {
+        return Err(MetaProblem::BadChecksum {
+            stored: meta.checksum,
+            computed,
+        });
+    }
+    // bbolt itself does not look at a meta page's flags; a page with a valid checksummed
+    // meta record and the wrong flag is still reported, since only a broken file has it.
+    if header.flags != FLAG_META {
+        return Err(MetaProblem::NotAMetaPage {
+            flags: header.flags,
+        });
+    }
+    if !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&meta.page_size) {
+        return Err(MetaProblem::BadPageSize {
+            found: meta.page_size,
+        });
+    }
+    Ok(meta)
+}
+
+/// The page size field of meta 0, valid or not, when it is in the plausible range.
+fn claimed_page_size(data: &[u8]) -> Option<usize> {
+    let body = data.get(PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + META_SIZE)?;
+    let (_, m) = format::meta(body).ok()?;
+    (MIN_PAGE_SIZE..=MAX_PAGE_SIZE)
+        .contains(&m.page_size)
+        .then_some(m.page_size as usize)
+}
+
+/// The page size and the meta to use, as bbolt chooses them: the page size from meta 0, or
+/// when meta 0 is broken from a valid meta 1 found by probing 1 KiB << i; then the valid
+/// meta with the higher txid (meta 0 on a tie).
+fn choose_meta(data: &[u8]) -> Result<(usize, Meta), Corruption> {
+    let meta0 = meta_at(data, 0);
+    let page_size = match &meta0 {
+        Ok(m) => Some(m.page_size as usize),
+        Err(_) => (0..15)
+            .map(|i| 1024usize << i)
+            .find(|&offset| meta_at(data, offset).is_ok_and(|m| m.page_size as usize == offset)),
+    };
+    let meta1 = match page_size {
+        Some(size) => meta_at(data, size),
+        // Nothing found by probing: say what is wrong with meta 1 where meta 0's (broken)
+        // record puts it, when its page size is plausible at all.
+        None => match claimed_page_size(data) {
+            Some(size) => meta_at(data, size),
+            None => Err(MetaProblem::Missing),
+        },
+    };
+    let chosen = match (meta0, meta1) {
+        (Ok(a), Ok(b)) => {
+            if b.txid > a.txid {
+                b
+            } else {
+                a
+            }
+        }
+        (Ok(a), Err(_)) => a,
+        (Err(_), Ok(b)) => b,
+        (Err(meta0), Err(meta1)) => return Err(Corruption::NoValidMeta { meta0, meta1 }),
+    };
+    let page_size = chosen.page_size as usize;
+    if chosen.root < 2 || chosen.root >= chosen.pgid {
+        return Err(Corruption::BadMeta {
+            detail: format!(
+                "root page {} is outside the data pages 2..{}",
+                chosen.root, chosen.pgid
+            ),
+        });
+    }
+    Ok((page_size, chosen))
+}
+
+#[cfg(test)]
+mod tests;
