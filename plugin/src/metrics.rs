@@ -1,0 +1,226 @@
+//! Which value lists a sample becomes: types, type instances and data sources.
+//!
+//! The seed plugin's two lists come first and keep their exact shape (`pod_cpu` with
+//! `percent` + `time`, `pod_memory` with one `value`), so existing dashboards keep working.
+//! Everything else uses a stock collectd type where one has the right unit and kind, and a
+//! type from `types.db.libpodstats` where none does. A list is only emitted when every value
+//! in it is known: absent data is never dispatched as `0` (the one exception is `pod_cpu`'s
+//! `percent`, a NaN gauge while no rate exists yet, as collectd itself does for gauges).
+
+use collectd_plugin::Value;
+
+use libpod_stats::stats::Sample;
+
+use crate::config::{CpuPercent, MemoryUsage, PluginConfig};
+
+/// The plugin name of container lists.
+pub const CONTAINER_PLUGIN: &str = "libpodstats";
+/// The plugin name of pod aggregates: its own name, so a pod can never collide with a
+/// container of the same name.
+pub const POD_PLUGIN: &str = "libpodstats_pod";
+
+/// One value list to dispatch, minus plugin and plugin instance (the caller knows them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValueList<'v> {
+    /// The type (from collectd's types.db or ours).
+    pub type_: &'static str,
+    /// The type instance, when the type is used more than once per instance.
+    pub type_instance: Option<&'static str>,
+    /// The values, in the type's data source order.
+    pub values: &'v [Value],
+}
+
+/// A gauge from a count of bytes or items (exact up to 2^53).
+fn gauge(n: u64) -> Value {
+    Value::Gauge(n as f64)
+}
+
+/// A derive from a monotonic counter. collectd's DERIVE is signed; a counter past `i64::MAX`
+/// (292 years of cpu time) saturates rather than wraps.
+fn derive(n: u64) -> Value {
+    Value::Derive(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Calls `emit` once per value list `sample` gives under `cfg`, in a fixed order.
+pub fn container_lists(sample: &Sample, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
+    let mut list = |type_: &'static str, type_instance: Option<&'static str>, values: &[Value]| {
+        emit(ValueList {
+            type_,
+            type_instance,
+            values,
+        })
+    };
+    let groups = cfg.metrics;
+    if groups.cpu {
+        if let Some(ns) = sample.cpu_ns {
+            let percent = match cfg.cpu_percent {
+                CpuPercent::Podman => sample.cpu_percent,
+                CpuPercent::Normalized => sample.cpu_percent_normalized,
+            };
+            list(
+                "pod_cpu",
+                None,
+                &[Value::Gauge(percent.unwrap_or(f64::NAN)), derive(ns)],
+            );
+        }
+        if let Some(ns) = sample.cpu_user_ns {
+            list("pod_cpu_time", Some("user"), &[derive(ns)]);
+        }
+        if let Some(ns) = sample.cpu_system_ns {
+            list("pod_cpu_time", Some("system"), &[derive(ns)]);
+        }
+    }
+    if groups.memory {
+        let seed = match cfg.memory_usage {
+            MemoryUsage::Raw => sample.memory_bytes,
+            MemoryUsage::WorkingSet => sample.memory_working_set_bytes,
+        };
+        if let Some(b) = seed {
+            list("pod_memory", None, &[gauge(b)]);
+        }
+        if let Some(b) = sample.memory_bytes {
+            list("memory", Some("usage"), &[gauge(b)]);
+        }
+        if let Some(b) = sample.memory_working_set_bytes {
+            list("memory", Some("working_set"), &[gauge(b)]);
+        }
+        if let Some(b) = sample.memory_limit_bytes {
+            list("memory", Some("limit"), &[gauge(b)]);
+        }
+        if let Some(p) = sample.memory_percent {
+            list("percent", Some("memory"), &[Value::Gauge(p)]);
+        }
+    }
+    if groups.pids {
+        if let Some(n) = sample.pids {
+            list("pod_pids", None, &[gauge(n)]);
+        }
+    }
+    if groups.blkio {
+        if let (Some(r), Some(w)) = (sample.block_read_bytes, sample.block_write_bytes) {
+            list("disk_octets", None, &[derive(r), derive(w)]);
+        }
+    }
+    if groups.net {
+        if let (Some(rx), Some(tx)) = (sample.net_rx_bytes, sample.net_tx_bytes) {
+            list("if_octets", None, &[derive(rx), derive(tx)]);
+        }
+    }
+    if groups.oom {
+        if let Some(n) = sample.oom_kills {
+            list("pod_oom_kills", None, &[derive(n)]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MetricGroups;
+
+    /// A list as text: `type[-instance] v1 v2`, NaN as `nan`.
+    fn render(sample: &Sample, cfg: &PluginConfig) -> Vec<String> {
+        let mut out = Vec::new();
+        container_lists(sample, cfg, |l| {
+            let mut line = l.type_.to_string();
+            if let Some(ti) = l.type_instance {
+                line.push('-');
+                line.push_str(ti);
+            }
+            for v in l.values {
+                line.push(' ');
+                line.push_str(&match v {
+                    Value::Gauge(g) if g.is_nan() => "nan".to_string(),
+                    other => other.to_string(),
+                });
+            }
+            out.push(line);
+        });
+        out
+    }
+
+    fn full() -> Sample {
+        Sample {
+            id: "a".repeat(64),
+            name: "web".into(),
+            cpu_ns: Some(5_000_000_000),
+            cpu_user_ns: Some(3_000_000_000),
+            cpu_system_ns: Some(2_000_000_000),
+            cpu_percent: Some(150.0),
+            cpu_percent_normalized: Some(75.0),
+            memory_bytes: Some(1000),
+            memory_working_set_bytes: Some(600),
+            memory_limit_bytes: Some(4000),
+            memory_percent: Some(25.0),
+            pids: Some(3),
+            block_read_bytes: Some(10),
+            block_write_bytes: Some(20),
+            net_rx_bytes: Some(30),
+            net_tx_bytes: Some(40),
+            oom_kills: Some(0),
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn a_full_sample_gives_every_list() {
+        assert_eq!(
+            render(&full(), &PluginConfig::default()),
+            vec![
+                "pod_cpu 150 5000000000",
+                "pod_cpu_time-user 3000000000",
+                "pod_cpu_time-system 2000000000",
+                "pod_memory 1000",
+                "memory-usage 1000",
+                "memory-working_set 600",
+                "memory-limit 4000",
+                "percent-memory 25",
+                "pod_pids 3",
+                "disk_octets 10 20",
+                "if_octets 30 40",
+                "pod_oom_kills 0",
+            ]
+        );
+    }
+
+    #[test]
+    fn modes_pick_what_the_seed_lists_carry() {
+        let cfg = PluginConfig {
+            cpu_percent: CpuPercent::Normalized,
+            memory_usage: MemoryUsage::WorkingSet,
+            metrics: MetricGroups {
+                cpu: true,
+                memory: true,
+                ..MetricGroups::NONE
+            },
+            ..PluginConfig::default()
+        };
+        let got = render(&full(), &cfg);
+        assert_eq!(got[0], "pod_cpu 75 5000000000");
+        assert_eq!(got[3], "pod_memory 600");
+        assert_eq!(got.len(), 8);
+    }
+
+    #[test]
+    fn absent_data_is_never_dispatched() {
+        let mut s = full();
+        s.cpu_percent = None;
+        s.memory_working_set_bytes = None;
+        s.net_rx_bytes = None;
+        s.pids = None;
+        s.oom_kills = None;
+        let got = render(&s, &PluginConfig::default());
+        assert_eq!(got[0], "pod_cpu nan 5000000000");
+        assert!(!got.iter().any(|l| l.starts_with("memory-working_set")));
+        assert!(!got.iter().any(|l| l.starts_with("if_octets")));
+        assert!(!got.iter().any(|l| l.starts_with("pod_pids")));
+        assert!(!got.iter().any(|l| l.starts_with("pod_oom_kills")));
+        let empty = Sample::default();
+        assert!(render(&empty, &PluginConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn huge_counters_saturate() {
+        assert_eq!(derive(u64::MAX), Value::Derive(i64::MAX));
+    }
+}

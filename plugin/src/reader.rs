@@ -1,0 +1,444 @@
+//! One read interval, apart from collectd: samples in, value lists and log lines out.
+//!
+//! The [`Reader`] owns what must survive between intervals (the sample source, the reused
+//! sample buffer, the problem logs) and knows nothing of collectd's C interface: it hands each
+//! value list to a `dispatch` callback and each log line to a `log` callback. That keeps every
+//! rule of the plugin (filtering, identifiers, logging once, never dispatching stale values)
+//! testable with plain closures.
+
+use libpod_stats::stats::Sample;
+use log::Level;
+
+use crate::config::PluginConfig;
+use crate::identifier::{assign, instance_text, Named};
+use crate::metrics::{container_lists, ValueList, CONTAINER_PLUGIN};
+use crate::problems::ProblemLog;
+
+/// What a source found besides samples in one cycle.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CycleProblems {
+    /// `(container id, message)` for each container whose read failed this cycle.
+    pub containers: Vec<(String, String)>,
+    /// `(what, message)` for each discovery problem (an unreadable state database, ...).
+    pub discovery: Vec<(String, String)>,
+}
+
+/// The result of asking a source for one cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Samples were written to the buffer; these problems were met on the way.
+    Read(CycleProblems),
+    /// A replay has served its last snapshot: nothing more will come.
+    End,
+}
+
+/// Where samples come from: the live host, or a replayed series.
+pub trait Source: Send {
+    /// Runs one cycle, writing this cycle's samples into `out` (empty on entry). An `Err` is a
+    /// failure of the whole cycle (no sample is dispatched), logged once per distinct message.
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String>;
+
+    /// Drops every state kept between cycles (after a panic): the next cycle starts over.
+    fn reset(&mut self);
+}
+
+/// One value list as collectd gets it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dispatch<'a> {
+    /// `libpodstats` or `libpodstats_pod`.
+    pub plugin: &'static str,
+    /// The container's (or pod's) instance, valid and unique.
+    pub plugin_instance: &'a str,
+    /// Type, type instance and values.
+    pub list: ValueList<'a>,
+}
+
+/// The state of the plugin between intervals.
+pub struct Reader<S> {
+    cfg: PluginConfig,
+    source: S,
+    samples: Vec<Sample>,
+    cycle_failures: ProblemLog,
+    container_failures: ProblemLog,
+    discovery_failures: ProblemLog,
+    dispatch_failures: ProblemLog,
+    ended: bool,
+}
+
+impl<S: Source> Reader<S> {
+    /// A reader with nothing read yet.
+    pub fn new(cfg: PluginConfig, source: S) -> Self {
+        Reader {
+            cfg,
+            source,
+            samples: Vec::new(),
+            cycle_failures: ProblemLog::new(),
+            container_failures: ProblemLog::new(),
+            discovery_failures: ProblemLog::new(),
+            dispatch_failures: ProblemLog::new(),
+            ended: false,
+        }
+    }
+
+    /// Forgets the source's state (after a panic): the next interval starts over, and nothing
+    /// read before is dispatched again.
+    pub fn reset(&mut self) {
+        self.samples.clear();
+        self.source.reset();
+    }
+
+    /// One interval: read a cycle and dispatch what it gave. Only this cycle's samples are
+    /// dispatched; when the cycle fails, nothing is.
+    pub fn read(
+        &mut self,
+        dispatch: &mut dyn FnMut(&Dispatch<'_>) -> Result<(), String>,
+        log: &mut dyn FnMut(Level, String),
+    ) {
+        self.samples.clear();
+        if self.ended {
+            return;
+        }
+        let step = self.source.cycle(&mut self.samples);
+        let problems = match step {
+            Err(message) => {
+                self.samples.clear();
+                let changes = self.cycle_failures.cycle([("read".to_string(), message)]);
+                for (_, message) in changes.new {
+                    log(Level::Error, format!("read failed: {message}"));
+                }
+                return;
+            }
+            Ok(Step::End) => {
+                self.samples.clear();
+                self.ended = true;
+                log(
+                    Level::Info,
+                    "replay: the last snapshot of the series was served; nothing more will be dispatched"
+                        .to_string(),
+                );
+                return;
+            }
+            Ok(Step::Read(problems)) => problems,
+        };
+        for key in self.cycle_failures.cycle([]).cleared {
+            log(Level::Info, format!("{key}: working again"));
+        }
+        self.log_problems(problems, log);
+
+        let cfg = &self.cfg;
+        self.samples.retain(|s| cfg.selects(&s.name));
+        self.samples
+            .sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        let texts: Vec<String> = self
+            .samples
+            .iter()
+            .map(|s| instance_text(cfg.instance_by, &s.name, &s.id))
+            .collect();
+        let named: Vec<Named<'_>> = self
+            .samples
+            .iter()
+            .zip(&texts)
+            .map(|(s, text)| Named { id: &s.id, text })
+            .collect();
+        let instances = assign(&named);
+
+        let mut failed: Vec<(String, String)> = Vec::new();
+        for (sample, instance) in self.samples.iter().zip(&instances) {
+            container_lists(sample, cfg, |list| {
+                let d = Dispatch {
+                    plugin: CONTAINER_PLUGIN,
+                    plugin_instance: instance,
+                    list,
+                };
+                if let Err(e) = dispatch(&d) {
+                    failed.push((format!("{CONTAINER_PLUGIN}-{instance}/{}", list.type_), e));
+                }
+            });
+        }
+        let changes = self.dispatch_failures.cycle(failed);
+        for (what, message) in changes.new {
+            log(
+                Level::Error,
+                format!("dispatching {what} failed: {message}"),
+            );
+        }
+    }
+
+    fn log_problems(&mut self, problems: CycleProblems, log: &mut dyn FnMut(Level, String)) {
+        let names: std::collections::HashMap<&str, &str> = self
+            .samples
+            .iter()
+            .map(|s| (s.id.as_str(), s.name.as_str()))
+            .collect();
+        let changes = self.container_failures.cycle(problems.containers);
+        for (id, message) in changes.new {
+            let who = match names.get(id.as_str()) {
+                Some(name) => format!("container {name} ({id})"),
+                None => format!("container {id}"),
+            };
+            log(Level::Warn, format!("{who}: {message}"));
+        }
+        for id in changes.cleared {
+            log(Level::Info, format!("container {id}: no longer failing"));
+        }
+        let changes = self.discovery_failures.cycle(problems.discovery);
+        for (what, message) in changes.new {
+            log(Level::Error, format!("{what}: {message}"));
+        }
+        for what in changes.cleared {
+            log(Level::Info, format!("{what}: readable again"));
+        }
+    }
+
+    /// [`read`](Self::read) inside `catch_unwind`: a panic (a bug) costs this interval only.
+    /// The state is then reset, so nothing read before the panic is dispatched again.
+    /// Returns false when the interval panicked.
+    pub fn read_catching_panics(
+        &mut self,
+        dispatch: &mut dyn FnMut(&Dispatch<'_>) -> Result<(), String>,
+        log: &mut dyn FnMut(Level, String),
+    ) -> bool {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.read(&mut *dispatch, &mut *log)
+        }));
+        if outcome.is_err() {
+            self.reset();
+            return false;
+        }
+        true
+    }
+
+    /// True once a replay has served its last snapshot.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use collectd_plugin::Value;
+    use std::collections::VecDeque;
+
+    /// A source that serves prepared cycles, then `End`.
+    struct Script(VecDeque<Result<(Vec<Sample>, CycleProblems), String>>);
+
+    impl Source for Script {
+        fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+            match self.0.pop_front() {
+                None => Ok(Step::End),
+                Some(Err(e)) => Err(e),
+                Some(Ok((samples, problems))) => {
+                    out.extend(samples);
+                    Ok(Step::Read(problems))
+                }
+            }
+        }
+        fn reset(&mut self) {}
+    }
+
+    fn sample(name: &str, id: char, cpu: u64) -> Sample {
+        Sample {
+            id: id.to_string().repeat(64),
+            name: name.into(),
+            cpu_ns: Some(cpu),
+            cpu_percent: Some(1.5),
+            ..Sample::default()
+        }
+    }
+
+    /// Runs one interval, returning `plugin-instance/type values` lines and log lines.
+    fn run<S: Source>(r: &mut Reader<S>) -> (Vec<String>, Vec<String>) {
+        let mut lists = Vec::new();
+        let mut logs = Vec::new();
+        r.read(
+            &mut |d| {
+                let vals: Vec<String> = d.list.values.iter().map(Value::to_string).collect();
+                lists.push(format!(
+                    "{}-{}/{} {}",
+                    d.plugin,
+                    d.plugin_instance,
+                    d.list.type_,
+                    vals.join(" ")
+                ));
+                if d.plugin_instance.starts_with("bad") {
+                    Err("too long".into())
+                } else {
+                    Ok(())
+                }
+            },
+            &mut |lvl, msg| logs.push(format!("{lvl}: {msg}")),
+        );
+        (lists, logs)
+    }
+
+    fn cpu_only() -> PluginConfig {
+        PluginConfig {
+            metrics: crate::config::MetricGroups {
+                cpu: true,
+                ..crate::config::MetricGroups::NONE
+            },
+            ..PluginConfig::default()
+        }
+    }
+
+    #[test]
+    fn dispatches_each_cycle_then_stops_after_the_last_step() {
+        let script = Script(VecDeque::from(vec![
+            Ok((vec![sample("web", 'a', 10)], CycleProblems::default())),
+            Ok((vec![sample("web", 'a', 20)], CycleProblems::default())),
+        ]));
+        let mut r = Reader::new(cpu_only(), script);
+        assert_eq!(run(&mut r).0, vec!["libpodstats-web/pod_cpu 1.5 10"]);
+        assert_eq!(run(&mut r).0, vec!["libpodstats-web/pod_cpu 1.5 20"]);
+        let (lists, logs) = run(&mut r);
+        assert!(lists.is_empty());
+        assert_eq!(logs.len(), 1);
+        assert!(logs[0].contains("last snapshot"), "{logs:?}");
+        assert!(r.ended());
+        assert_eq!(run(&mut r), (vec![], vec![]), "logged once, nothing more");
+    }
+
+    #[test]
+    fn a_failing_container_is_logged_once_and_the_others_still_dispatch() {
+        let bad = || CycleProblems {
+            containers: vec![("b".repeat(64), "cpuacct.usage: ENOENT".into())],
+            discovery: vec![],
+        };
+        let script = Script(VecDeque::from(vec![
+            Ok((vec![sample("web", 'a', 1)], bad())),
+            Ok((vec![sample("web", 'a', 2)], bad())),
+            Ok((vec![sample("web", 'a', 3)], CycleProblems::default())),
+        ]));
+        let mut r = Reader::new(cpu_only(), script);
+        let (lists, logs) = run(&mut r);
+        assert_eq!(lists.len(), 1);
+        assert_eq!(logs.len(), 1);
+        assert!(logs[0].starts_with("WARN: container bbbb"), "{logs:?}");
+        let (lists, logs) = run(&mut r);
+        assert_eq!((lists.len(), logs.len()), (1, 0));
+        let (_, logs) = run(&mut r);
+        assert_eq!(logs.len(), 1);
+        assert!(logs[0].contains("no longer failing"), "{logs:?}");
+    }
+
+    #[test]
+    fn an_unreadable_state_is_logged_once_per_distinct_error() {
+        let db = |m: &str| CycleProblems {
+            containers: vec![],
+            discovery: vec![(
+                "/var/lib/containers/storage/libpod/bolt_state.db".into(),
+                m.into(),
+            )],
+        };
+        let script = Script(VecDeque::from(vec![
+            Ok((vec![], db("bad magic"))),
+            Ok((vec![], db("bad magic"))),
+            Ok((vec![], db("truncated"))),
+            Ok((vec![], db("truncated"))),
+        ]));
+        let mut r = Reader::new(cpu_only(), script);
+        let logs: Vec<usize> = (0..4).map(|_| run(&mut r).1.len()).collect();
+        assert_eq!(logs, vec![1, 0, 1, 0]);
+    }
+
+    #[test]
+    fn a_failed_cycle_dispatches_nothing_and_logs_once() {
+        let script = Script(VecDeque::from(vec![
+            Ok((vec![sample("web", 'a', 1)], CycleProblems::default())),
+            Err("no cgroup hierarchy".into()),
+            Err("no cgroup hierarchy".into()),
+            Ok((vec![sample("web", 'a', 5)], CycleProblems::default())),
+        ]));
+        let mut r = Reader::new(cpu_only(), script);
+        run(&mut r);
+        let (lists, logs) = run(&mut r);
+        assert!(lists.is_empty());
+        assert_eq!(logs, vec!["ERROR: read failed: no cgroup hierarchy"]);
+        assert_eq!(run(&mut r), (vec![], vec![]));
+        let (lists, logs) = run(&mut r);
+        assert_eq!(lists, vec!["libpodstats-web/pod_cpu 1.5 5"]);
+        assert_eq!(logs, vec!["INFO: read: working again"]);
+    }
+
+    #[test]
+    fn filters_and_unique_instances_apply() {
+        let cfg = PluginConfig {
+            exclude: vec![regex::Regex::new("^infra").unwrap()],
+            ..cpu_only()
+        };
+        let script = Script(VecDeque::from(vec![Ok((
+            vec![
+                sample("web", 'b', 1),
+                sample("web", 'a', 2),
+                sample("infra-1", 'c', 3),
+            ],
+            CycleProblems::default(),
+        ))]));
+        let mut r = Reader::new(cfg, script);
+        let (lists, _) = run(&mut r);
+        assert_eq!(
+            lists,
+            vec![
+                "libpodstats-web-aaaaaaaaaaaa/pod_cpu 1.5 2",
+                "libpodstats-web-bbbbbbbbbbbb/pod_cpu 1.5 1",
+            ]
+        );
+    }
+
+    /// A source whose second cycle panics.
+    struct Panicky {
+        cycles: u32,
+        resets: u32,
+    }
+
+    impl Source for Panicky {
+        fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+            self.cycles += 1;
+            out.push(sample("web", 'a', u64::from(self.cycles)));
+            if self.cycles == 2 {
+                panic!("bug in cycle 2");
+            }
+            Ok(Step::Read(CycleProblems::default()))
+        }
+        fn reset(&mut self) {
+            self.resets += 1;
+        }
+    }
+
+    #[test]
+    fn a_panic_costs_one_interval_and_resets_the_state() {
+        let mut r = Reader::new(
+            cpu_only(),
+            Panicky {
+                cycles: 0,
+                resets: 0,
+            },
+        );
+        let mut lists = Vec::new();
+        for _ in 0..3 {
+            let ok = r.read_catching_panics(
+                &mut |d| {
+                    lists.push(d.list.values[1].to_string());
+                    Ok(())
+                },
+                &mut |_, _| {},
+            );
+            lists.push(format!("ok={ok}"));
+        }
+        assert_eq!(lists, vec!["1", "ok=true", "ok=false", "3", "ok=true"]);
+        assert_eq!(r.source.resets, 1);
+        assert!(r.samples.iter().all(|s| s.cpu_ns == Some(3)));
+    }
+
+    #[test]
+    fn dispatch_failures_are_logged_once() {
+        let script = Script(VecDeque::from(vec![
+            Ok((vec![sample("bad", 'a', 1)], CycleProblems::default())),
+            Ok((vec![sample("bad", 'a', 2)], CycleProblems::default())),
+        ]));
+        let mut r = Reader::new(cpu_only(), script);
+        assert_eq!(run(&mut r).1.len(), 1);
+        assert_eq!(run(&mut r).1.len(), 0);
+    }
+}

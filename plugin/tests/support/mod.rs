@@ -1,0 +1,248 @@
+//! Running the real collectd with the plugin: build the .so, write a config in a temp dir,
+//! start the daemon, stop it, read what its csv plugin wrote.
+//!
+//! When collectd is missing the tests print a note and pass, except under `CI=true`, where
+//! they fail: CI must run them for real.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Where Debian's collectd keeps its plugins.
+pub const COLLECTD_PLUGINS: &str = "/usr/lib/collectd";
+/// collectd's own types.
+pub const STOCK_TYPES_DB: &str = "/usr/share/collectd/types.db";
+/// The host name every test daemon uses.
+pub const HOST: &str = "lpstest-host";
+
+/// True when collectd can be run; panics under `CI=true` when it cannot.
+pub fn collectd_available() -> bool {
+    let ok = Command::new("collectd")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+        && Path::new(COLLECTD_PLUGINS).join("csv.so").exists();
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("collectd (collectd-core) is not installed: run scripts/install-deps.sh");
+        }
+        eprintln!("note: collectd is not installed; skipping a real-collectd test");
+    }
+    ok
+}
+
+/// The freshly built `libpodstats.so` (built once per test process, debug profile).
+pub fn plugin_so() -> PathBuf {
+    static SO: OnceLock<PathBuf> = OnceLock::new();
+    SO.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "libpodstats-plugin"])
+            .status()
+            .expect("running cargo build");
+        assert!(status.success(), "cargo build -p libpodstats-plugin failed");
+        // The test binary is target/debug/deps/<name>: the .so is in target/debug.
+        let exe = std::env::current_exe().expect("current exe");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/debug")
+            .to_path_buf();
+        let so = profile_dir.join("libpodstats.so");
+        assert!(so.exists(), "{} not built", so.display());
+        so
+    })
+    .clone()
+}
+
+/// The types.db the plugin ships.
+pub fn plugin_types_db() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("types.db.libpodstats")
+}
+
+/// A temp dir with a plugin dir (our .so + csv, logfile, unixsock), a config and, once
+/// started, a running daemon (stopped with SIGTERM on drop, also when a test fails).
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    /// Writes the config: global settings, logfile, csv, then `LoadPlugin libpodstats` with
+    /// `plugin_block` (the body of `<Plugin libpodstats>`, or `None` for no block).
+    pub fn new(plugin_block: Option<&str>) -> Daemon {
+        let dir = tempfile::Builder::new()
+            .prefix("lpstest-collectd-")
+            .tempdir()
+            .expect("temp dir");
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir(&plugins).unwrap();
+        std::fs::copy(plugin_so(), plugins.join("libpodstats.so")).unwrap();
+        for p in ["csv", "logfile", "unixsock", "network"] {
+            let src = Path::new(COLLECTD_PLUGINS).join(format!("{p}.so"));
+            if src.exists() {
+                std::fs::copy(&src, plugins.join(format!("{p}.so"))).unwrap();
+            }
+        }
+        let d = dir.path().display();
+        let block = match plugin_block {
+            Some(body) => format!("<Plugin libpodstats>\n{body}\n</Plugin>\n"),
+            None => String::new(),
+        };
+        let conf = format!(
+            r#"Hostname "{HOST}"
+FQDNLookup false
+BaseDir "{d}"
+PIDFile "{d}/collectd.pid"
+PluginDir "{d}/plugins"
+TypesDB "{STOCK_TYPES_DB}" "{types}"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "{d}/collectd.log"
+  Timestamp true
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "{d}/csv"
+  StoreRates false
+</Plugin>
+LoadPlugin libpodstats
+{block}"#,
+            types = plugin_types_db().display(),
+        );
+        std::fs::write(dir.path().join("collectd.conf"), conf).unwrap();
+        Daemon { dir, child: None }
+    }
+
+    /// The config file.
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("collectd.conf")
+    }
+
+    /// collectd's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("collectd.log")).unwrap_or_default()
+    }
+
+    /// Starts `collectd -f`.
+    pub fn start(&mut self) {
+        let child = Command::new("collectd")
+            .arg("-f")
+            .arg("-C")
+            .arg(self.conf())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting collectd");
+        self.child = Some(child);
+    }
+
+    /// Waits until `done` holds (checked every 100 ms) or `timeout` passes; true if it held.
+    pub fn wait_for(&mut self, timeout: Duration, mut done: impl FnMut(&Daemon) -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if done(self) {
+                return true;
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return done(self);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        done(self)
+    }
+
+    /// The exit status once collectd exits on its own within `timeout`, `None` if it is still
+    /// running.
+    pub fn exit_within(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let child = self.child.as_mut()?;
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Stops collectd with SIGTERM (SIGKILL after 10 s) and waits for it.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Ok(None) = child.try_wait() {
+            // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+            }
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+    }
+
+    /// The rows of one CSV series (`<plugin>[-<instance>]/<type>[-<type instance>]`), every
+    /// day file concatenated: `(epoch, values as written)`.
+    pub fn csv(&self, plugin_dir: &str, type_name: &str) -> Vec<(f64, Vec<String>)> {
+        let dir = self.dir.path().join("csv").join(HOST).join(plugin_dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .and_then(|n| n.strip_prefix(type_name))
+                            .is_some_and(|rest| rest.starts_with("-20"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        let mut rows = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for line in text.lines().skip(1) {
+                let mut cols = line.split(',');
+                let Some(epoch) = cols.next().and_then(|e| e.parse::<f64>().ok()) else {
+                    continue;
+                };
+                rows.push((epoch, cols.map(str::to_string).collect()));
+            }
+        }
+        rows
+    }
+
+    /// The `<plugin>[-<instance>]` directories the csv plugin created.
+    pub fn csv_dirs(&self) -> Vec<String> {
+        let dir = self.dir.path().join("csv").join(HOST);
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
