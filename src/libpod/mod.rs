@@ -8,6 +8,7 @@
 //! - [`discover`] puts it together, one store at a time.
 
 pub mod bolt;
+pub mod bolt_state;
 pub mod cgroup_path;
 pub mod interpret;
 pub mod model;

@@ -13,6 +13,9 @@ pub enum StateError {
     /// The file could not be opened or read.
     #[error(transparent)]
     Host(#[from] HostError),
+    /// The BoltDB file is corrupt, unreadable or kept changing (the error names the file).
+    #[error(transparent)]
+    Bolt(#[from] crate::libpod::bolt::BoltError),
     /// The file exists but is not a SQLite database (wrong header, empty, truncated).
     #[error("{path}: not a SQLite database ({reason})")]
     NotSqlite {
@@ -51,6 +54,10 @@ pub enum StateError {
 impl StateError {
     /// True when the database file does not exist at all.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, StateError::Host(e) if e.is_not_found())
+        match self {
+            StateError::Host(e) => e.is_not_found(),
+            StateError::Bolt(e) => e.is_not_found(),
+            _ => false,
+        }
     }
 }
