@@ -15,6 +15,8 @@ pub mod model;
 pub mod raw;
 pub mod sqlite;
 pub mod state_error;
+pub mod storage;
+pub mod stores;
 
 pub use model::{Container, ContainerState, Source};
 pub use state_error::StateError;

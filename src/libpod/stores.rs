@@ -1,0 +1,644 @@
+//! The container stores of a host: where each one's graph root, run root and state live.
+//!
+//! The root store comes from `/etc/containers/storage.conf` (else
+//! `/usr/share/containers/storage.conf`, else the built-in defaults); every user listed in
+//! `/etc/passwd` whose rootless store exists adds one (honouring the user's own
+//! `~/.config/containers/storage.conf` and the system's `rootless_storage_path`); stores
+//! named explicitly are added as they are. A store knows which libpod database podman would
+//! use, the way podman 5 chooses it: `db.sql` before `bolt_state.db`.
+
+use std::path::{Component, Path, PathBuf};
+
+use nom::bytes::complete::take_till;
+use nom::character::complete::{char, digit1};
+use nom::combinator::map_res;
+use nom::IResult;
+use nom::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::host::{HostError, HostRoot};
+
+/// The system storage configuration files, in the order containers/storage tries them.
+pub const SYSTEM_STORAGE_CONF: [&str; 2] = [
+    "/etc/containers/storage.conf",
+    "/usr/share/containers/storage.conf",
+];
+/// The root store's graph root when no configuration names one.
+pub const DEFAULT_GRAPH_ROOT: &str = "/var/lib/containers/storage";
+/// The root store's run root when no configuration names one.
+pub const DEFAULT_RUN_ROOT: &str = "/run/containers/storage";
+/// The user database that maps homes to uids.
+pub const PASSWD: &str = "/etc/passwd";
+
+/// Which kind of store this is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum StoreKind {
+    /// The system (root) store.
+    Root,
+    /// A user's rootless store under their home.
+    Rootless {
+        /// The user's name from `/etc/passwd`.
+        user: String,
+    },
+    /// A store named on the command line or in the plugin's configuration.
+    Explicit,
+}
+
+/// One container store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Store {
+    /// Root, rootless or explicit.
+    #[serde(flatten)]
+    pub kind: StoreKind,
+    /// The graph root (host path).
+    pub graph_root: PathBuf,
+    /// The run root, when known (host path).
+    pub run_root: Option<PathBuf>,
+    /// The storage driver (`overlay`, `vfs`, ...), when configured.
+    pub driver: Option<String>,
+    /// `transient_store`: state lives in the run root.
+    pub transient: bool,
+    /// The store owner's uid: the directory's owner on a live host, the uid whose home
+    /// holds it in a snapshot (0 for the root store).
+    pub uid: Option<u32>,
+}
+
+/// Which database format a state file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateFormat {
+    /// `db.sql`.
+    Sqlite,
+    /// `bolt_state.db`.
+    Bolt,
+}
+
+/// A libpod database file a store may have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StateFile {
+    /// Its format.
+    pub format: StateFormat,
+    /// Its host path.
+    pub path: PathBuf,
+}
+
+impl Store {
+    /// The uid to use for rootless cgroup paths: the owner when it is not root.
+    pub fn rootless_uid(&self) -> Option<u32> {
+        self.uid.filter(|u| *u != 0)
+    }
+
+    /// The database files podman could use for this store, in the order podman prefers
+    /// them; the first that exists is the store's state.
+    pub fn state_candidates(&self) -> Vec<StateFile> {
+        let sqlite = |dir: &Path| StateFile {
+            format: StateFormat::Sqlite,
+            path: dir.join("db.sql"),
+        };
+        let bolt = |dir: &Path| StateFile {
+            format: StateFormat::Bolt,
+            path: dir.join("bolt_state.db"),
+        };
+        if self.transient {
+            let mut out = Vec::new();
+            if let Some(run) = &self.run_root {
+                out.push(sqlite(run));
+                out.push(bolt(&run.join("libpod")));
+            }
+            let tmp = match self.rootless_uid() {
+                Some(uid) => PathBuf::from(format!("/run/user/{uid}/libpod/tmp")),
+                None => PathBuf::from("/run/libpod"),
+            };
+            out.push(bolt(&tmp));
+            out
+        } else {
+            vec![
+                sqlite(&self.graph_root),
+                bolt(&self.graph_root.join("libpod")),
+            ]
+        }
+    }
+
+    /// The database podman uses for this store, if any exists under `root`.
+    pub fn state_file(&self, root: &HostRoot) -> Option<StateFile> {
+        self.state_candidates()
+            .into_iter()
+            .find(|f| root.metadata(&f.path).is_ok_and(|m| m.is_file()))
+    }
+
+    /// The `<driver>-containers` directories of the graph root: the configured driver's,
+    /// or every such directory when no driver is configured.
+    pub fn containers_dirs(&self, root: &HostRoot) -> Vec<PathBuf> {
+        if let Some(driver) = &self.driver {
+            let dir = self.graph_root.join(format!("{driver}-containers"));
+            if root.exists(&dir) {
+                return vec![dir];
+            }
+        }
+        root.read_dir_names(&self.graph_root)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|n| n.into_string().ok())
+            .filter(|n| n.ends_with("-containers") && n.len() > "-containers".len())
+            .map(|n| self.graph_root.join(n))
+            .filter(|d| root.metadata(d).is_ok_and(|m| m.is_dir()))
+            .collect()
+    }
+}
+
+/// A problem with the stores' configuration; the store is still used with defaults.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreConfigError {
+    /// A configuration file could not be read.
+    #[error(transparent)]
+    Read(#[from] HostError),
+    /// A `storage.conf` is not valid TOML or has a wrong type.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The host path of the file.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A store named explicitly does not exist or is not a directory.
+    #[error("store {path}: not a directory")]
+    NoSuchStore {
+        /// The graph root as given.
+        path: PathBuf,
+    },
+}
+
+/// `storage.conf`'s `[storage]` keys that matter here.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct StorageConf {
+    /// `driver`.
+    pub driver: Option<String>,
+    /// `graphroot`.
+    pub graphroot: Option<String>,
+    /// `runroot`.
+    pub runroot: Option<String>,
+    /// `rootless_storage_path`.
+    pub rootless_storage_path: Option<String>,
+    /// `transient_store`.
+    pub transient_store: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StorageConfFile {
+    storage: StorageConf,
+}
+
+impl StorageConf {
+    /// Parses a `storage.conf` (unknown keys and tables are ignored).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str::<StorageConfFile>(text)
+            .map(|f| f.storage)
+            .map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// Reads and parses a `storage.conf`; `Ok(None)` when it does not exist.
+    pub fn read(root: &HostRoot, path: &Path) -> Result<Option<Self>, StoreConfigError> {
+        match root.read_to_string(path) {
+            Ok(text) => Self::parse(&text)
+                .map(Some)
+                .map_err(|reason| StoreConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    reason,
+                }),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// One `/etc/passwd` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswdEntry {
+    /// The user name.
+    pub name: String,
+    /// The uid.
+    pub uid: u32,
+    /// The home directory.
+    pub home: PathBuf,
+}
+
+fn field(input: &str) -> IResult<&str, &str> {
+    take_till(|c| c == ':').parse(input)
+}
+
+fn passwd_line(input: &str) -> IResult<&str, PasswdEntry> {
+    let (input, (name, _, _pw, _, uid, _, _gid, _, _gecos, _, home)) = (
+        field,
+        char(':'),
+        field,
+        char(':'),
+        map_res(digit1, str::parse::<u32>),
+        char(':'),
+        field,
+        char(':'),
+        field,
+        char(':'),
+        field,
+    )
+        .parse(input)?;
+    Ok((
+        input,
+        PasswdEntry {
+            name: name.to_string(),
+            uid,
+            home: PathBuf::from(home),
+        },
+    ))
+}
+
+/// The entries of an `/etc/passwd` text; comments, NIS `+`/`-` lines and malformed lines
+/// are skipped (a user we cannot parse simply has no store found).
+pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('+') && !l.starts_with('-'))
+        .filter_map(|l| passwd_line(l).ok().map(|(_, e)| e))
+        .filter(|e| !e.name.is_empty() && e.home.is_absolute())
+        .collect()
+}
+
+/// Expands `$HOME`, `${HOME}`, `$UID` and `${UID}` as containers/storage does.
+pub fn expand(value: &str, home: &Path, uid: u32) -> String {
+    let home = home.to_string_lossy();
+    let uid = uid.to_string();
+    value
+        .replace("${HOME}", &home)
+        .replace("$HOME", &home)
+        .replace("${UID}", &uid)
+        .replace("$UID", &uid)
+}
+
+/// An absolute path without `.`/`..` components, or `None`.
+fn clean_abs(p: &str) -> Option<PathBuf> {
+    let path = Path::new(p);
+    (path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_))))
+    .then(|| path.components().collect())
+}
+
+/// What finding the stores produced: the stores, and the configuration problems met.
+#[derive(Debug, Default)]
+pub struct FoundStores {
+    /// The stores, root first, then rootless by user name, then explicit ones.
+    pub stores: Vec<Store>,
+    /// Configuration files that could not be used.
+    pub errors: Vec<StoreConfigError>,
+    /// Every configuration file consulted (for change detection).
+    pub config_files: Vec<PathBuf>,
+}
+
+/// Finds the stores under `root`. `rootless` adds users' rootless stores; `extra` are graph
+/// roots named explicitly (an explicit one that is also found otherwise is listed once).
+pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundStores {
+    let mut found = FoundStores::default();
+    let mut system = StorageConf::default();
+    for path in SYSTEM_STORAGE_CONF {
+        found.config_files.push(PathBuf::from(path));
+        match StorageConf::read(root, Path::new(path)) {
+            Ok(Some(conf)) => {
+                system = conf;
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                found.errors.push(e);
+                break;
+            }
+        }
+    }
+    found.config_files.push(PathBuf::from(PASSWD));
+    let users = match root.read_to_string(PASSWD) {
+        Ok(text) => parse_passwd(&text),
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => {
+            found.errors.push(e.into());
+            Vec::new()
+        }
+    };
+
+    let graph_root = system
+        .graphroot
+        .as_deref()
+        .and_then(clean_abs)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_GRAPH_ROOT));
+    let run_root = system
+        .runroot
+        .as_deref()
+        .and_then(clean_abs)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_ROOT));
+    if root.metadata(&graph_root).is_ok_and(|m| m.is_dir()) {
+        let uid = owner_uid(root, &graph_root, &users, Some(0));
+        found.stores.push(Store {
+            kind: StoreKind::Root,
+            graph_root,
+            run_root: Some(run_root),
+            driver: system.driver.clone().filter(|d| is_driver_name(d)),
+            transient: system.transient_store.unwrap_or(false),
+            uid,
+        });
+    }
+
+    if rootless {
+        let mut users_sorted = users.clone();
+        users_sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        for user in users_sorted.iter().filter(|u| u.uid != 0) {
+            let user_conf_path = user.home.join(".config/containers/storage.conf");
+            found.config_files.push(user_conf_path.clone());
+            let user_conf = match StorageConf::read(root, &user_conf_path) {
+                Ok(c) => c,
+                Err(e) => {
+                    found.errors.push(e);
+                    None
+                }
+            };
+            let store = rootless_store(user, user_conf.as_ref(), &system);
+            if root.metadata(&store.graph_root).is_ok_and(|m| m.is_dir())
+                && !found.stores.iter().any(|s| s.graph_root == store.graph_root)
+            {
+                let uid = owner_uid(root, &store.graph_root, &users, Some(user.uid));
+                found.stores.push(Store { uid, ..store });
+            }
+        }
+    }
+
+    for path in extra {
+        let graph_root = if path.is_absolute() {
+            path.components().collect::<PathBuf>()
+        } else {
+            Path::new("/").join(path)
+        };
+        if found.stores.iter().any(|s| s.graph_root == graph_root) {
+            continue;
+        }
+        if !root.metadata(&graph_root).is_ok_and(|m| m.is_dir()) {
+            found.errors.push(StoreConfigError::NoSuchStore { path: graph_root });
+            continue;
+        }
+        let uid = owner_uid(root, &graph_root, &users, None);
+        found.stores.push(Store {
+            kind: StoreKind::Explicit,
+            graph_root,
+            run_root: None,
+            driver: None,
+            transient: false,
+            uid,
+        });
+    }
+    found
+}
+
+fn is_driver_name(d: &str) -> bool {
+    !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn rootless_store(user: &PasswdEntry, user_conf: Option<&StorageConf>, system: &StorageConf) -> Store {
+    let default_graph = user.home.join(".local/share/containers/storage");
+    let expand_path = |v: &Option<String>| {
+        v.as_deref()
+            .map(|s| expand(s, &user.home, user.uid))
+            .as_deref()
+            .and_then(clean_abs)
+    };
+    let (graph_root, run_root, driver, transient) = match user_conf {
+        Some(conf) => (
+            expand_path(&conf.graphroot)
+                .or_else(|| expand_path(&conf.rootless_storage_path))
+                .unwrap_or(default_graph),
+            expand_path(&conf.runroot),
+            conf.driver.clone().or_else(|| system.driver.clone()),
+            conf.transient_store.unwrap_or(false),
+        ),
+        None => (
+            expand_path(&system.rootless_storage_path).unwrap_or(default_graph),
+            None,
+            system.driver.clone(),
+            system.transient_store.unwrap_or(false),
+        ),
+    };
+    Store {
+        kind: StoreKind::Rootless {
+            user: user.name.clone(),
+        },
+        graph_root,
+        run_root: run_root.or_else(|| Some(PathBuf::from(format!("/run/user/{}/containers", user.uid)))),
+        driver: driver.filter(|d| is_driver_name(d)),
+        transient,
+        uid: Some(user.uid),
+    }
+}
+
+/// The owner of a store: on a live host the directory's owner; in a snapshot (which keeps
+/// no owners) the uid whose home holds it, else `fallback`.
+fn owner_uid(
+    root: &HostRoot,
+    graph_root: &Path,
+    users: &[PasswdEntry],
+    fallback: Option<u32>,
+) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    if root.is_live() {
+        return root.metadata(graph_root).ok().map(|m| m.uid()).or(fallback);
+    }
+    users
+        .iter()
+        .filter(|u| u.home != Path::new("/") && graph_root.starts_with(&u.home))
+        .max_by_key(|u| u.home.components().count())
+        .map(|u| u.uid)
+        .or(fallback)
+        .or_else(|| graph_root.starts_with(DEFAULT_GRAPH_ROOT).then_some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(files: &[(&str, &str)], dirs: &[&str]) -> (tempfile::TempDir, HostRoot) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        for d in dirs {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let root = HostRoot::new(dir.path()).unwrap();
+        (dir, root)
+    }
+
+    const PASSWD_TEXT: &str = "root:x:0:0:root:/root:/bin/bash\n\
+        # comment\n\
+        alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n\
+        bob:x:1001:1001::/home/bob:/bin/sh\n\
+        broken line\n\
+        carol:x:notanumber:1:c:/home/carol:/bin/sh\n";
+
+    #[test]
+    fn passwd_entries() {
+        let users = parse_passwd(PASSWD_TEXT);
+        let names: Vec<_> = users.iter().map(|u| (u.name.as_str(), u.uid)).collect();
+        assert_eq!(names, [("root", 0), ("alice", 1000), ("bob", 1001)]);
+        assert_eq!(users[1].home, Path::new("/home/alice"));
+    }
+
+    #[test]
+    fn storage_conf_keys() {
+        let conf = StorageConf::parse(
+            "[storage]\ndriver = \"vfs\"\ngraphroot = \"/srv/g\"\ntransient_store = true\n\
+             [storage.options]\nmount_program = \"/x\"\n",
+        )
+        .unwrap();
+        assert_eq!(conf.driver.as_deref(), Some("vfs"));
+        assert_eq!(conf.graphroot.as_deref(), Some("/srv/g"));
+        assert_eq!(conf.transient_store, Some(true));
+        assert!(StorageConf::parse("[storage\n").is_err());
+    }
+
+    #[test]
+    fn default_root_store_and_rootless_users() {
+        let (_d, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                (
+                    "home/bob/.config/containers/storage.conf",
+                    "[storage]\ngraphroot = \"$HOME/containers\"\ndriver = \"vfs\"\n",
+                ),
+            ],
+            &[
+                "var/lib/containers/storage/libpod",
+                "home/alice/.local/share/containers/storage",
+                "home/bob/containers",
+            ],
+        );
+        let found = find_stores(&root, true, &[]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let got: Vec<_> = found
+            .stores
+            .iter()
+            .map(|s| (s.kind.clone(), s.graph_root.clone(), s.uid, s.driver.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (StoreKind::Root, PathBuf::from(DEFAULT_GRAPH_ROOT), Some(0), None),
+                (
+                    StoreKind::Rootless { user: "alice".into() },
+                    PathBuf::from("/home/alice/.local/share/containers/storage"),
+                    Some(1000),
+                    None
+                ),
+                (
+                    StoreKind::Rootless { user: "bob".into() },
+                    PathBuf::from("/home/bob/containers"),
+                    Some(1001),
+                    Some("vfs".into())
+                ),
+            ]
+        );
+        assert_eq!(
+            found.stores[1].run_root.as_deref(),
+            Some(Path::new("/run/user/1000/containers"))
+        );
+        let none = find_stores(&root, false, &[]);
+        assert_eq!(none.stores.len(), 1);
+    }
+
+    #[test]
+    fn system_conf_and_rootless_storage_path() {
+        let (_d, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                (
+                    "usr/share/containers/storage.conf",
+                    "[storage]\ngraphroot = \"/srv/c\"\nrunroot = \"/run/c\"\n\
+                     rootless_storage_path = \"/srv/rootless/$UID\"\n",
+                ),
+            ],
+            &["srv/c", "srv/rootless/1000"],
+        );
+        let found = find_stores(&root, true, &[]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(found.stores.len(), 2);
+        assert_eq!(found.stores[0].graph_root, Path::new("/srv/c"));
+        assert_eq!(found.stores[0].run_root.as_deref(), Some(Path::new("/run/c")));
+        assert_eq!(found.stores[1].graph_root, Path::new("/srv/rootless/1000"));
+        assert_eq!(found.stores[1].uid, Some(1000));
+    }
+
+    #[test]
+    fn explicit_stores_and_bad_config() {
+        let (_d, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                ("etc/containers/storage.conf", "this is not toml ["),
+            ],
+            &["var/lib/containers/storage", "home/alice/other/store", "tmp/s"],
+        );
+        let found = find_stores(
+            &root,
+            false,
+            &[
+                PathBuf::from("/home/alice/other/store"),
+                PathBuf::from("/tmp/s"),
+                PathBuf::from("/var/lib/containers/storage"),
+                PathBuf::from("/nope"),
+            ],
+        );
+        assert_eq!(found.errors.len(), 2, "{:?}", found.errors);
+        assert!(found.errors[0].to_string().contains("etc/containers/storage.conf"));
+        assert!(found.errors[1].to_string().contains("/nope"));
+        let uids: Vec<_> = found.stores.iter().map(|s| (s.kind.clone(), s.uid)).collect();
+        assert_eq!(
+            uids,
+            [
+                (StoreKind::Root, Some(0)),
+                (StoreKind::Explicit, Some(1000)),
+                (StoreKind::Explicit, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn state_file_choice() {
+        let (dir, root) = snapshot(&[], &["g/libpod"]);
+        let store = Store {
+            kind: StoreKind::Explicit,
+            graph_root: PathBuf::from("/g"),
+            run_root: Some(PathBuf::from("/r")),
+            driver: None,
+            transient: false,
+            uid: Some(0),
+        };
+        assert_eq!(store.state_file(&root), None);
+        std::fs::write(dir.path().join("g/libpod/bolt_state.db"), b"x").unwrap();
+        assert_eq!(store.state_file(&root).unwrap().format, StateFormat::Bolt);
+        std::fs::write(dir.path().join("g/db.sql"), b"x").unwrap();
+        let f = store.state_file(&root).unwrap();
+        assert_eq!((f.format, f.path), (StateFormat::Sqlite, PathBuf::from("/g/db.sql")));
+        let transient = Store {
+            transient: true,
+            ..store
+        };
+        assert_eq!(transient.state_file(&root), None);
+        assert_eq!(transient.state_candidates()[0].path, Path::new("/r/db.sql"));
+    }
+
+    #[test]
+    fn expansion() {
+        assert_eq!(
+            expand("$HOME/x/${UID}/$UID", Path::new("/home/a"), 7),
+            "/home/a/x/7/7"
+        );
+        assert_eq!(clean_abs("/a/../b"), None);
+        assert_eq!(clean_abs("rel"), None);
+    }
+}
