@@ -1,6 +1,11 @@
 //! `libpod-stats ps`: list containers like `podman ps`.
 
+use std::io::Write;
 use std::process::ExitCode;
+
+use libpod_stats::host::HostRoot;
+use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
+use libpod_stats::libpod::Container;
 
 use crate::cli::CliError;
 use crate::Cli;
@@ -29,7 +34,106 @@ pub struct PsArgs {
     pub external: bool,
 }
 
-/// Runs `ps`.
-pub fn run(_cli: &Cli, _args: &PsArgs) -> Result<ExitCode, CliError> {
-    Err("ps: container discovery lands with the discovery work".into())
+/// Runs `ps`. Problems with single stores or records are printed as warnings and make the
+/// exit status 1, but everything that could be read is still listed.
+pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
+    let root = match &cli.root {
+        Some(dir) => HostRoot::new(dir)?,
+        None => HostRoot::live(),
+    };
+    let opts = DiscoveryOptions {
+        rootless_stores: !cli.no_rootless,
+        extra_stores: cli.stores.clone(),
+        external: args.external,
+    };
+    let report = discover(&root, &opts);
+    let shown: Vec<&Container> = report
+        .containers
+        .iter()
+        .filter(|c| args.all || c.state.has_cgroup())
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &shown)?;
+            writeln!(out)?;
+        }
+        Format::Table => write_table(&mut out, &shown)?,
+    }
+    out.flush()?;
+    for err in &report.errors {
+        let mut line = format!("libpod-stats: warning: {err}");
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            // transparent wrappers repeat their cause's message
+            if !line.ends_with(&text) {
+                line.push_str(&format!(": {text}"));
+            }
+            source = cause.source();
+        }
+        eprintln!("{line}");
+    }
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn write_table(out: &mut impl Write, containers: &[&Container]) -> std::io::Result<()> {
+    let header = [
+        "CONTAINER ID",
+        "NAME",
+        "POD",
+        "IMAGE",
+        "STATE",
+        "PID",
+        "SOURCE",
+        "UID",
+        "CGROUP",
+    ];
+    let dash = || "-".to_string();
+    let rows: Vec<[String; 9]> = containers
+        .iter()
+        .map(|c| {
+            [
+                c.id.chars().take(12).collect(),
+                c.name.clone(),
+                c.pod_name
+                    .clone()
+                    .or_else(|| c.pod_id.as_ref().map(|p| p.chars().take(12).collect()))
+                    .unwrap_or_else(dash),
+                c.image.clone().unwrap_or_else(dash),
+                c.state.to_string(),
+                c.pid.map_or_else(dash, |p| p.to_string()),
+                format!("{:?}", c.source).to_lowercase(),
+                c.uid.map_or_else(dash, |u| u.to_string()),
+                c.cgroup.clone().unwrap_or_else(dash),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    Ok(())
 }

@@ -82,18 +82,12 @@ fn names_container(comp: &str, id: &str) -> bool {
     })
 }
 
-/// Splits `/proc/<pid>/cgroup` text into `(controllers, path)` pairs: `hid:controllers:path`
-/// lines; lines without three fields are skipped, as podman does.
-pub fn proc_cgroup_pairs(text: &[u8]) -> Vec<(&[u8], &[u8])> {
-    text.split(|b| *b == b'\n')
-        .filter_map(|line| {
-            let mut fields = line.splitn(3, |b| *b == b':');
-            let _hierarchy = fields.next()?;
-            let controllers = fields.next()?;
-            let path = fields.next()?;
-            Some((controllers, path))
-        })
-        .collect()
+/// The `(controllers, path)` pairs of `/proc/<pid>/cgroup` text; malformed lines are
+/// skipped, as podman skips lines without three fields.
+pub fn proc_cgroup_pairs(text: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    crate::parse::proc_cgroup::iter(text)
+        .filter_map(Result::ok)
+        .map(|line| (line.controllers, line.path))
 }
 
 /// What `/proc/<pid>` says about a container's process.

@@ -10,6 +10,7 @@
 pub mod bolt;
 pub mod bolt_state;
 pub mod cgroup_path;
+pub mod discover;
 pub mod interpret;
 pub mod model;
 pub mod raw;

@@ -170,25 +170,138 @@ fn bytes(v: ValueRef<'_>) -> Vec<u8> {
     }
 }
 
+/// Podman's SQLite schema (version 1): every table, column and constraint of the state
+/// database, so a file written with it is one podman itself could open.
+pub const PODMAN_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS DBConfig(
+    ID INTEGER PRIMARY KEY NOT NULL, SchemaVersion INTEGER NOT NULL, OS TEXT NOT NULL,
+    StaticDir TEXT NOT NULL, TmpDir TEXT NOT NULL, GraphRoot TEXT NOT NULL,
+    RunRoot TEXT NOT NULL, GraphDriver TEXT NOT NULL, VolumeDir TEXT NOT NULL,
+    CHECK (ID IN (1)));
+CREATE TABLE IF NOT EXISTS IDNamespace(ID TEXT PRIMARY KEY NOT NULL);
+CREATE TABLE IF NOT EXISTS ContainerConfig(
+    ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL, PodID TEXT, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES IDNamespace(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (ID) REFERENCES ContainerState(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (PodID) REFERENCES PodConfig(ID));
+CREATE TABLE IF NOT EXISTS ContainerState(
+    ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL, ExitCode INTEGER, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    CHECK (ExitCode BETWEEN -1 AND 255));
+CREATE TABLE IF NOT EXISTS ContainerExecSession(
+    ID TEXT PRIMARY KEY NOT NULL, ContainerID TEXT NOT NULL,
+    FOREIGN KEY (ContainerID) REFERENCES ContainerConfig(ID));
+CREATE TABLE IF NOT EXISTS ContainerDependency(
+    ID TEXT NOT NULL, DependencyID TEXT NOT NULL, PRIMARY KEY (ID, DependencyID),
+    FOREIGN KEY (ID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (DependencyID) REFERENCES ContainerConfig(ID),
+    CHECK (ID <> DependencyID));
+CREATE TABLE IF NOT EXISTS ContainerVolume(
+    ContainerID TEXT NOT NULL, VolumeName TEXT NOT NULL, PRIMARY KEY (ContainerID, VolumeName),
+    FOREIGN KEY (ContainerID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (VolumeName) REFERENCES VolumeConfig(Name));
+CREATE TABLE IF NOT EXISTS ContainerExitCode(
+    ID TEXT PRIMARY KEY NOT NULL, Timestamp INTEGER NOT NULL, ExitCode INTEGER NOT NULL,
+    CHECK (ExitCode BETWEEN -1 AND 255));
+CREATE TABLE IF NOT EXISTS PodConfig(
+    ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES IDNamespace(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (ID) REFERENCES PodState(ID) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE IF NOT EXISTS PodState(
+    ID TEXT PRIMARY KEY NOT NULL, InfraContainerID TEXT, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES PodConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (InfraContainerID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE IF NOT EXISTS VolumeConfig(
+    Name TEXT PRIMARY KEY NOT NULL, StorageID TEXT, JSON TEXT NOT NULL,
+    FOREIGN KEY (Name) REFERENCES VolumeState(Name) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE IF NOT EXISTS VolumeState(
+    Name TEXT PRIMARY KEY NOT NULL, JSON TEXT NOT NULL,
+    FOREIGN KEY (Name) REFERENCES VolumeConfig(Name) DEFERRABLE INITIALLY DEFERRED);
+";
+
+/// Writes `state` as a new podman SQLite database at `file` (a real path, not a host path:
+/// this is for fixtures and tests). Like podman, the JSON is stored as bytes and the
+/// `State`/`ExitCode` columns get the values of the state JSON at the time of writing.
+/// Container names must be unique and pod ids must refer to pods in `state`, as in podman.
+pub fn write_sqlite_state(state: &RawState, file: &Path) -> rusqlite::Result<()> {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct StateNumbers {
+        state: i64,
+        #[serde(rename = "exitCode")]
+        exit_code: i64,
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct PodStateKeys {
+        #[serde(rename = "InfraContainerID")]
+        infra: Option<String>,
+    }
+    let mut conn = Connection::open(file)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(PODMAN_SCHEMA)?;
+    let rt = &state.runtime;
+    let path_text = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let volume_dir = rt
+        .graph_root
+        .as_ref()
+        .map(|g| g.join("volumes").to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tx.execute(
+        "INSERT INTO DBConfig VALUES (1, 1, 'linux', ?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            path_text(&rt.static_dir),
+            path_text(&rt.tmp_dir),
+            path_text(&rt.graph_root),
+            path_text(&rt.run_root),
+            rt.graph_driver.clone().unwrap_or_default(),
+            volume_dir,
+        ],
+    )?;
+    for pod in &state.pods {
+        let keys: PodStateKeys = serde_json::from_slice(&pod.state_json).unwrap_or_default();
+        tx.execute("INSERT INTO IDNamespace VALUES (?1)", [&pod.id])?;
+        tx.execute(
+            "INSERT INTO PodConfig VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                pod.id,
+                pod.name.clone().unwrap_or_default(),
+                pod.config_json
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO PodState VALUES (?1, ?2, ?3)",
+            rusqlite::params![pod.id, keys.infra.filter(|s| !s.is_empty()), pod.state_json],
+        )?;
+    }
+    for ctr in &state.containers {
+        let numbers: StateNumbers = serde_json::from_slice(&ctr.state_json).unwrap_or_default();
+        tx.execute("INSERT INTO IDNamespace VALUES (?1)", [&ctr.id])?;
+        tx.execute(
+            "INSERT INTO ContainerConfig VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                ctr.id,
+                ctr.name.clone().unwrap_or_default(),
+                ctr.pod_id,
+                ctr.config_json
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO ContainerState VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![ctr.id, numbers.state, numbers.exit_code, ctr.state_json],
+        )?;
+    }
+    tx.commit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Podman's tables for the containers and pods (its schema version 1).
-    const SCHEMA: &str = "
-        CREATE TABLE DBConfig(ID INTEGER PRIMARY KEY NOT NULL, SchemaVersion INTEGER NOT NULL,
-            OS TEXT NOT NULL, StaticDir TEXT NOT NULL, TmpDir TEXT NOT NULL,
-            GraphRoot TEXT NOT NULL, RunRoot TEXT NOT NULL, GraphDriver TEXT NOT NULL,
-            VolumeDir TEXT NOT NULL, CHECK (ID IN (1)));
-        CREATE TABLE ContainerConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL,
-            PodID TEXT, JSON TEXT NOT NULL);
-        CREATE TABLE ContainerState(ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL,
-            ExitCode INTEGER, JSON TEXT NOT NULL);
-        CREATE TABLE PodConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL,
-            JSON TEXT NOT NULL);
-        CREATE TABLE PodState(ID TEXT PRIMARY KEY NOT NULL, InfraContainerID TEXT,
-            JSON TEXT NOT NULL);
-    ";
 
     fn snapshot() -> (tempfile::TempDir, HostRoot) {
         let dir = tempfile::tempdir().unwrap();
@@ -203,7 +316,9 @@ mod tests {
     fn reads_json_columns_and_ignores_the_state_column() {
         let (dir, root) = snapshot();
         let conn = Connection::open(dir.path().join(&DB[1..])).unwrap();
-        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(PODMAN_SCHEMA).unwrap();
+        // Only the columns matter here, not the other tables' rows.
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
         conn.execute(
             "INSERT INTO DBConfig VALUES (1, 1, 'linux', '/s', '/t', '/g', '/r', 'overlay', '/v')",
             [],
@@ -277,5 +392,48 @@ mod tests {
         let (_dir, root) = snapshot();
         let err = read_sqlite_state(&root, Path::new(DB)).unwrap_err();
         assert!(err.is_not_found(), "{err}");
+    }
+
+    #[test]
+    fn written_state_reads_back() {
+        let (dir, root) = snapshot();
+        let id = "a".repeat(64);
+        let pod = "b".repeat(64);
+        let state = RawState {
+            containers: vec![RawContainer {
+                id: id.clone(),
+                name: Some("x".into()),
+                pod_id: Some(pod.clone()),
+                config_json: format!(r#"{{"id":"{id}","name":"x","pod":"{pod}"}}"#).into_bytes(),
+                state_json: br#"{"state":6,"exitCode":3}"#.to_vec(),
+            }],
+            pods: vec![RawPod {
+                id: pod.clone(),
+                name: Some("p".into()),
+                config_json: format!(r#"{{"id":"{pod}","name":"p"}}"#).into_bytes(),
+                state_json: format!(r#"{{"InfraContainerID":"{id}"}}"#).into_bytes(),
+            }],
+            runtime: RuntimeConfig {
+                graph_root: Some("/var/lib/containers/storage".into()),
+                graph_driver: Some("overlay".into()),
+                ..Default::default()
+            },
+        };
+        write_sqlite_state(&state, &dir.path().join(&DB[1..])).unwrap();
+        let back = read_sqlite_state(&root, Path::new(DB)).unwrap();
+        assert_eq!(back.containers, state.containers);
+        assert_eq!(back.pods, state.pods);
+        assert_eq!(back.runtime.graph_root, state.runtime.graph_root);
+        let conn = Connection::open(dir.path().join(&DB[1..])).unwrap();
+        let (n, code): (i64, i64) = conn
+            .query_row("SELECT State, ExitCode FROM ContainerState", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((n, code), (6, 3));
+        let typ: String = conn
+            .query_row("SELECT typeof(JSON) FROM ContainerConfig", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(typ, "blob");
     }
 }

@@ -224,7 +224,11 @@ pub fn storage_container(
 /// `<runroot>/<driver>-containers/<id>/userdata`, when the run root is known.
 fn run_dir(store: &Store, containers_dir: &Path, id: &str) -> Option<PathBuf> {
     let run = store.run_root.as_ref()?;
-    Some(run.join(containers_dir.file_name()?).join(id).join("userdata"))
+    Some(
+        run.join(containers_dir.file_name()?)
+            .join(id)
+            .join("userdata"),
+    )
 }
 
 fn read_pid(root: &HostRoot, run_dir: &Path) -> Option<u32> {
@@ -288,7 +292,11 @@ mod tests {
     fn reads_lists_and_tells_podman_from_others() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        write(d, "var/lib/containers/storage/overlay-containers/containers.json", &list_json());
+        write(
+            d,
+            "var/lib/containers/storage/overlay-containers/containers.json",
+            &list_json(),
+        );
         let root = HostRoot::new(d).unwrap();
         let (entries, errors) = read_store_entries(&root, &store());
         assert!(errors.is_empty(), "{errors:?}");
@@ -308,7 +316,11 @@ mod tests {
     fn running_when_the_pid_lives_in_its_cgroup() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        write(d, "var/lib/containers/storage/overlay-containers/containers.json", &list_json());
+        write(
+            d,
+            "var/lib/containers/storage/overlay-containers/containers.json",
+            &list_json(),
+        );
         write(
             d,
             &format!("run/containers/storage/overlay-containers/{ID}/userdata/pidfile"),
@@ -335,11 +347,17 @@ mod tests {
     fn without_proc_the_bundle_cgroup_decides() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        write(d, "var/lib/containers/storage/overlay-containers/containers.json", &list_json());
+        write(
+            d,
+            "var/lib/containers/storage/overlay-containers/containers.json",
+            &list_json(),
+        );
         write(
             d,
             &format!("var/lib/containers/storage/overlay-containers/{ID}/userdata/config.json"),
-            &format!(r#"{{"ociVersion":"1.0.2","linux":{{"cgroupsPath":"/libpod_parent/libpod-{ID}"}}}}"#),
+            &format!(
+                r#"{{"ociVersion":"1.0.2","linux":{{"cgroupsPath":"/libpod_parent/libpod-{ID}"}}}}"#
+            ),
         );
         let root = HostRoot::new(d).unwrap();
         let (entries, _) = read_store_entries(&root, &store());
@@ -364,6 +382,8 @@ mod tests {
         let root = HostRoot::new(dir.path()).unwrap();
         let (_, errors) = read_store_entries(&root, &store());
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().contains("overlay-containers/containers.json"));
+        assert!(errors[0]
+            .to_string()
+            .contains("overlay-containers/containers.json"));
     }
 }

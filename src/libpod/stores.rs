@@ -362,7 +362,10 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             };
             let store = rootless_store(user, user_conf.as_ref(), &system);
             if root.metadata(&store.graph_root).is_ok_and(|m| m.is_dir())
-                && !found.stores.iter().any(|s| s.graph_root == store.graph_root)
+                && !found
+                    .stores
+                    .iter()
+                    .any(|s| s.graph_root == store.graph_root)
             {
                 let uid = owner_uid(root, &store.graph_root, &users, Some(user.uid));
                 found.stores.push(Store { uid, ..store });
@@ -380,7 +383,9 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             continue;
         }
         if !root.metadata(&graph_root).is_ok_and(|m| m.is_dir()) {
-            found.errors.push(StoreConfigError::NoSuchStore { path: graph_root });
+            found
+                .errors
+                .push(StoreConfigError::NoSuchStore { path: graph_root });
             continue;
         }
         let uid = owner_uid(root, &graph_root, &users, None);
@@ -400,7 +405,11 @@ fn is_driver_name(d: &str) -> bool {
     !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn rootless_store(user: &PasswdEntry, user_conf: Option<&StorageConf>, system: &StorageConf) -> Store {
+fn rootless_store(
+    user: &PasswdEntry,
+    user_conf: Option<&StorageConf>,
+    system: &StorageConf,
+) -> Store {
     let default_graph = user.home.join(".local/share/containers/storage");
     let expand_path = |v: &Option<String>| {
         v.as_deref()
@@ -429,7 +438,8 @@ fn rootless_store(user: &PasswdEntry, user_conf: Option<&StorageConf>, system: &
             user: user.name.clone(),
         },
         graph_root,
-        run_root: run_root.or_else(|| Some(PathBuf::from(format!("/run/user/{}/containers", user.uid)))),
+        run_root: run_root
+            .or_else(|| Some(PathBuf::from(format!("/run/user/{}/containers", user.uid)))),
         driver: driver.filter(|d| is_driver_name(d)),
         transient,
         uid: Some(user.uid),
@@ -524,14 +534,28 @@ mod tests {
         let got: Vec<_> = found
             .stores
             .iter()
-            .map(|s| (s.kind.clone(), s.graph_root.clone(), s.uid, s.driver.clone()))
+            .map(|s| {
+                (
+                    s.kind.clone(),
+                    s.graph_root.clone(),
+                    s.uid,
+                    s.driver.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             vec![
-                (StoreKind::Root, PathBuf::from(DEFAULT_GRAPH_ROOT), Some(0), None),
                 (
-                    StoreKind::Rootless { user: "alice".into() },
+                    StoreKind::Root,
+                    PathBuf::from(DEFAULT_GRAPH_ROOT),
+                    Some(0),
+                    None
+                ),
+                (
+                    StoreKind::Rootless {
+                        user: "alice".into()
+                    },
                     PathBuf::from("/home/alice/.local/share/containers/storage"),
                     Some(1000),
                     None
@@ -569,7 +593,10 @@ mod tests {
         assert!(found.errors.is_empty(), "{:?}", found.errors);
         assert_eq!(found.stores.len(), 2);
         assert_eq!(found.stores[0].graph_root, Path::new("/srv/c"));
-        assert_eq!(found.stores[0].run_root.as_deref(), Some(Path::new("/run/c")));
+        assert_eq!(
+            found.stores[0].run_root.as_deref(),
+            Some(Path::new("/run/c"))
+        );
         assert_eq!(found.stores[1].graph_root, Path::new("/srv/rootless/1000"));
         assert_eq!(found.stores[1].uid, Some(1000));
     }
@@ -581,7 +608,11 @@ mod tests {
                 ("etc/passwd", PASSWD_TEXT),
                 ("etc/containers/storage.conf", "this is not toml ["),
             ],
-            &["var/lib/containers/storage", "home/alice/other/store", "tmp/s"],
+            &[
+                "var/lib/containers/storage",
+                "home/alice/other/store",
+                "tmp/s",
+            ],
         );
         let found = find_stores(
             &root,
@@ -594,9 +625,15 @@ mod tests {
             ],
         );
         assert_eq!(found.errors.len(), 2, "{:?}", found.errors);
-        assert!(found.errors[0].to_string().contains("etc/containers/storage.conf"));
+        assert!(found.errors[0]
+            .to_string()
+            .contains("etc/containers/storage.conf"));
         assert!(found.errors[1].to_string().contains("/nope"));
-        let uids: Vec<_> = found.stores.iter().map(|s| (s.kind.clone(), s.uid)).collect();
+        let uids: Vec<_> = found
+            .stores
+            .iter()
+            .map(|s| (s.kind.clone(), s.uid))
+            .collect();
         assert_eq!(
             uids,
             [
@@ -623,7 +660,10 @@ mod tests {
         assert_eq!(store.state_file(&root).unwrap().format, StateFormat::Bolt);
         std::fs::write(dir.path().join("g/db.sql"), b"x").unwrap();
         let f = store.state_file(&root).unwrap();
-        assert_eq!((f.format, f.path), (StateFormat::Sqlite, PathBuf::from("/g/db.sql")));
+        assert_eq!(
+            (f.format, f.path),
+            (StateFormat::Sqlite, PathBuf::from("/g/db.sql"))
+        );
         let transient = Store {
             transient: true,
             ..store
