@@ -9,7 +9,7 @@
 
 use collectd_plugin::Value;
 
-use libpod_stats::stats::Sample;
+use libpod_stats::stats::{PodSample, Sample};
 
 use crate::config::{CpuPercent, MemoryUsage, PluginConfig};
 
@@ -113,6 +113,73 @@ pub fn container_lists(sample: &Sample, cfg: &PluginConfig, mut emit: impl FnMut
     }
 }
 
+/// Calls `emit` once per value list of a pod's totals under `cfg`. The same types as a
+/// container's, under [`POD_PLUGIN`], minus what has no meaningful sum (the user/system split,
+/// the limit and its percent), plus `count`-`containers`: how many members the totals cover.
+pub fn pod_lists(pod: &PodSample, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
+    let mut list = |type_: &'static str, type_instance: Option<&'static str>, values: &[Value]| {
+        emit(ValueList {
+            type_,
+            type_instance,
+            values,
+        })
+    };
+    list(
+        "count",
+        Some("containers"),
+        &[gauge(u64::from(pod.containers))],
+    );
+    let groups = cfg.metrics;
+    if groups.cpu {
+        if let Some(ns) = pod.cpu_ns {
+            let percent = match cfg.cpu_percent {
+                CpuPercent::Podman => pod.cpu_percent,
+                CpuPercent::Normalized => pod.cpu_percent_normalized,
+            };
+            list(
+                "pod_cpu",
+                None,
+                &[Value::Gauge(percent.unwrap_or(f64::NAN)), derive(ns)],
+            );
+        }
+    }
+    if groups.memory {
+        let seed = match cfg.memory_usage {
+            MemoryUsage::Raw => pod.memory_bytes,
+            MemoryUsage::WorkingSet => pod.memory_working_set_bytes,
+        };
+        if let Some(b) = seed {
+            list("pod_memory", None, &[gauge(b)]);
+        }
+        if let Some(b) = pod.memory_bytes {
+            list("memory", Some("usage"), &[gauge(b)]);
+        }
+        if let Some(b) = pod.memory_working_set_bytes {
+            list("memory", Some("working_set"), &[gauge(b)]);
+        }
+    }
+    if groups.pids {
+        if let Some(n) = pod.pids {
+            list("pod_pids", None, &[gauge(n)]);
+        }
+    }
+    if groups.blkio {
+        if let (Some(r), Some(w)) = (pod.block_read_bytes, pod.block_write_bytes) {
+            list("disk_octets", None, &[derive(r), derive(w)]);
+        }
+    }
+    if groups.net {
+        if let (Some(rx), Some(tx)) = (pod.net_rx_bytes, pod.net_tx_bytes) {
+            list("if_octets", None, &[derive(rx), derive(tx)]);
+        }
+    }
+    if groups.oom {
+        if let Some(n) = pod.oom_kills {
+            list("pod_oom_kills", None, &[derive(n)]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,7 +188,12 @@ mod tests {
     /// A list as text: `type[-instance] v1 v2`, NaN as `nan`.
     fn render(sample: &Sample, cfg: &PluginConfig) -> Vec<String> {
         let mut out = Vec::new();
-        container_lists(sample, cfg, |l| {
+        container_lists(sample, cfg, |l| out.push(line(l)));
+        out
+    }
+
+    fn line(l: ValueList<'_>) -> String {
+        {
             let mut line = l.type_.to_string();
             if let Some(ti) = l.type_instance {
                 line.push('-');
@@ -134,9 +206,8 @@ mod tests {
                     other => other.to_string(),
                 });
             }
-            out.push(line);
-        });
-        out
+            line
+        }
     }
 
     fn full() -> Sample {
@@ -217,6 +288,41 @@ mod tests {
         assert!(!got.iter().any(|l| l.starts_with("pod_oom_kills")));
         let empty = Sample::default();
         assert!(render(&empty, &PluginConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn pod_totals_give_their_lists() {
+        let pod = PodSample {
+            pod_id: "p".repeat(64),
+            pod_name: Some("shop".into()),
+            containers: 2,
+            cpu_ns: Some(7),
+            cpu_percent: Some(12.5),
+            cpu_percent_normalized: Some(6.25),
+            memory_bytes: Some(2000),
+            memory_working_set_bytes: Some(1500),
+            pids: Some(4),
+            block_read_bytes: Some(1),
+            block_write_bytes: Some(2),
+            net_rx_bytes: Some(3),
+            net_tx_bytes: None,
+            oom_kills: Some(0),
+        };
+        let mut got = Vec::new();
+        pod_lists(&pod, &PluginConfig::default(), |l| got.push(line(l)));
+        assert_eq!(
+            got,
+            vec![
+                "count-containers 2",
+                "pod_cpu 12.5 7",
+                "pod_memory 2000",
+                "memory-usage 2000",
+                "memory-working_set 1500",
+                "pod_pids 4",
+                "disk_octets 1 2",
+                "pod_oom_kills 0",
+            ]
+        );
     }
 
     #[test]

@@ -6,12 +6,13 @@
 //! rule of the plugin (filtering, identifiers, logging once, never dispatching stale values)
 //! testable with plain closures.
 
+use libpod_stats::stats::pod::pod_samples;
 use libpod_stats::stats::Sample;
 use log::Level;
 
 use crate::config::PluginConfig;
 use crate::identifier::{assign, instance_text, Named};
-use crate::metrics::{container_lists, ValueList, CONTAINER_PLUGIN};
+use crate::metrics::{container_lists, pod_lists, ValueList, CONTAINER_PLUGIN, POD_PLUGIN};
 use crate::problems::ProblemLog;
 
 /// What a source found besides samples in one cycle.
@@ -19,7 +20,8 @@ use crate::problems::ProblemLog;
 pub struct CycleProblems {
     /// `(container id, message)` for each container whose read failed this cycle.
     pub containers: Vec<(String, String)>,
-    /// `(what, message)` for each discovery problem (an unreadable state database, ...).
+    /// `(key, message)` for each discovery problem (an unreadable state database, ...); the
+    /// key tells problems apart (a source may use the message itself).
     pub discovery: Vec<(String, String)>,
 }
 
@@ -34,8 +36,9 @@ pub enum Step {
 
 /// Where samples come from: the live host, or a replayed series.
 pub trait Source: Send {
-    /// Runs one cycle, writing this cycle's samples into `out` (empty on entry). An `Err` is a
-    /// failure of the whole cycle (no sample is dispatched), logged once per distinct message.
+    /// Runs one cycle, leaving exactly this cycle's samples in `out` (which holds the previous
+    /// cycle's samples on entry, so their allocations can be reused). An `Err` is a failure of
+    /// the whole cycle (no sample is dispatched), logged once per distinct message.
     fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String>;
 
     /// Drops every state kept between cycles (after a panic): the next cycle starts over.
@@ -94,8 +97,8 @@ impl<S: Source> Reader<S> {
         dispatch: &mut dyn FnMut(&Dispatch<'_>) -> Result<(), String>,
         log: &mut dyn FnMut(Level, String),
     ) {
-        self.samples.clear();
         if self.ended {
+            self.samples.clear();
             return;
         }
         let step = self.source.cycle(&mut self.samples);
@@ -155,6 +158,34 @@ impl<S: Source> Reader<S> {
                 }
             });
         }
+        if cfg.pods {
+            let pods = pod_samples(&self.samples);
+            let texts: Vec<&str> = pods
+                .iter()
+                .map(|p| p.pod_name.as_deref().unwrap_or(&p.pod_id))
+                .collect();
+            let named: Vec<Named<'_>> = pods
+                .iter()
+                .zip(&texts)
+                .map(|(p, text)| Named {
+                    id: &p.pod_id,
+                    text,
+                })
+                .collect();
+            let instances = assign(&named);
+            for (pod, instance) in pods.iter().zip(&instances) {
+                pod_lists(pod, cfg, |list| {
+                    let d = Dispatch {
+                        plugin: POD_PLUGIN,
+                        plugin_instance: instance,
+                        list,
+                    };
+                    if let Err(e) = dispatch(&d) {
+                        failed.push((format!("{POD_PLUGIN}-{instance}/{}", list.type_), e));
+                    }
+                });
+            }
+        }
         let changes = self.dispatch_failures.cycle(failed);
         for (what, message) in changes.new {
             log(
@@ -182,11 +213,11 @@ impl<S: Source> Reader<S> {
             log(Level::Info, format!("container {id}: no longer failing"));
         }
         let changes = self.discovery_failures.cycle(problems.discovery);
-        for (what, message) in changes.new {
-            log(Level::Error, format!("{what}: {message}"));
+        for (_, message) in changes.new {
+            log(Level::Error, message);
         }
-        for what in changes.cleared {
-            log(Level::Info, format!("{what}: readable again"));
+        for key in changes.cleared {
+            log(Level::Info, format!("no longer failing: {key}"));
         }
     }
 
@@ -229,7 +260,7 @@ mod tests {
                 None => Ok(Step::End),
                 Some(Err(e)) => Err(e),
                 Some(Ok((samples, problems))) => {
-                    out.extend(samples);
+                    *out = samples;
                     Ok(Step::Read(problems))
                 }
             }
@@ -395,6 +426,7 @@ mod tests {
     impl Source for Panicky {
         fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
             self.cycles += 1;
+            out.clear();
             out.push(sample("web", 'a', u64::from(self.cycles)));
             if self.cycles == 2 {
                 panic!("bug in cycle 2");
@@ -429,6 +461,38 @@ mod tests {
         assert_eq!(lists, vec!["1", "ok=true", "ok=false", "3", "ok=true"]);
         assert_eq!(r.source.resets, 1);
         assert!(r.samples.iter().all(|s| s.cpu_ns == Some(3)));
+    }
+
+    #[test]
+    fn pods_are_aggregated_over_the_selected_members_under_their_own_plugin() {
+        let member = |name: &str, id: char, cpu: u64| Sample {
+            pod_id: Some("f".repeat(64)),
+            pod_name: Some("web".into()),
+            ..sample(name, id, cpu)
+        };
+        let cfg = PluginConfig {
+            exclude: vec![regex::Regex::new("^skip").unwrap()],
+            ..cpu_only()
+        };
+        let script = Script(VecDeque::from(vec![Ok((
+            vec![
+                member("web", 'a', 1),
+                member("b", 'b', 2),
+                member("skip", 'c', 4),
+            ],
+            CycleProblems::default(),
+        ))]));
+        let mut r = Reader::new(cfg, script);
+        let (lists, _) = run(&mut r);
+        assert_eq!(
+            lists,
+            vec![
+                "libpodstats-b/pod_cpu 1.5 2",
+                "libpodstats-web/pod_cpu 1.5 1",
+                "libpodstats_pod-web/count 2",
+                "libpodstats_pod-web/pod_cpu 3 3",
+            ]
+        );
     }
 
     #[test]
