@@ -52,15 +52,11 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
         .iter()
         .filter(|c| args.all || c.state.has_cgroup())
         .collect();
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &shown)?;
-            writeln!(out)?;
-        }
-        Format::Table => write_table(&mut out, &shown)?,
+    match write_listing(args.format, &shown) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
     }
-    out.flush()?;
     for err in &report.errors {
         let mut line = format!("libpod-stats: warning: {err}");
         let mut source = std::error::Error::source(err);
@@ -79,6 +75,18 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn write_listing(format: Format, shown: &[&Container]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, shown)?;
+            writeln!(out)?;
+        }
+        Format::Table => write_table(&mut out, shown)?,
+    }
+    out.flush()
 }
 
 fn write_table(out: &mut impl Write, containers: &[&Container]) -> std::io::Result<()> {

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -236,15 +236,8 @@ fn discover_store(
 fn read_state(root: &HostRoot, file: &StateFile) -> Result<RawState, StateError> {
     match file.format {
         StateFormat::Sqlite => super::sqlite::read_sqlite_state(root, &file.path),
-        StateFormat::Bolt => read_bolt(root, &file.path),
+        StateFormat::Bolt => super::bolt_state::read_bolt_state(root, &file.path),
     }
-}
-
-fn read_bolt(_root: &HostRoot, path: &Path) -> Result<RawState, StateError> {
-    Err(StateError::Unsupported {
-        path: path.to_path_buf(),
-        reason: "the BoltDB reader is not built in yet".into(),
-    })
 }
 
 /// The identity and version of one file: enough to tell that it changed.
