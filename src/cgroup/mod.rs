@@ -1,5 +1,19 @@
 //! Cgroups: the host's layout (v1, v2, hybrid) and typed reads of one container's cgroup.
+//!
+//! [`layout::CgroupLayout`] finds the mounts, [`reader::CgroupReader`] reads one cgroup into
+//! [`stats::CgroupStats`] through the file table in [`files`], with the per-version meaning
+//! of each file kept in `v1` and `v2`.
 
+pub mod error;
+pub mod files;
+pub mod layout;
+mod memory_stat;
+pub mod reader;
 pub mod stats;
+pub mod v1;
+mod v2;
 
+pub use error::CgroupError;
+pub use layout::{CgroupLayout, LayoutKind};
+pub use reader::CgroupReader;
 pub use stats::CgroupStats;

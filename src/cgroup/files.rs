@@ -1,0 +1,179 @@
+//! Every cgroup file the reader reads, which hierarchy it lives in, and which files each
+//! layout uses: the one list a reader that holds open file descriptors can be built from.
+
+use super::layout::{Controller, Hierarchy, LayoutKind};
+
+/// One file of a container's cgroup, named by what it is rather than by path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CgroupFile {
+    /// v2 `cpu.stat`: usage, user, system (usec) and, with the cpu controller, throttling.
+    CpuStatV2,
+    /// v2 `memory.current`.
+    MemoryCurrent,
+    /// v2 `memory.max`.
+    MemoryMax,
+    /// v2 `memory.stat`.
+    MemoryStatV2,
+    /// v2 `memory.events`: `max`, `oom_kill`.
+    MemoryEvents,
+    /// v2 `pids.current`.
+    PidsCurrentV2,
+    /// v2 `pids.max`.
+    PidsMaxV2,
+    /// v2 `io.stat`.
+    IoStat,
+    /// `cpu.pressure` (v2, or the `unified` hierarchy of a hybrid host).
+    CpuPressure,
+    /// `memory.pressure`.
+    MemoryPressure,
+    /// `io.pressure`.
+    IoPressure,
+    /// v1 `cpuacct.usage` (ns).
+    CpuacctUsage,
+    /// v1 `cpuacct.usage_user` (ns, 4.7+).
+    CpuacctUsageUser,
+    /// v1 `cpuacct.usage_sys` (ns, 4.7+).
+    CpuacctUsageSys,
+    /// v1 `cpuacct.stat` (USER_HZ ticks), the fallback for user/system time.
+    CpuacctStat,
+    /// v1 cpu controller's `cpu.stat`: `nr_periods`, `nr_throttled`, `throttled_time` (ns).
+    CpuStatV1,
+    /// v1 `memory.usage_in_bytes`.
+    MemoryUsageInBytes,
+    /// v1 `memory.limit_in_bytes`.
+    MemoryLimitInBytes,
+    /// v1 `memory.stat`.
+    MemoryStatV1,
+    /// v1 `memory.oom_control` (`oom_kill` since 4.13).
+    MemoryOomControl,
+    /// v1 `memory.failcnt`.
+    MemoryFailcnt,
+    /// v1 `pids.current`.
+    PidsCurrentV1,
+    /// v1 `pids.max`.
+    PidsMaxV1,
+    /// v1 `blkio.throttle.io_service_bytes_recursive` (bytes, including descendants).
+    BlkioServiceBytesRecursive,
+    /// v1 `blkio.throttle.io_service_bytes`, when the recursive file is absent.
+    BlkioServiceBytes,
+    /// v1 `blkio.throttle.io_serviced_recursive` (operations).
+    BlkioServicedRecursive,
+    /// v1 `blkio.throttle.io_serviced`, when the recursive file is absent.
+    BlkioServiced,
+}
+
+use CgroupFile::*;
+
+/// The files read on a v2 host.
+pub const V2_FILES: &[CgroupFile] = &[
+    CpuStatV2,
+    MemoryCurrent,
+    MemoryMax,
+    MemoryStatV2,
+    MemoryEvents,
+    PidsCurrentV2,
+    PidsMaxV2,
+    IoStat,
+    CpuPressure,
+    MemoryPressure,
+    IoPressure,
+];
+
+/// The files read on a v1 host.
+pub const V1_FILES: &[CgroupFile] = &[
+    CpuacctUsage,
+    CpuacctUsageUser,
+    CpuacctUsageSys,
+    CpuacctStat,
+    CpuStatV1,
+    MemoryUsageInBytes,
+    MemoryLimitInBytes,
+    MemoryStatV1,
+    MemoryOomControl,
+    MemoryFailcnt,
+    PidsCurrentV1,
+    PidsMaxV1,
+    BlkioServiceBytesRecursive,
+    BlkioServiceBytes,
+    BlkioServicedRecursive,
+    BlkioServiced,
+];
+
+/// What a hybrid host adds from its `unified` hierarchy to the v1 files: only what v1 lacks.
+pub const HYBRID_UNIFIED_FILES: &[CgroupFile] = &[CpuPressure, MemoryPressure, IoPressure];
+
+impl CgroupFile {
+    /// The file name inside the cgroup directory.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CpuStatV2 | CpuStatV1 => "cpu.stat",
+            MemoryCurrent => "memory.current",
+            MemoryMax => "memory.max",
+            MemoryStatV2 | MemoryStatV1 => "memory.stat",
+            MemoryEvents => "memory.events",
+            PidsCurrentV2 | PidsCurrentV1 => "pids.current",
+            PidsMaxV2 | PidsMaxV1 => "pids.max",
+            IoStat => "io.stat",
+            CpuPressure => "cpu.pressure",
+            MemoryPressure => "memory.pressure",
+            IoPressure => "io.pressure",
+            CpuacctUsage => "cpuacct.usage",
+            CpuacctUsageUser => "cpuacct.usage_user",
+            CpuacctUsageSys => "cpuacct.usage_sys",
+            CpuacctStat => "cpuacct.stat",
+            MemoryUsageInBytes => "memory.usage_in_bytes",
+            MemoryLimitInBytes => "memory.limit_in_bytes",
+            MemoryOomControl => "memory.oom_control",
+            MemoryFailcnt => "memory.failcnt",
+            BlkioServiceBytesRecursive => "blkio.throttle.io_service_bytes_recursive",
+            BlkioServiceBytes => "blkio.throttle.io_service_bytes",
+            BlkioServicedRecursive => "blkio.throttle.io_serviced_recursive",
+            BlkioServiced => "blkio.throttle.io_serviced",
+        }
+    }
+
+    /// The hierarchy whose copy of the cgroup holds the file.
+    pub const fn hierarchy(self) -> Hierarchy {
+        match self {
+            CpuStatV2 | MemoryCurrent | MemoryMax | MemoryStatV2 | MemoryEvents | PidsCurrentV2
+            | PidsMaxV2 | IoStat | CpuPressure | MemoryPressure | IoPressure => Hierarchy::Unified,
+            CpuacctUsage | CpuacctUsageUser | CpuacctUsageSys | CpuacctStat => {
+                Hierarchy::V1(Controller::Cpuacct)
+            }
+            CpuStatV1 => Hierarchy::V1(Controller::Cpu),
+            MemoryUsageInBytes | MemoryLimitInBytes | MemoryStatV1 | MemoryOomControl
+            | MemoryFailcnt => Hierarchy::V1(Controller::Memory),
+            PidsCurrentV1 | PidsMaxV1 => Hierarchy::V1(Controller::Pids),
+            BlkioServiceBytesRecursive
+            | BlkioServiceBytes
+            | BlkioServicedRecursive
+            | BlkioServiced => Hierarchy::V1(Controller::Blkio),
+        }
+    }
+
+    /// The files a layout reads, in reading order (per-layout lists kept in one place).
+    pub fn for_layout(kind: LayoutKind) -> impl Iterator<Item = CgroupFile> {
+        let (main, extra): (&[CgroupFile], &[CgroupFile]) = match kind {
+            LayoutKind::V2 => (V2_FILES, &[]),
+            LayoutKind::V1 => (V1_FILES, &[]),
+            LayoutKind::Hybrid => (V1_FILES, HYBRID_UNIFIED_FILES),
+        };
+        main.iter().chain(extra).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_match_hierarchies() {
+        assert!(V2_FILES.iter().all(|f| f.hierarchy() == Hierarchy::Unified));
+        assert!(V1_FILES.iter().all(|f| f.hierarchy() != Hierarchy::Unified));
+        assert_eq!(
+            CgroupFile::for_layout(LayoutKind::Hybrid).count(),
+            V1_FILES.len() + 3
+        );
+        assert_eq!(BlkioServiced.name(), "blkio.throttle.io_serviced");
+    }
+}

@@ -1,0 +1,212 @@
+//! Typed reads of one cgroup on any layout, from a live host or a snapshot.
+//!
+//! [`CgroupReader`] joins the pieces: the [`CgroupLayout`] says where each hierarchy is
+//! mounted, [`CgroupFile`] lists the files each layout uses, the `v1`/`v2` modules know what
+//! each file means, and the parsers in [`crate::parse`] read the bytes. The interpretation
+//! talks to files only through [`CgroupFileSource`], so a reader that keeps descriptors open
+//! and re-reads them with `pread` can replace the path-based source without touching it.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use super::error::CgroupError;
+use super::files::CgroupFile;
+use super::layout::{CgroupLayout, LayoutKind};
+use super::stats::CgroupStats;
+use super::{v1, v2};
+use crate::host::{HostError, HostRoot};
+use crate::parse::ParseError;
+
+/// Gives the cgroup interpretation the contents of one file at a time.
+pub trait CgroupFileSource {
+    /// Reads `file` of the cgroup being read and runs `parse` over its bytes. `Ok(None)` when
+    /// the file is absent (its controller is not mounted or not enabled, this kernel lacks
+    /// it, or the cgroup vanished); a parse failure comes back naming the file.
+    fn parse_file<T>(
+        &mut self,
+        file: CgroupFile,
+        parse: impl FnOnce(&[u8]) -> Result<T, ParseError>,
+    ) -> Result<Option<T>, CgroupError>;
+}
+
+/// Reads cgroups of one host (live or snapshot) on the layout detected for it.
+#[derive(Debug)]
+pub struct CgroupReader {
+    root: HostRoot,
+    layout: CgroupLayout,
+    scratch: Mutex<Scratch>,
+}
+
+/// The buffers one read reuses, so repeated reads do not grow new ones.
+#[derive(Debug, Default)]
+struct Scratch {
+    buf: Vec<u8>,
+    path: PathBuf,
+}
+
+impl CgroupReader {
+    /// A reader for the host under `root`, with its layout detected from `mountinfo`.
+    pub fn new(root: HostRoot) -> Result<CgroupReader, CgroupError> {
+        let layout = CgroupLayout::detect(&root)?;
+        Ok(Self::with_layout(root, layout))
+    }
+
+    /// A reader for a layout already known (detected once and shared, or built by a test).
+    pub fn with_layout(root: HostRoot, layout: CgroupLayout) -> CgroupReader {
+        CgroupReader {
+            root,
+            layout,
+            scratch: Mutex::new(Scratch {
+                buf: Vec::with_capacity(8192),
+                path: PathBuf::new(),
+            }),
+        }
+    }
+
+    /// The layout this reader uses.
+    pub fn layout(&self) -> &CgroupLayout {
+        &self.layout
+    }
+
+    /// The host root this reader reads under.
+    pub fn root(&self) -> &HostRoot {
+        &self.root
+    }
+
+    /// Reads everything this library knows about `cgroup` (a path such as
+    /// `/libpod_parent/libpod-<id>` or `/machine.slice/libpod-<id>.scope`).
+    pub fn read(&self, cgroup: &str) -> Result<CgroupStats, CgroupError> {
+        let mut out = CgroupStats::default();
+        self.read_into(cgroup, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`read`](Self::read), into a caller-owned value whose `memory.stat` map is
+    /// updated in place, so steady-state reads do not reallocate its keys.
+    pub fn read_into(&self, cgroup: &str, out: &mut CgroupStats) -> Result<(), CgroupError> {
+        let rel = relative_cgroup_path(cgroup)?;
+        let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        let Scratch { buf, path } = &mut *scratch;
+        let mut src = PathSource {
+            root: &self.root,
+            layout: &self.layout,
+            rel,
+            buf,
+            path,
+            present: 0,
+        };
+        match self.layout.kind() {
+            LayoutKind::V2 => v2::read(&mut src, out)?,
+            LayoutKind::V1 => {
+                v1::read(&mut src, out)?;
+                out.pressure = Default::default();
+            }
+            LayoutKind::Hybrid => {
+                v1::read(&mut src, out)?;
+                v2::read_pressure(&mut src, &mut out.pressure)?;
+            }
+        }
+        if src.present == 0 && !self.exists_rel(rel) {
+            return Err(CgroupError::NotFound {
+                cgroup: cgroup.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// True when `cgroup` exists in any hierarchy this reader uses.
+    pub fn exists(&self, cgroup: &str) -> bool {
+        relative_cgroup_path(cgroup).is_ok_and(|rel| self.exists_rel(rel))
+    }
+
+    fn exists_rel(&self, rel: &Path) -> bool {
+        self.layout.hierarchies().any(|h| {
+            self.layout.mount(h).is_some_and(|mount| {
+                self.root
+                    .metadata(mount.join(rel))
+                    .is_ok_and(|m| m.is_dir())
+            })
+        })
+    }
+}
+
+/// `cgroup` as a path relative to a hierarchy's mount point; `..` and NUL are refused so a
+/// path from a database cannot point outside the container's own cgroup tree.
+fn relative_cgroup_path(cgroup: &str) -> Result<&Path, CgroupError> {
+    let invalid = |reason| CgroupError::InvalidPath {
+        cgroup: cgroup.to_owned(),
+        reason,
+    };
+    if cgroup.contains('\0') {
+        return Err(invalid("contains a NUL byte"));
+    }
+    let rel = Path::new(cgroup.trim_start_matches('/'));
+    if rel
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(invalid("contains `..`"));
+    }
+    Ok(rel)
+}
+
+/// Reads cgroup files by path through the host root.
+struct PathSource<'a> {
+    root: &'a HostRoot,
+    layout: &'a CgroupLayout,
+    rel: &'a Path,
+    buf: &'a mut Vec<u8>,
+    path: &'a mut PathBuf,
+    /// How many files were found, to tell "no such cgroup" from "no such files".
+    present: usize,
+}
+
+impl CgroupFileSource for PathSource<'_> {
+    fn parse_file<T>(
+        &mut self,
+        file: CgroupFile,
+        parse: impl FnOnce(&[u8]) -> Result<T, ParseError>,
+    ) -> Result<Option<T>, CgroupError> {
+        let Some(mount) = self.layout.mount(file.hierarchy()) else {
+            return Ok(None);
+        };
+        self.path.as_mut_os_string().clear();
+        self.path.push(mount);
+        self.path.push(self.rel);
+        self.path.push(file.name());
+        match self.root.read_into(&*self.path, self.buf) {
+            Ok(()) => {
+                self.present += 1;
+                parse(self.buf)
+                    .map(Some)
+                    .map_err(|e| CgroupError::parse(self.root.dir(), self.path, e))
+            }
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Errors that mean "this file is not there" rather than "reading failed": missing file or
+/// directory, a cgroup removed under a held file (ENODEV), or a pressure file on a kernel
+/// booted with PSI disabled (EOPNOTSUPP).
+fn is_absent(e: &HostError) -> bool {
+    e.is_not_found() || e.source.raw_os_error() == Some(libc::EOPNOTSUPP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_paths_are_confined() {
+        assert_eq!(
+            relative_cgroup_path("/libpod_parent/libpod-ab").unwrap(),
+            Path::new("libpod_parent/libpod-ab")
+        );
+        assert_eq!(relative_cgroup_path("/").unwrap(), Path::new(""));
+        assert_eq!(relative_cgroup_path("a/b").unwrap(), Path::new("a/b"));
+        assert!(relative_cgroup_path("/a/../../etc").is_err());
+        assert!(relative_cgroup_path("/a\0b").is_err());
+    }
+}
