@@ -344,9 +344,10 @@ mod tests {
         );
         std::fs::write(dir.path().join("proc/self/mountinfo"), "garbage\n").unwrap();
         let err = CgroupLayout::detect(&root).unwrap_err();
+        let text = err.to_string();
         assert!(
-            err.to_string().contains("proc/self/mountinfo: line 1"),
-            "{err}"
+            text.contains("/proc/self/mountinfo") && text.contains("line 1"),
+            "{text}"
         );
     }
 }
