@@ -156,3 +156,71 @@ fn read_into_keeps_memory_stat_current() {
     r.read_into("/x", &mut out).unwrap();
     assert!(out.memory.stat.is_empty());
 }
+
+#[test]
+fn held_files_read_the_same_as_paths() {
+    for (data, cgroups) in [
+        ("v1-hybrid", vec![v1_cgroup()]),
+        ("v1-comounted", vec![v1_cgroup()]),
+        (
+            "v2-handwritten",
+            vec![
+                format!("/machine.slice/libpod-{V2_ID}.scope"),
+                format!("/machine.slice/libpod-{V2_ID}.scope/container"),
+            ],
+        ),
+    ] {
+        let r = reader(data);
+        for cg in cgroups {
+            let mut handle = r.open(&cg).unwrap();
+            assert_eq!(handle.cgroup(), cg);
+            assert_eq!(handle.read().unwrap(), r.read(&cg).unwrap(), "{data} {cg}");
+            // Twice: the second read re-reads the held files from offset 0.
+            assert_eq!(handle.read().unwrap(), r.read(&cg).unwrap(), "{data} {cg}");
+        }
+        assert!(r
+            .open("/libpod_parent/libpod-gone")
+            .unwrap_err()
+            .is_not_found());
+    }
+}
+
+#[test]
+fn held_files_skip_fallbacks_when_the_primary_exists() {
+    // Hybrid: 16 v1 files, minus cpuacct.stat and the two non-recursive blkio files, plus
+    // three pressure files.
+    let handle = reader("v1-hybrid").open(&v1_cgroup()).unwrap();
+    assert_eq!(handle.open_files(), 16);
+    // Co-mounted: no usage_user/_sys and no recursive blkio, so the fallbacks are held.
+    let handle = reader("v1-comounted").open(&v1_cgroup()).unwrap();
+    assert_eq!(handle.open_files(), 12);
+}
+
+#[test]
+fn held_files_see_new_contents_and_larger_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cg = dir.path().join("sys/fs/cgroup/x");
+    std::fs::create_dir_all(&cg).unwrap();
+    std::fs::write(cg.join("memory.current"), "1\n").unwrap();
+    std::fs::write(cg.join("memory.stat"), "anon 1\n").unwrap();
+    let r = CgroupReader::with_layout(
+        HostRoot::new(dir.path()).unwrap(),
+        CgroupLayout::v2("/sys/fs/cgroup"),
+    );
+    let mut handle = r.open("/x").unwrap();
+    assert_eq!(handle.read().unwrap().memory.usage_bytes, Some(1));
+    // Rewrite in place (same inode) the way cgroupfs changes under a held fd.
+    let mut big = String::new();
+    for i in 0..3000 {
+        big.push_str(&format!("key_{i} {i}\n"));
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(cg.join("memory.stat"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, big.as_bytes()))
+        .unwrap();
+    let s = handle.read().unwrap();
+    assert_eq!(s.memory.stat.len(), 3000);
+    assert_eq!(s.memory.stat.get("key_2999"), Some(&2999));
+}

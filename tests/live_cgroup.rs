@@ -178,3 +178,26 @@ fn a_removed_cgroup_reads_as_not_found() {
     let err = reader.read(&cg).unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
+
+#[test]
+fn held_files_follow_a_live_cgroup_until_it_is_removed() {
+    let Some((reader, guard)) = start() else {
+        return;
+    };
+    let cg = guard.name.clone();
+    let mut handle = reader.open(&cg).unwrap();
+    let first = cpu_after(&reader, &cg, 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut held = handle.read().unwrap().cpu.usage_ns.unwrap_or(0);
+    while held <= first && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        held = handle.read().unwrap().cpu.usage_ns.unwrap_or(0);
+    }
+    assert!(
+        held > first,
+        "held files did not see cpu time grow: {first} then {held}"
+    );
+    drop(guard);
+    let err = handle.read().unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}

@@ -103,6 +103,25 @@ pub const V1_FILES: &[CgroupFile] = &[
 pub const HYBRID_UNIFIED_FILES: &[CgroupFile] = &[CpuPressure, MemoryPressure, IoPressure];
 
 impl CgroupFile {
+    /// How many kinds of file there are (for tables indexed by [`index`](Self::index)).
+    pub const COUNT: usize = BlkioServiced as usize + 1;
+
+    /// A dense index, `0..COUNT`, for per-file tables.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The file this one stands in for: read only when that one is absent. A reader that
+    /// holds files open skips this one when the other is there.
+    pub const fn fallback_for(self) -> Option<CgroupFile> {
+        match self {
+            CpuacctStat => Some(CpuacctUsageUser),
+            BlkioServiceBytes => Some(BlkioServiceBytesRecursive),
+            BlkioServiced => Some(BlkioServicedRecursive),
+            _ => None,
+        }
+    }
+
     /// The file name inside the cgroup directory.
     pub const fn name(self) -> &'static str {
         match self {
@@ -175,5 +194,11 @@ mod tests {
             V1_FILES.len() + 3
         );
         assert_eq!(BlkioServiced.name(), "blkio.throttle.io_serviced");
+        let all: Vec<_> = V2_FILES.iter().chain(V1_FILES).collect();
+        assert_eq!(all.len(), CgroupFile::COUNT);
+        let mut seen = [false; CgroupFile::COUNT];
+        for f in all {
+            assert!(!std::mem::replace(&mut seen[f.index()], true));
+        }
     }
 }

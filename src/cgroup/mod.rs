@@ -2,10 +2,12 @@
 //!
 //! [`layout::CgroupLayout`] finds the mounts, [`reader::CgroupReader`] reads one cgroup into
 //! [`stats::CgroupStats`] through the file table in [`files`], with the per-version meaning
-//! of each file kept in `v1` and `v2`.
+//! of each file kept in `v1` and `v2`. [`handle::OpenCgroup`] holds a cgroup's files open
+//! and re-reads them without allocating, for collectors that read every few seconds.
 
 pub mod error;
 pub mod files;
+pub mod handle;
 pub mod layout;
 mod memory_stat;
 pub mod reader;
@@ -14,6 +16,7 @@ pub mod v1;
 mod v2;
 
 pub use error::CgroupError;
+pub use handle::OpenCgroup;
 pub use layout::{CgroupLayout, LayoutKind};
 pub use reader::CgroupReader;
 pub use stats::CgroupStats;

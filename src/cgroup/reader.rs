@@ -132,7 +132,7 @@ impl CgroupReader {
 
 /// `cgroup` as a path relative to a hierarchy's mount point; `..` and NUL are refused so a
 /// path from a database cannot point outside the container's own cgroup tree.
-fn relative_cgroup_path(cgroup: &str) -> Result<&Path, CgroupError> {
+pub(crate) fn relative_cgroup_path(cgroup: &str) -> Result<&Path, CgroupError> {
     let invalid = |reason| CgroupError::InvalidPath {
         cgroup: cgroup.to_owned(),
         reason,
@@ -190,7 +190,7 @@ impl CgroupFileSource for PathSource<'_> {
 /// Errors that mean "this file is not there" rather than "reading failed": missing file or
 /// directory, a cgroup removed under a held file (ENODEV), or a pressure file on a kernel
 /// booted with PSI disabled (EOPNOTSUPP).
-fn is_absent(e: &HostError) -> bool {
+pub(crate) fn is_absent(e: &HostError) -> bool {
     e.is_not_found() || e.source.raw_os_error() == Some(libc::EOPNOTSUPP)
 }
 

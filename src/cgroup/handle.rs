@@ -1,0 +1,188 @@
+//! A cgroup with its files held open: the collector's hot path.
+//!
+//! [`OpenCgroup`] opens the files its layout reads once (resolving paths, allocating the
+//! error paths) and afterwards re-reads each with `pread` at offset 0 into one reused buffer,
+//! which cgroupfs answers with fresh values. A steady-state [`OpenCgroup::read_into`] makes
+//! no heap allocation. When the cgroup is removed, `pread` on a held file fails with ENODEV
+//! and the read reports [`CgroupError::NotFound`]; a container restarted under the same path
+//! needs a fresh handle (its cgroup is a new directory).
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+use super::error::CgroupError;
+use super::files::CgroupFile;
+use super::layout::LayoutKind;
+use super::reader::{is_absent, CgroupFileSource, CgroupReader};
+use super::stats::CgroupStats;
+use super::{v1, v2};
+use crate::host::HostError;
+use crate::parse::ParseError;
+
+/// Initial size of the read buffer; grown (once) when a file is larger. A v2 `memory.stat`
+/// is about 1.5 KiB.
+const INITIAL_BUF: usize = 16 * 1024;
+
+/// One held file and the host path it was opened from (for error messages).
+#[derive(Debug)]
+struct Held {
+    file: File,
+    path: PathBuf,
+}
+
+/// A container cgroup's files, held open and re-read in place.
+#[derive(Debug)]
+pub struct OpenCgroup {
+    cgroup: String,
+    kind: LayoutKind,
+    root_dir: PathBuf,
+    files: Vec<Option<Held>>,
+    /// Initialized bytes to read into; only `..len` of a read is meaningful.
+    buf: Vec<u8>,
+}
+
+impl CgroupReader {
+    /// Opens the files of `cgroup` that this layout reads, to re-read them cheaply with
+    /// [`OpenCgroup::read_into`]. Files the kernel does not have are remembered as absent (a
+    /// fallback file is opened only when the file it stands in for is absent).
+    /// [`CgroupError::NotFound`] when the cgroup exists in no hierarchy.
+    pub fn open(&self, cgroup: &str) -> Result<OpenCgroup, CgroupError> {
+        let rel = super::reader::relative_cgroup_path(cgroup)?;
+        let kind = self.layout().kind();
+        let mut files: Vec<Option<Held>> = (0..CgroupFile::COUNT).map(|_| None).collect();
+        for file in CgroupFile::for_layout(kind) {
+            if file
+                .fallback_for()
+                .is_some_and(|primary| files[primary.index()].is_some())
+            {
+                continue;
+            }
+            let Some(mount) = self.layout().mount(file.hierarchy()) else {
+                continue;
+            };
+            let path = mount.join(rel).join(file.name());
+            match self.root().open(&path) {
+                Ok(f) => files[file.index()] = Some(Held { file: f, path }),
+                Err(e) if is_absent(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if files.iter().all(Option::is_none) && !self.exists(cgroup) {
+            return Err(CgroupError::NotFound {
+                cgroup: cgroup.to_owned(),
+            });
+        }
+        Ok(OpenCgroup {
+            cgroup: cgroup.to_owned(),
+            kind,
+            root_dir: self.root().dir().to_path_buf(),
+            files,
+            buf: vec![0; INITIAL_BUF],
+        })
+    }
+}
+
+impl OpenCgroup {
+    /// The cgroup path this handle was opened for.
+    pub fn cgroup(&self) -> &str {
+        &self.cgroup
+    }
+
+    /// How many file descriptors this handle holds (they count against `RLIMIT_NOFILE`).
+    pub fn open_files(&self) -> usize {
+        self.files.iter().filter(|f| f.is_some()).count()
+    }
+
+    /// Reads everything again into `out` (see [`CgroupReader::read_into`]); no allocation
+    /// once the buffer and the `memory.stat` keys have settled.
+    pub fn read_into(&mut self, out: &mut CgroupStats) -> Result<(), CgroupError> {
+        let mut src = HeldSource {
+            files: &self.files,
+            buf: &mut self.buf,
+            root_dir: &self.root_dir,
+            removed: false,
+        };
+        let result = match self.kind {
+            LayoutKind::V2 => v2::read(&mut src, out),
+            LayoutKind::V1 => {
+                out.pressure = Default::default();
+                v1::read(&mut src, out)
+            }
+            LayoutKind::Hybrid => v1::read(&mut src, out)
+                .and_then(|()| v2::read_pressure(&mut src, &mut out.pressure)),
+        };
+        // A removed cgroup can make a half-read file look malformed; gone wins.
+        if src.removed {
+            return Err(CgroupError::NotFound {
+                cgroup: self.cgroup.clone(),
+            });
+        }
+        result
+    }
+
+    /// Like [`read_into`](Self::read_into) into a new value.
+    pub fn read(&mut self) -> Result<CgroupStats, CgroupError> {
+        let mut out = CgroupStats::default();
+        self.read_into(&mut out)?;
+        Ok(out)
+    }
+}
+
+/// Serves held files to the v1/v2 interpretation.
+struct HeldSource<'a> {
+    files: &'a [Option<Held>],
+    buf: &'a mut Vec<u8>,
+    root_dir: &'a std::path::Path,
+    /// A held file answered ENODEV: the cgroup was removed.
+    removed: bool,
+}
+
+impl HeldSource<'_> {
+    /// The whole file from offset 0; the length read.
+    fn pread_all(&mut self, held: &Held) -> Result<usize, HostError> {
+        let mut len = 0;
+        loop {
+            if len == self.buf.len() {
+                let grown = self.buf.len().max(INITIAL_BUF) * 2;
+                self.buf.resize(grown, 0);
+            }
+            match held.file.read_at(&mut self.buf[len..], len as u64) {
+                Ok(0) => return Ok(len),
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(HostError {
+                        root: self.root_dir.to_path_buf(),
+                        path: held.path.clone(),
+                        source,
+                    })
+                }
+            }
+        }
+    }
+}
+
+impl CgroupFileSource for HeldSource<'_> {
+    fn parse_file<T>(
+        &mut self,
+        file: CgroupFile,
+        parse: impl FnOnce(&[u8]) -> Result<T, ParseError>,
+    ) -> Result<Option<T>, CgroupError> {
+        let files = self.files;
+        let Some(held) = files.get(file.index()).and_then(Option::as_ref) else {
+            return Ok(None);
+        };
+        match self.pread_all(held) {
+            Ok(len) => parse(&self.buf[..len])
+                .map(Some)
+                .map_err(|e| CgroupError::parse(self.root_dir, &held.path, e)),
+            Err(e) if e.source.raw_os_error() == Some(libc::ENODEV) => {
+                self.removed = true;
+                Ok(None)
+            }
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
