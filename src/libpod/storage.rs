@@ -268,6 +268,8 @@ mod tests {
             run_root: Some(PathBuf::from("/run/containers/storage")),
             driver: Some("overlay".into()),
             transient: false,
+            static_dir: None,
+            tmp_dir: None,
             uid: Some(0),
         }
     }

@@ -59,6 +59,10 @@ pub struct Store {
     pub driver: Option<String>,
     /// `transient_store`: state lives in the run root.
     pub transient: bool,
+    /// containers.conf `[engine] static_dir`, when set explicitly: the database lives there.
+    pub static_dir: Option<PathBuf>,
+    /// containers.conf `[engine] tmp_dir`, when set (a transient BoltDB lives there).
+    pub tmp_dir: Option<PathBuf>,
     /// The store owner's uid: the directory's owner on a live host, the uid whose home
     /// holds it in a snapshot (0 for the root store).
     pub uid: Option<u32>,
@@ -106,12 +110,15 @@ impl Store {
                 out.push(sqlite(run));
                 out.push(bolt(&run.join("libpod")));
             }
-            let tmp = match self.rootless_uid() {
-                Some(uid) => PathBuf::from(format!("/run/user/{uid}/libpod/tmp")),
-                None => PathBuf::from("/run/libpod"),
+            let tmp = match (&self.tmp_dir, self.rootless_uid()) {
+                (Some(dir), _) => dir.clone(),
+                (None, Some(uid)) => PathBuf::from(format!("/run/user/{uid}/libpod/tmp")),
+                (None, None) => PathBuf::from("/run/libpod"),
             };
             out.push(bolt(&tmp));
             out
+        } else if let Some(dir) = &self.static_dir {
+            vec![sqlite(dir), bolt(dir)]
         } else {
             vec![
                 sqlite(&self.graph_root),
@@ -212,6 +219,93 @@ impl StorageConf {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// containers.conf `[engine]` keys that move libpod's database.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EngineDirs {
+    /// `static_dir`.
+    pub static_dir: Option<String>,
+    /// `tmp_dir`.
+    pub tmp_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EngineSection {
+    static_dir: Option<String>,
+    tmp_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ContainersConfFile {
+    engine: EngineSection,
+}
+
+/// The system containers.conf files in the order podman layers them (later keys win).
+pub const SYSTEM_CONTAINERS_CONF: [&str; 2] = [
+    "/usr/share/containers/containers.conf",
+    "/etc/containers/containers.conf",
+];
+
+impl EngineDirs {
+    /// Layers the `[engine]` keys of `files` (missing ones skipped; each later key wins);
+    /// `dropin_dirs` add their `*.conf` files, in name order, after the files.
+    fn layered(
+        root: &HostRoot,
+        files: &[PathBuf],
+        errors: &mut Vec<StoreConfigError>,
+        consulted: &mut Vec<PathBuf>,
+    ) -> Self {
+        let mut out = EngineDirs::default();
+        for file in files {
+            consulted.push(file.clone());
+            let text = match root.read_to_string(file) {
+                Ok(t) => t,
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => {
+                    errors.push(e.into());
+                    continue;
+                }
+            };
+            match toml::from_str::<ContainersConfFile>(&text) {
+                Ok(conf) => {
+                    if conf.engine.static_dir.is_some() {
+                        out.static_dir = conf.engine.static_dir;
+                    }
+                    if conf.engine.tmp_dir.is_some() {
+                        out.tmp_dir = conf.engine.tmp_dir;
+                    }
+                }
+                Err(e) => errors.push(StoreConfigError::Invalid {
+                    path: file.clone(),
+                    reason: e.to_string().trim_end().to_string(),
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// A directory's `*.conf` files in name order (drop-ins).
+fn dropins(root: &HostRoot, dir: &Path) -> Vec<PathBuf> {
+    root.read_dir_names(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| n.into_string().ok())
+        .filter(|n| n.ends_with(".conf"))
+        .map(|n| dir.join(n))
+        .collect()
+}
+
+fn system_containers_confs(root: &HostRoot) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = SYSTEM_CONTAINERS_CONF.iter().map(PathBuf::from).collect();
+    files.extend(dropins(
+        root,
+        Path::new("/etc/containers/containers.conf.d"),
+    ));
+    files
 }
 
 /// One `/etc/passwd` entry.
@@ -325,6 +419,13 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
         }
     };
 
+    let system_confs = system_containers_confs(root);
+    let engine = EngineDirs::layered(
+        root,
+        &system_confs,
+        &mut found.errors,
+        &mut found.config_files,
+    );
     let graph_root = system
         .graphroot
         .as_deref()
@@ -343,6 +444,8 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             run_root: Some(run_root),
             driver: system.driver.clone().filter(|d| is_driver_name(d)),
             transient: system.transient_store.unwrap_or(false),
+            static_dir: engine.static_dir.as_deref().and_then(clean_abs),
+            tmp_dir: engine.tmp_dir.as_deref().and_then(clean_abs),
             uid,
         });
     }
@@ -360,7 +463,21 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
                     None
                 }
             };
-            let store = rootless_store(user, user_conf.as_ref(), &system);
+            let mut confs = system_confs.clone();
+            let user_dir = user.home.join(".config/containers");
+            confs.push(user_dir.join("containers.conf"));
+            confs.extend(dropins(root, &user_dir.join("containers.conf.d")));
+            let engine =
+                EngineDirs::layered(root, &confs, &mut found.errors, &mut found.config_files);
+            let mut store = rootless_store(user, user_conf.as_ref(), &system);
+            let expand_dir = |v: &Option<String>| {
+                v.as_deref()
+                    .map(|s| expand(s, &user.home, user.uid))
+                    .as_deref()
+                    .and_then(clean_abs)
+            };
+            store.static_dir = expand_dir(&engine.static_dir);
+            store.tmp_dir = expand_dir(&engine.tmp_dir);
             if root.metadata(&store.graph_root).is_ok_and(|m| m.is_dir())
                 && !found
                     .stores
@@ -395,6 +512,8 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             run_root: None,
             driver: None,
             transient: false,
+            static_dir: None,
+            tmp_dir: None,
             uid,
         });
     }
@@ -442,6 +561,8 @@ fn rootless_store(
             .or_else(|| Some(PathBuf::from(format!("/run/user/{}/containers", user.uid)))),
         driver: driver.filter(|d| is_driver_name(d)),
         transient,
+        static_dir: None,
+        tmp_dir: None,
         uid: Some(user.uid),
     }
 }
@@ -653,6 +774,8 @@ mod tests {
             run_root: Some(PathBuf::from("/r")),
             driver: None,
             transient: false,
+            static_dir: None,
+            tmp_dir: None,
             uid: Some(0),
         };
         assert_eq!(store.state_file(&root), None);
@@ -670,6 +793,46 @@ mod tests {
         };
         assert_eq!(transient.state_file(&root), None);
         assert_eq!(transient.state_candidates()[0].path, Path::new("/r/db.sql"));
+    }
+
+    #[test]
+    fn containers_conf_moves_the_database() {
+        let (dir, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                (
+                    "usr/share/containers/containers.conf",
+                    "[engine]\nstatic_dir = \"/ignored\"\n",
+                ),
+                (
+                    "etc/containers/containers.conf",
+                    "[containers]\nx = 1\n[engine]\nstatic_dir = \"/srv/libpod\"\n",
+                ),
+                (
+                    "home/alice/.config/containers/containers.conf.d/10-my.conf",
+                    "[engine]\nstatic_dir = \"$HOME/state\"\n",
+                ),
+            ],
+            &[
+                "var/lib/containers/storage",
+                "home/alice/.local/share/containers/storage",
+                "srv/libpod",
+            ],
+        );
+        let found = find_stores(&root, true, &[]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(
+            found.stores[0].static_dir.as_deref(),
+            Some(Path::new("/srv/libpod"))
+        );
+        assert_eq!(
+            found.stores[1].static_dir.as_deref(),
+            Some(Path::new("/home/alice/state"))
+        );
+        std::fs::write(dir.path().join("srv/libpod/bolt_state.db"), b"x").unwrap();
+        std::fs::write(dir.path().join("var/lib/containers/storage/db.sql"), b"x").unwrap();
+        let f = found.stores[0].state_file(&root).unwrap();
+        assert_eq!(f.path, Path::new("/srv/libpod/bolt_state.db"));
     }
 
     #[test]
