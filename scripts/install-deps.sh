@@ -10,6 +10,8 @@ packages=(
   collectd-core collectd-utils
   # sqlite3 CLI for building the db.sql fixture
   sqlite3
+  # jq for scripts/fixtures/podman-capture.sh (rebuilding the podman fixtures)
+  jq
 )
 
 missing=()

@@ -1,0 +1,94 @@
+//! The podman test harness itself: it runs real containers on its own storage, holds the
+//! cross-binary podman lock while alive, and leaves nothing behind when dropped.
+
+mod support;
+
+use libpod_stats::host::HostRoot;
+use support::podman::{lock_is_held, PodmanHarness};
+
+/// Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 controllers and `unified`).
+fn hierarchies(host: &HostRoot) -> Vec<String> {
+    let names = host
+        .read_dir_names("/sys/fs/cgroup")
+        .expect("listing /sys/fs/cgroup");
+    let mut out: Vec<String> = names
+        .into_iter()
+        .filter_map(|n| n.into_string().ok())
+        .collect();
+    out.sort();
+    out
+}
+
+fn state_of<'a>(ps: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    ps.as_array()
+        .expect("ps output is an array")
+        .iter()
+        .find(|c| c["Names"][0] == name)
+        .unwrap_or_else(|| panic!("{name} missing from podman ps: {ps:#}"))
+}
+
+#[test]
+fn harness_runs_containers_and_removes_everything_it_made() {
+    let Some(h) = PodmanHarness::new() else {
+        return;
+    };
+    assert!(
+        lock_is_held(),
+        "the harness must hold {}",
+        support::podman::LOCK_PATH
+    );
+
+    let idle = h.run_detached("lpstest-harness-idle", &[], &["sleep", "1000"]);
+    h.run_detached("lpstest-harness-paused", &[], &["sleep", "1000"]);
+    h.pause("lpstest-harness-paused");
+    let pod = h.pod_create("lpstest-harness-pod");
+    h.run_detached(
+        "lpstest-harness-member",
+        &["--pod", "lpstest-harness-pod"],
+        &["sleep", "1000"],
+    );
+    h.create("lpstest-harness-created", &[], &["sleep", "1000"]);
+    h.run_to_exit("lpstest-harness-exited", &[], &["true"]);
+
+    let ps = h.ps_all();
+    for (name, state) in [
+        ("lpstest-harness-idle", "running"),
+        ("lpstest-harness-paused", "paused"),
+        ("lpstest-harness-member", "running"),
+        ("lpstest-harness-created", "created"),
+        ("lpstest-harness-exited", "exited"),
+    ] {
+        assert_eq!(state_of(&ps, name)["State"], state, "{name}");
+    }
+    assert_eq!(state_of(&ps, "lpstest-harness-idle")["Id"], idle.as_str());
+    assert_eq!(state_of(&ps, "lpstest-harness-member")["Pod"], pod.as_str());
+    assert_eq!(h.made_ids().len(), 5);
+
+    // The cgroups podman made, as podman reports them; they exist while the harness lives.
+    let host = HostRoot::live();
+    let mut cgroups: Vec<String> = ["idle", "paused", "member"]
+        .iter()
+        .map(|n| h.cgroup_path(&format!("lpstest-harness-{n}")))
+        .collect();
+    cgroups.push(format!("/libpod_parent/{pod}"));
+    assert_eq!(cgroups[0], format!("/libpod_parent/libpod-{idle}"));
+    for cg in &cgroups {
+        let memory = format!("/sys/fs/cgroup/memory{cg}");
+        assert!(host.exists(&memory), "{memory} should exist");
+    }
+    assert!(h.pid("lpstest-harness-idle").is_some());
+    assert_eq!(h.pid("lpstest-harness-created"), None);
+
+    let dir = h.dir().to_path_buf();
+    let graphroot = h.graphroot().to_path_buf();
+    assert!(graphroot.join("libpod/bolt_state.db").is_file());
+    drop(h);
+
+    assert!(!dir.exists(), "{} should be gone", dir.display());
+    for hierarchy in hierarchies(&host) {
+        for cg in &cgroups {
+            let path = format!("/sys/fs/cgroup/{hierarchy}{cg}");
+            assert!(!host.exists(&path), "{path} left behind");
+        }
+    }
+}
