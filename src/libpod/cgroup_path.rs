@@ -59,7 +59,7 @@ where
 
 /// `path` cut after the last component naming container `id`, or `None`.
 pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
-    if !is_container_id(id) || !path.starts_with('/') {
+    if !is_container_id(id) || !is_safe_cgroup(path) {
         return None;
     }
     let mut end = None;
@@ -393,6 +393,7 @@ mod tests {
         );
         assert_eq!(cg(&format!("0::/libpod-payload-{ID}.scope\n")), None);
         assert_eq!(cg("garbage"), None);
+        assert_eq!(cg(&format!("0::/../../libpod-{ID}\n")), None);
         assert_eq!(cg(""), None);
     }
 

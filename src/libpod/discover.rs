@@ -18,7 +18,9 @@ use super::model::{Container, Source};
 use super::raw::RawState;
 use super::state_error::StateError;
 use super::storage::{self, StorageError};
-use super::stores::{find_stores, StateFile, StateFormat, Store, StoreConfigError};
+use super::stores::{
+    clean_abs, find_stores, is_driver_name, StateFile, StateFormat, Store, StoreConfigError,
+};
 use crate::host::HostRoot;
 
 /// What to discover.
@@ -159,10 +161,19 @@ fn discover_store(
             Ok(raw) => {
                 // The database records the paths podman really used.
                 if store.run_root.is_none() {
-                    store.run_root = raw.runtime.run_root.clone();
+                    store.run_root = raw
+                        .runtime
+                        .run_root
+                        .as_deref()
+                        .and_then(|p| p.to_str())
+                        .and_then(clean_abs);
                 }
                 if store.driver.is_none() {
-                    store.driver = raw.runtime.graph_driver.clone();
+                    store.driver = raw
+                        .runtime
+                        .graph_driver
+                        .clone()
+                        .filter(|d| is_driver_name(d));
                 }
                 let source = match file.format {
                     StateFormat::Sqlite => Source::Sqlite,

@@ -369,8 +369,9 @@ pub fn expand(value: &str, home: &Path, uid: u32) -> String {
         .replace("$UID", &uid)
 }
 
-/// An absolute path without `.`/`..` components, or `None`.
-fn clean_abs(p: &str) -> Option<PathBuf> {
+/// An absolute path without `.`/`..` components, or `None`: a path from a configuration
+/// file or a database may only name a place, never climb.
+pub fn clean_abs(p: &str) -> Option<PathBuf> {
     let path = Path::new(p);
     (path.is_absolute()
         && path
@@ -520,7 +521,8 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
     found
 }
 
-fn is_driver_name(d: &str) -> bool {
+/// A storage driver name that can safely become part of a directory name (`overlay`, `vfs`).
+pub fn is_driver_name(d: &str) -> bool {
     !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
