@@ -27,14 +27,14 @@ pub fn parse(data: &[u8]) -> Result<Psi, ParseError> {
     let mut some = None;
     let mut full = None;
     for (no, line) in Lines::new(data) {
-        if !(line.trim_ascii_start().starts_with(b"some ")
-            || line.trim_ascii_start().starts_with(b"full "))
-        {
-            let word_ok = line
-                .trim_ascii_start()
-                .first()
-                .is_some_and(|b| b.is_ascii_lowercase());
-            if word_ok {
+        let word = line
+            .trim_ascii_start()
+            .split(|b| b.is_ascii_whitespace())
+            .next()
+            .unwrap_or_default();
+        if word != b"some" && word != b"full" {
+            // A line kind a later kernel may add: skipped if it looks like one.
+            if !word.is_empty() && word.iter().all(u8::is_ascii_lowercase) {
                 continue;
             }
             return Err(ParseError::new(no, EXPECTED, line));
@@ -118,5 +118,8 @@ full avg10=0.00 avg60=0.00 avg300=0.00 total=42\n";
         assert!(parse(b"full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n").is_err());
         assert!(parse(b"some avg10=1e5 avg60=0.00 avg300=0.00 total=0\n").is_err());
         assert!(parse(b"12 x\n").is_err());
+        assert!(parse(b"some\tavg10=0.00 avg60=0.00 avg300=0.00 total=0\n").is_ok());
+        let later = b"some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nnewkind x=1\n";
+        assert_eq!(parse(later).unwrap().some.total_us, 1);
     }
 }
