@@ -92,3 +92,33 @@ fn harness_runs_containers_and_removes_everything_it_made() {
         }
     }
 }
+
+#[test]
+fn harness_cleans_up_when_the_test_panics() {
+    let mut seen: Option<(std::path::PathBuf, String)> = None;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let Some(h) = PodmanHarness::new() else {
+            return;
+        };
+        h.run_detached("lpstest-harness-doomed", &[], &["sleep", "1000"]);
+        h.pause("lpstest-harness-doomed");
+        let stats = h.stats_raw();
+        assert_eq!(stats.len(), 1, "{stats:?}");
+        assert!(stats[0]["MemUsage"].as_u64().is_some_and(|m| m > 0));
+        seen = Some((
+            h.dir().to_path_buf(),
+            h.cgroup_path("lpstest-harness-doomed"),
+        ));
+        panic!("a failing podman test");
+    }));
+    let Some((dir, cgroup)) = seen else {
+        return; // podman unusable here: the harness said so
+    };
+    assert!(result.is_err(), "the closure panicked on purpose");
+    assert!(!dir.exists(), "{} should be gone", dir.display());
+    let host = HostRoot::live();
+    for hierarchy in hierarchies(&host) {
+        let path = format!("/sys/fs/cgroup/{hierarchy}{cgroup}");
+        assert!(!host.exists(&path), "{path} left behind");
+    }
+}

@@ -35,12 +35,15 @@ pub const IMAGE: &str = "localhost/lpstest-bb:latest";
 /// Prefix every container and pod name must carry.
 pub const NAME_PREFIX: &str = "lpstest-";
 
+/// The settings podman needs on this machine (shared-ref/real-host.md); `{scratch}` becomes
+/// the harness's own temp dir, where image imports stage their files instead of /var/tmp.
 const CONTAINERS_CONF: &str = r#"[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+image_copy_tmp_dir = "{scratch}"
 "#;
 
 const BUSYBOX: &str = "/bin/busybox";
@@ -115,7 +118,8 @@ impl PodmanHarness {
         for d in [&self.graphroot, &self.runroot, &self.tmpdir, &self.scratch] {
             fs::create_dir_all(d).map_err(|e| format!("creating {}: {e}", d.display()))?;
         }
-        fs::write(&self.conf, CONTAINERS_CONF)
+        let scratch = self.scratch.to_str().ok_or("temp dir path is not UTF-8")?;
+        fs::write(&self.conf, CONTAINERS_CONF.replace("{scratch}", scratch))
             .map_err(|e| format!("writing {}: {e}", self.conf.display()))?;
 
         let rootfs = self.dir.join("rootfs");
@@ -261,6 +265,24 @@ impl PodmanHarness {
     /// `podman ps --all --format json`.
     pub fn ps_all(&self) -> serde_json::Value {
         self.run_json(["ps", "--all", "--format", "json"])
+    }
+
+    /// `podman stats --no-stream` with podman's raw numbers (`CPUNano`, `MemUsage`,
+    /// `MemLimit`, `PIDs`, `BlockInput`, ...): one object per running or paused container.
+    pub fn stats_raw(&self) -> Vec<serde_json::Value> {
+        let text = self.run([
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{json .ContainerStats}}",
+        ]);
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| match serde_json::from_str(l) {
+                Ok(v) => v,
+                Err(e) => panic!("podman stats line is not JSON ({e}): {l}"),
+            })
+            .collect()
     }
 
     /// `podman create` of `cmd` in the busybox image; returns the full id.
