@@ -526,4 +526,29 @@ mod tests {
         assert!(!is_safe_cgroup("/a//b"));
         assert!(!is_safe_cgroup("/a/./b"));
     }
+
+    proptest::proptest! {
+        /// Whatever /proc says, the cgroup found is safe and ends with this container.
+        #[test]
+        fn found_cgroups_are_safe_and_name_the_container(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(format!("libpod-{ID}")),
+                    proptest::strategy::Just(format!("libpod-{ID}.scope")),
+                    proptest::strategy::Just("..".to_string()),
+                    proptest::strategy::Just("".to_string()),
+                    "[a-z.:=-]{1,12}",
+                ],
+                0..8,
+            ),
+            controllers in "[a-z,=]{0,12}",
+        ) {
+            let text = format!("3:{controllers}:/{}\n", parts.join("/"));
+            if let Some(cg) = cg(&text) {
+                proptest::prop_assert!(is_safe_cgroup(&cg), "{}", cg);
+                let last = cg.rsplit('/').next().unwrap_or("");
+                proptest::prop_assert!(names_container(last, ID), "{}", cg);
+            }
+        }
+    }
 }

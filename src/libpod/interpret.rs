@@ -437,4 +437,57 @@ mod tests {
         assert_eq!(unix_ns("0001-01-01T00:00:00Z"), None);
         assert_eq!(unix_ns("yesterday"), None);
     }
+
+    proptest::proptest! {
+        /// Any bytes in any record give a container or a reported error, never a panic.
+        #[test]
+        fn arbitrary_records_never_panic(
+            config in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            state in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            pod in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
+        ) {
+            let raw = RawState {
+                containers: vec![RawContainer {
+                    id: ID.into(),
+                    name: None,
+                    pod_id: Some(POD.into()),
+                    config_json: config,
+                    state_json: state,
+                }],
+                pods: vec![RawPod {
+                    id: POD.into(),
+                    name: None,
+                    config_json: pod.clone(),
+                    state_json: pod,
+                }],
+                runtime: RuntimeConfig::default(),
+            };
+            let out = interpret(&raw, Source::Bolt, None, None);
+            proptest::prop_assert_eq!(out.records.len() + out.errors.len() >= 1, true);
+        }
+
+        /// Well-formed JSON with odd values is interpreted or refused, never a panic.
+        #[test]
+        fn odd_json_values_never_panic(
+            state in proptest::num::i64::ANY,
+            pid in proptest::num::i64::ANY,
+            time in "\\PC{0,40}",
+            name in "\\PC{0,20}",
+        ) {
+            let config = serde_json::json!({"id": ID, "name": name, "createdTime": time});
+            let st = serde_json::json!({"state": state, "pid": pid, "startedTime": time});
+            let raw = RawState {
+                containers: vec![RawContainer {
+                    id: ID.into(),
+                    name: Some("n".into()),
+                    pod_id: None,
+                    config_json: config.to_string().into_bytes(),
+                    state_json: st.to_string().into_bytes(),
+                }],
+                ..Default::default()
+            };
+            let out = interpret(&raw, Source::Sqlite, None, None);
+            proptest::prop_assert_eq!(out.records.len(), 1);
+        }
+    }
 }

@@ -436,4 +436,38 @@ mod tests {
             .unwrap();
         assert_eq!(typ, "blob");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// A real database with bytes overwritten reads or fails with an error naming the
+        /// file; it never panics or hangs.
+        #[test]
+        fn corrupted_databases_fail_cleanly(
+            edits in proptest::collection::vec((0usize..16384, proptest::num::u8::ANY), 1..64),
+        ) {
+            let (dir, root) = snapshot();
+            let real = dir.path().join(&DB[1..]);
+            let id = "c".repeat(64);
+            let state = RawState {
+                containers: vec![RawContainer {
+                    id: id.clone(),
+                    name: Some("x".into()),
+                    pod_id: None,
+                    config_json: format!(r#"{{"id":"{id}"}}"#).into_bytes(),
+                    state_json: br#"{"state":3}"#.to_vec(),
+                }],
+                ..Default::default()
+            };
+            write_sqlite_state(&state, &real).unwrap();
+            let mut bytes = std::fs::read(&real).unwrap();
+            for (at, b) in edits {
+                let at = at % bytes.len();
+                bytes[at] = b;
+            }
+            std::fs::write(&real, &bytes).unwrap();
+            if let Err(e) = read_sqlite_state(&root, Path::new(DB)) {
+                proptest::prop_assert!(e.to_string().contains("db.sql"), "{}", e);
+            }
+        }
+    }
 }
