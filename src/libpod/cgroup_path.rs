@@ -127,11 +127,16 @@ pub fn proc_captured(root: &HostRoot) -> bool {
     })
 }
 
-/// True when the cgroup (a path relative to the controller root) exists under `root`: in
-/// the v1 `memory` or `cpuacct` hierarchy, or in the unified v2 hierarchy.
+/// True when the cgroup (a path relative to the controller root) exists under `root`, in
+/// any hierarchy the cgroup reader uses (the layout from mountinfo, as the collector will
+/// read it); without a detectable layout, in the v1 `memory` or `cpuacct` hierarchy or the
+/// unified v2 hierarchy.
 pub fn cgroup_exists(root: &HostRoot, cgroup: &str) -> bool {
     if !is_safe_cgroup(cgroup) {
         return false;
+    }
+    if let Ok(reader) = crate::cgroup::reader::CgroupReader::new(root.clone()) {
+        return reader.exists(cgroup);
     }
     let rel = cgroup.trim_start_matches('/');
     let v1 = ["memory", "cpuacct", "cpu,cpuacct", "cpuacct,cpu"];
