@@ -11,6 +11,8 @@
 //! - [`libpod`]: container discovery from libpod's state and containers/storage.
 //! - [`cgroup`]: the cgroup layout of a host and typed reads of a container's cgroup.
 //! - [`stats`]: samples per container, the numbers `podman stats` shows and more.
+//! - [`testing`]: synthetic hosts (snapshot directories) built from typed values, for tests
+//!   and benchmarks.
 #![deny(missing_docs)]
 
 pub mod capture;
@@ -20,3 +22,4 @@ pub mod libpod;
 pub mod parse;
 pub mod snapshot;
 pub mod stats;
+pub mod testing;

@@ -1,0 +1,508 @@
+//! Synthetic hosts for tests: a whole snapshot directory from typed values.
+//!
+//! A [`HostBuilder`] describes a host (its cgroup [`Layout`], memory, cpus, time) and its
+//! container stores ([`StoreSpec`]) with pods ([`PodSpec`]) and containers
+//! ([`ContainerSpec`]) in any state, each with the [`Counters`] its cgroup shows.
+//! [`HostBuilder::build`] writes everything the library reads, exactly where it reads it:
+//!
+//! - `snapshot.json`, `proc/self/mountinfo`, `proc/meminfo`, the cgroup hierarchy roots;
+//! - per store: `etc/containers/storage.conf` (root store) or an `etc/passwd` user (rootless),
+//!   podman's database (BoltDB via [`write_bolt_state`](crate::libpod::bolt_state::write_bolt_state)
+//!   or SQLite via [`write_sqlite_state`](crate::libpod::sqlite::write_sqlite_state)) with
+//!   podman's JSON keys, `<driver>-containers/containers.json` (or
+//!   `volatile-containers.json` for `--rm`), each bundle's `config.json` and run dir pidfile;
+//! - per running or paused container: its cgroup in every hierarchy with the counters in
+//!   the layout's file formats, `proc/<pid>/cgroup` and `proc/<pid>/net/dev`.
+//!
+//! A time series is a [`Series`]: push the builder, change counters (or
+//! [`HostBuilder::advance`] them all), push again: `000/`, `001/`, ...
+//!
+//! ```
+//! use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout};
+//! use libpod_stats::libpod::ContainerState;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let built = HostBuilder::new()
+//!     .layout(Layout::V2)
+//!     .container(ContainerSpec::new("web").with_counters(|c| c.cpu_ns = 5_000_000_000))
+//!     .container(ContainerSpec::new("done").state(ContainerState::Exited))
+//!     .build(dir.path())
+//!     .unwrap();
+//! let web = built.container("web").unwrap();
+//! assert!(web.cgroup.as_deref().unwrap().starts_with("/libpod_parent/libpod-"));
+//! ```
+
+mod cgroupfs;
+mod libpod_files;
+mod spec;
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use cgroupfs::{meminfo, mountinfo, net_dev, proc_cgroup, V1_UNLIMITED};
+pub use libpod_files::{go_time, image_id, slice_path};
+pub use spec::{
+    id_from_name, Backend, ContainerSpec, Counters, Layout, PodSpec, ProcEntry, StoreSpec,
+};
+pub use write::{BuildError, Out};
+
+use crate::libpod::bolt::writer::Writer;
+use crate::libpod::bolt_state::write_bolt_state;
+use crate::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
+use crate::snapshot::SnapshotMeta;
+use libpod_files::Placement;
+
+/// The first pid handed to a running container without one; the next get +10 each.
+const FIRST_PID: u32 = 1000;
+
+/// A whole synthetic host; see the module docs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostBuilder {
+    /// The cgroup layout.
+    pub layout: Layout,
+    /// What `snapshot.json` says.
+    pub meta: SnapshotMeta,
+    /// The host's memory (`MemTotal`), bytes.
+    pub mem_total: u64,
+    /// The stores; [`HostBuilder::container`] and [`HostBuilder::pod`] add to the first
+    /// one, creating the root store when there is none.
+    pub stores: Vec<StoreSpec>,
+}
+
+impl Default for HostBuilder {
+    fn default() -> Self {
+        HostBuilder {
+            layout: Layout::default(),
+            meta: SnapshotMeta {
+                // 2026-11-25T00:00:00Z
+                taken_at_ns: 1_795_564_800_000_000_000,
+                online_cpus: 2,
+                hostname: "testhost".to_string(),
+                kernel: "6.1.0-test-amd64".to_string(),
+            },
+            mem_total: 4 << 30,
+            stores: Vec::new(),
+        }
+    }
+}
+
+/// What [`HostBuilder::build`] made, for a test's assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    /// The snapshot directory.
+    pub dir: PathBuf,
+    /// Every container, in store then spec order.
+    pub containers: Vec<BuiltContainer>,
+}
+
+/// One container as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltContainer {
+    /// The name.
+    pub name: String,
+    /// The id.
+    pub id: String,
+    /// The pod id, when in a pod.
+    pub pod_id: Option<String>,
+    /// The pid (running and paused containers).
+    pub pid: Option<u32>,
+    /// The cgroup (relative to a controller root) of a running or paused container.
+    pub cgroup: Option<String>,
+    /// The store's graph root.
+    pub graph_root: PathBuf,
+}
+
+impl Built {
+    /// The container named `name`.
+    pub fn container(&self, name: &str) -> Option<&BuiltContainer> {
+        self.containers.iter().find(|c| c.name == name)
+    }
+}
+
+impl HostBuilder {
+    /// A hybrid (this machine's) host with 2 cpus, 4 GiB and no stores.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the cgroup layout.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// Sets the snapshot time (ns since the epoch).
+    pub fn taken_at_ns(mut self, ns: u64) -> Self {
+        self.meta.taken_at_ns = ns;
+        self
+    }
+
+    /// Sets the number of online cpus.
+    pub fn online_cpus(mut self, cpus: u32) -> Self {
+        self.meta.online_cpus = cpus;
+        self
+    }
+
+    /// Sets the host's memory.
+    pub fn mem_total(mut self, bytes: u64) -> Self {
+        self.mem_total = bytes;
+        self
+    }
+
+    /// Adds a store.
+    pub fn store(mut self, store: StoreSpec) -> Self {
+        self.stores.push(store);
+        self
+    }
+
+    fn first_store(&mut self) -> &mut StoreSpec {
+        if self.stores.is_empty() {
+            self.stores.push(StoreSpec::root());
+        }
+        &mut self.stores[0]
+    }
+
+    /// Adds a container to the first store (the root store when there is none yet).
+    pub fn container(mut self, container: ContainerSpec) -> Self {
+        self.first_store().containers.push(container);
+        self
+    }
+
+    /// Adds a pod to the first store.
+    pub fn pod(mut self, pod: PodSpec) -> Self {
+        self.first_store().pods.push(pod);
+        self
+    }
+
+    /// The container named `name`, in any store, to change between the steps of a series.
+    pub fn container_mut(&mut self, name: &str) -> Option<&mut ContainerSpec> {
+        self.stores
+            .iter_mut()
+            .flat_map(|s| s.containers.iter_mut())
+            .find(|c| c.name == name)
+    }
+
+    /// Moves time on by `ns` and lets `work` change every container (typically
+    /// [`Counters::advance`]).
+    pub fn advance(&mut self, ns: u64, mut work: impl FnMut(&mut ContainerSpec)) {
+        self.meta.taken_at_ns += ns;
+        for c in self.stores.iter_mut().flat_map(|s| s.containers.iter_mut()) {
+            work(c);
+        }
+    }
+
+    /// Writes the snapshot into `dir` (created if needed).
+    pub fn build(&self, dir: &Path) -> Result<Built, BuildError> {
+        let out = Out::new(dir);
+        out.dir("/")?;
+        self.meta
+            .write(dir)
+            .map_err(|e| BuildError::Spec(e.to_string()))?;
+        out.write("/proc/self/mountinfo", mountinfo(self.layout))?;
+        out.write("/proc/meminfo", meminfo(self.mem_total))?;
+        cgroupfs::write_roots(&out, self.layout)?;
+        self.write_passwd(&out)?;
+
+        let mut next_pid = FIRST_PID;
+        let mut built = Vec::new();
+        let mut root_conf_written = false;
+        for store in &self.stores {
+            if !store.is_rootless() && !root_conf_written {
+                out.write(
+                    "/etc/containers/storage.conf",
+                    format!(
+                        "[storage]\ndriver = \"{}\"\ngraphroot = \"{}\"\nrunroot = \"{}\"\n",
+                        store.driver,
+                        store.graph_root.display(),
+                        store.run_root.display()
+                    ),
+                )?;
+                root_conf_written = true;
+            }
+            built.extend(self.write_store(&out, store, &mut next_pid)?);
+        }
+        Ok(Built {
+            dir: dir.to_path_buf(),
+            containers: built,
+        })
+    }
+
+    fn write_passwd(&self, out: &Out) -> Result<(), BuildError> {
+        let mut passwd = String::from("root:x:0:0:root:/root:/bin/bash\n");
+        for store in &self.stores {
+            if let Some((user, uid)) = &store.rootless_user {
+                passwd.push_str(&format!("{user}:x:{uid}:{uid}::/home/{user}:/bin/sh\n"));
+            }
+        }
+        out.write("/etc/passwd", passwd)
+    }
+
+    /// The containers of `store` with the pods' infra containers added.
+    fn containers_of(store: &StoreSpec) -> Vec<ContainerSpec> {
+        let mut all = store.containers.clone();
+        for pod in store.pods.iter().filter(|p| p.infra) {
+            let mut infra = ContainerSpec::new(&format!("{}-infra", &pod.id[..12]))
+                .id(&id_from_name(&format!("infra/{}", pod.id)))
+                .pod(&pod.name)
+                .image("localhost/podman-pause:4.3.1");
+            infra.infra = true;
+            all.push(infra);
+        }
+        all
+    }
+
+    fn write_store(
+        &self,
+        out: &Out,
+        store: &StoreSpec,
+        next_pid: &mut u32,
+    ) -> Result<Vec<BuiltContainer>, BuildError> {
+        let taken = self.meta.taken_at_ns;
+        let pods: BTreeMap<&str, &PodSpec> =
+            store.pods.iter().map(|p| (p.name.as_str(), p)).collect();
+        let mut raw = RawState {
+            runtime: RuntimeConfig {
+                graph_root: Some(store.graph_root.clone()),
+                run_root: Some(store.run_root.clone()),
+                static_dir: Some(store.graph_root.join("libpod")),
+                tmp_dir: Some(match &store.rootless_user {
+                    Some((_, uid)) => PathBuf::from(format!("/run/user/{uid}/libpod/tmp")),
+                    None => PathBuf::from("/run/libpod"),
+                }),
+                graph_driver: Some(store.driver.clone()),
+            },
+            ..RawState::default()
+        };
+        let mut storage = Vec::new();
+        let mut volatile = Vec::new();
+        let mut built = Vec::new();
+        let mut infra_ids: BTreeMap<String, String> = BTreeMap::new();
+
+        for c in Self::containers_of(store) {
+            let pod = match &c.pod {
+                Some(name) => Some(*pods.get(name.as_str()).ok_or_else(|| {
+                    BuildError::Spec(format!("container {}: no pod named {name}", c.name))
+                })?),
+                None => None,
+            };
+            let assigned = (c.has_cgroup() && c.pid.is_none()).then(|| {
+                let pid = *next_pid;
+                *next_pid += 10;
+                pid
+            });
+            let place = libpod_files::place(store, &c, pod, assigned, taken);
+            if c.infra {
+                if let Some(pod) = pod {
+                    infra_ids.insert(pod.id.clone(), c.id.clone());
+                }
+            }
+            raw.containers.push(RawContainer {
+                id: c.id.clone(),
+                name: Some(c.name.clone()),
+                pod_id: place.pod_id.clone(),
+                config_json: libpod_files::config_json(store, &c, &place)
+                    .to_string()
+                    .into_bytes(),
+                state_json: libpod_files::state_json(store, &c, &place)
+                    .to_string()
+                    .into_bytes(),
+            });
+            let entry = libpod_files::storage_entry(&c, &place);
+            if c.auto_remove {
+                volatile.push(entry);
+            } else {
+                storage.push(entry);
+            }
+            self.write_container_files(out, store, &c, &place)?;
+            built.push(BuiltContainer {
+                name: c.name.clone(),
+                id: c.id.clone(),
+                pod_id: place.pod_id.clone(),
+                pid: place.pid,
+                cgroup: place.cgroup.clone(),
+                graph_root: store.graph_root.clone(),
+            });
+        }
+
+        for pod in &store.pods {
+            let manager = store
+                .containers
+                .iter()
+                .find(|c| c.pod.as_deref() == Some(pod.name.as_str()))
+                .map_or(crate::libpod::model::CgroupManager::Cgroupfs, |c| {
+                    c.cgroup_manager
+                });
+            let (parent, path) = libpod_files::pod_cgroup(pod, manager);
+            raw.pods.push(RawPod {
+                id: pod.id.clone(),
+                name: Some(pod.name.clone()),
+                config_json: libpod_files::pod_config_json(pod, &parent, taken - 120_000_000_000)
+                    .to_string()
+                    .into_bytes(),
+                state_json: libpod_files::pod_state_json(
+                    &path,
+                    infra_ids.get(&pod.id).map(String::as_str),
+                )
+                .to_string()
+                .into_bytes(),
+            });
+        }
+
+        let containers_dir = store
+            .graph_root
+            .join(format!("{}-containers", store.driver));
+        out.write(
+            containers_dir.join("containers.json"),
+            serde_json::Value::Array(storage).to_string(),
+        )?;
+        if !volatile.is_empty() {
+            out.write(
+                containers_dir.join("volatile-containers.json"),
+                serde_json::Value::Array(volatile).to_string(),
+            )?;
+        }
+        self.write_database(out, store, &raw)?;
+        Ok(built)
+    }
+
+    fn write_database(
+        &self,
+        out: &Out,
+        store: &StoreSpec,
+        raw: &RawState,
+    ) -> Result<(), BuildError> {
+        match store.backend {
+            Backend::Bolt => {
+                let bytes = write_bolt_state(raw, &Writer::new())
+                    .map_err(|e| BuildError::Spec(e.to_string()))?;
+                out.write(store.graph_root.join("libpod/bolt_state.db"), bytes)
+            }
+            Backend::Sqlite => {
+                let path = store.graph_root.join("db.sql");
+                out.dir(&store.graph_root)?;
+                let real = out.path(&path);
+                if real.exists() {
+                    std::fs::remove_file(&real).map_err(|source| BuildError::Io {
+                        path: real.clone(),
+                        source,
+                    })?;
+                }
+                crate::libpod::sqlite::write_sqlite_state(raw, &real)
+                    .map_err(|e| BuildError::Spec(format!("{}: {e}", real.display())))
+            }
+            Backend::None => Ok(()),
+        }
+    }
+
+    fn write_container_files(
+        &self,
+        out: &Out,
+        store: &StoreSpec,
+        c: &ContainerSpec,
+        place: &Placement,
+    ) -> Result<(), BuildError> {
+        let driver_dir = format!("{}-containers", store.driver);
+        let bundle = store
+            .graph_root
+            .join(&driver_dir)
+            .join(&c.id)
+            .join("userdata");
+        out.write(
+            bundle.join("config.json"),
+            libpod_files::oci_spec(c, place).to_string(),
+        )?;
+        let run = store
+            .run_root
+            .join(&driver_dir)
+            .join(&c.id)
+            .join("userdata");
+        out.dir(&run)?;
+        let Some(pid) = place.pid else {
+            return Ok(());
+        };
+        out.write(run.join("pidfile"), format!("{pid}"))?;
+        out.write(run.join("conmon.pid"), format!("{}", pid.saturating_sub(1)))?;
+        let proc_cgroup_path = match (&place.cgroup, &c.subgroup) {
+            (Some(cg), Some(sub)) => Some(format!("{cg}/{sub}")),
+            (Some(cg), None) => Some(cg.clone()),
+            (None, _) => None,
+        };
+        match &c.proc_entry {
+            ProcEntry::Missing => {}
+            ProcEntry::Present => {
+                let cg = proc_cgroup_path
+                    .clone()
+                    .unwrap_or_else(|| match &store.rootless_user {
+                        Some((_, uid)) => format!("/user.slice/user-{uid}.slice/session-1.scope"),
+                        None => "/".to_string(),
+                    });
+                out.write(format!("/proc/{pid}/cgroup"), proc_cgroup(self.layout, &cg))?;
+                out.write(
+                    format!("/proc/{pid}/net/dev"),
+                    net_dev(c.counters.rx_bytes, c.counters.tx_bytes),
+                )?;
+            }
+            ProcEntry::Foreign(cg) => {
+                out.write(format!("/proc/{pid}/cgroup"), proc_cgroup(self.layout, cg))?;
+                out.write(format!("/proc/{pid}/net/dev"), net_dev(0, 0))?;
+            }
+        }
+        if let (Some(cg), Some(proc_cg), true) = (&place.cgroup, &proc_cgroup_path, c.cgroup_files)
+        {
+            let procs: Vec<u32> = if c.proc_entry == ProcEntry::Present {
+                vec![pid]
+            } else {
+                Vec::new()
+            };
+            cgroupfs::write_cgroup(
+                out,
+                self.layout,
+                cg,
+                proc_cg,
+                &procs,
+                &c.counters,
+                self.meta.online_cpus,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A series of snapshots (`000/`, `001/`, ...) written one step at a time.
+#[derive(Debug, Clone)]
+pub struct Series {
+    dir: PathBuf,
+    steps: usize,
+}
+
+impl Series {
+    /// A series in `dir` (created if needed), empty so far.
+    pub fn new(dir: &Path) -> Self {
+        Series {
+            dir: dir.to_path_buf(),
+            steps: 0,
+        }
+    }
+
+    /// Writes `host` as the next step and returns what was built.
+    pub fn push(&mut self, host: &HostBuilder) -> Result<Built, BuildError> {
+        let step = self.dir.join(crate::snapshot::series_step_name(self.steps));
+        let built = host.build(&step)?;
+        self.steps += 1;
+        Ok(built)
+    }
+
+    /// The number of steps written.
+    pub fn len(&self) -> usize {
+        self.steps
+    }
+
+    /// True before the first step.
+    pub fn is_empty(&self) -> bool {
+        self.steps == 0
+    }
+}
+
+#[cfg(test)]
+mod tests;
