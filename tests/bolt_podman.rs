@@ -1,0 +1,173 @@
+//! The BoltDB reader and writer against real podman 4.3.1: podman's own `bolt_state.db` is
+//! read into a `RawState`, written again by our writer, put in place of podman's file, and
+//! podman must list exactly the same containers and pods from it. Podman then writes into
+//! our file (a new container) and our reader must see that too.
+//!
+//! Needs root, podman, runc, conmon and busybox-static (see tests/support/podman.rs); with
+//! `CI=true` it fails when they are missing instead of skipping.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use libpod_stats::host::HostRoot;
+use libpod_stats::libpod::bolt::writer::Writer;
+use libpod_stats::libpod::bolt::BoltDb;
+use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use serde_json::Value;
+use support::podman::PodmanHarness;
+
+/// Puts podman's original state file back when dropped, so the harness's clean-up runs
+/// against podman's complete records (netns paths, dependencies, networks) even when an
+/// assertion failed half-way.
+struct RestoreOnDrop {
+    path: PathBuf,
+    original: Vec<u8>,
+}
+
+impl Drop for RestoreOnDrop {
+    fn drop(&mut self) {
+        if let Err(e) = replace_file(&self.path, &self.original) {
+            eprintln!("warning: restoring {}: {e}", self.path.display());
+        }
+    }
+}
+
+/// Replaces `path` atomically (podman opens the file per operation, never mid-rename).
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("lpstest-new");
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
+/// What `podman ps --all` says that must not change: id, names, state, pod, infra.
+fn ps_summary(ps: &Value) -> Vec<String> {
+    let mut rows: Vec<String> = ps
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            format!(
+                "{} {} {} pod={} podname={} infra={}",
+                c["Id"].as_str().unwrap_or("?"),
+                c["Names"],
+                c["State"].as_str().unwrap_or("?"),
+                c["Pod"].as_str().unwrap_or(""),
+                c["PodName"].as_str().unwrap_or(""),
+                c["IsInfra"],
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// What `podman pod ps` says: id, name, status, infra id and member count.
+fn pod_summary(pods: &Value) -> Vec<String> {
+    let mut rows: Vec<String> = pods
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{} {} {} infra={} members={}",
+                p["Id"].as_str().unwrap_or("?"),
+                p["Name"].as_str().unwrap_or("?"),
+                p["Status"].as_str().unwrap_or("?"),
+                p["InfraId"].as_str().unwrap_or(""),
+                p["Containers"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn ids(ps: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = ps
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["Id"].as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn podman_lists_the_same_from_a_state_file_our_writer_rewrote() {
+    let Some(h) = PodmanHarness::new() else {
+        return;
+    };
+    h.create("lpstest-bolt-created", &[], &["sleep", "100"]);
+    h.run_detached("lpstest-bolt-running", &[], &["sleep", "1000"]);
+    h.run_to_exit("lpstest-bolt-exited", &[], &["true"]);
+    h.run_detached("lpstest-bolt-paused", &[], &["sleep", "1000"]);
+    h.pause("lpstest-bolt-paused");
+    h.pod_create("lpstest-bolt-pod");
+    h.run_detached(
+        "lpstest-bolt-member",
+        &["--pod", "lpstest-bolt-pod"],
+        &["sleep", "1000"],
+    );
+
+    let ps_before = h.ps_all();
+    let pods_before = h.run_json(["pod", "ps", "--format", "json"]);
+    let before = ps_summary(&ps_before);
+    assert_eq!(before.len(), 6, "{before:#?}");
+    for state in ["created", "running", "exited", "paused"] {
+        assert!(
+            before.iter().any(|r| r.contains(&format!(" {state} "))),
+            "no {state} container in {before:#?}"
+        );
+    }
+
+    let db_path = h.graphroot().join("libpod/bolt_state.db");
+    let live = HostRoot::live();
+    let state = read_bolt_state(&live, &db_path).unwrap();
+    let mut ours: Vec<String> = state.containers.iter().map(|c| c.id.clone()).collect();
+    ours.sort();
+    assert_eq!(ours, ids(&ps_before), "our reader and podman disagree");
+    assert_eq!(state.pods.len(), 1);
+    assert_eq!(
+        state.runtime.graph_root.as_deref(),
+        Some(h.graphroot()),
+        "{:?}",
+        state.runtime
+    );
+
+    let original = fs::read(&db_path).unwrap();
+    let _restore = RestoreOnDrop {
+        path: db_path.clone(),
+        original,
+    };
+
+    // The default page size, then a small one that forces branch and overflow pages.
+    for page_size in [4096u32, 1024] {
+        let rewritten = write_bolt_state(&state, &Writer::new().page_size(page_size)).unwrap();
+        replace_file(&db_path, &rewritten).unwrap();
+        assert_eq!(
+            ps_summary(&h.ps_all()),
+            before,
+            "podman lists something else from our file (page size {page_size})"
+        );
+        assert_eq!(
+            pod_summary(&h.run_json(["pod", "ps", "--format", "json"])),
+            pod_summary(&pods_before),
+            "podman's pods differ on our file (page size {page_size})"
+        );
+    }
+
+    // Podman writes into our file: a new container, then its removal. Our reader follows.
+    let late = h.create("lpstest-bolt-late", &[], &["true"]);
+    let after_create = read_bolt_state(&live, &db_path).unwrap();
+    assert!(after_create.containers.iter().any(|c| c.id == late));
+    assert_eq!(after_create.containers.len(), 7);
+    let db = BoltDb::read(&live, &db_path).unwrap();
+    assert!(db.meta().txid > 1, "podman did not commit to our file");
+    h.rm("lpstest-bolt-late");
+    let after_rm = read_bolt_state(&live, &db_path).unwrap();
+    assert_eq!(after_rm.containers, state.containers);
+    assert_eq!(ps_summary(&h.ps_all()), before);
+}
