@@ -205,3 +205,69 @@ fn fixtures_match_podmans_own_view() {
     }
     eprintln!("checked {checked} fixtures against podman's own view");
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// The real podman state after a "reboot": the database still says running and paused,
+/// but the pids are gone or belong to other processes now. Nothing may be listed as
+/// running; those containers are `exited` with no pid and no cgroup.
+#[test]
+fn real_state_after_a_reboot_is_not_running() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/libpod-state");
+    for fixture in ["podman-bolt", "sqlite-podman-bolt"] {
+        let source = base.join(fixture);
+        if !source.exists() {
+            continue;
+        }
+        let before = discover(
+            &HostRoot::new(&source).unwrap(),
+            &DiscoveryOptions::default(),
+        );
+        let was_running: Vec<&Container> = before
+            .containers
+            .iter()
+            .filter(|c| c.state.has_cgroup())
+            .collect();
+        assert!(!was_running.is_empty(), "{fixture} has running containers");
+
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&source, dir.path());
+        std::fs::remove_dir_all(dir.path().join("proc")).unwrap();
+        // One reused pid (now a shell in a session), the others gone; pid 1 is systemd.
+        let reused = was_running[0].pid.unwrap();
+        for (pid, cgroup) in [(1, "/init.scope"), (reused, "/user.slice/session-2.scope")] {
+            let p = dir.path().join(format!("proc/{pid}"));
+            std::fs::create_dir_all(&p).unwrap();
+            std::fs::write(p.join("cgroup"), format!("0::{cgroup}\n")).unwrap();
+        }
+        let after = discover(
+            &HostRoot::new(dir.path()).unwrap(),
+            &DiscoveryOptions::default(),
+        );
+        assert!(after.errors.is_empty(), "{fixture}: {:?}", after.errors);
+        assert_eq!(after.containers.len(), before.containers.len());
+        for c in &after.containers {
+            let old = before.containers.iter().find(|o| o.id == c.id).unwrap();
+            if old.state.has_cgroup() {
+                assert_eq!(c.state, ContainerState::Exited, "{fixture}: {}", c.name);
+                assert_eq!((c.pid, c.conmon_pid, &c.cgroup), (None, None, &None));
+            } else {
+                assert_eq!(c, old, "{fixture}: {} must not change", c.name);
+            }
+        }
+    }
+}

@@ -320,8 +320,10 @@ pub fn settle(
         }
     };
     if !alive {
+        // Its conmon is gone with it: podman would clean both up on its next refresh.
         c.state = ContainerState::Exited;
         c.pid = None;
+        c.conmon_pid = None;
         c.cgroup = None;
     }
 }
