@@ -37,6 +37,9 @@ pub const NAME_PREFIX: &str = "lpstest-";
 
 /// The settings podman needs on this machine (shared-ref/real-host.md); `{scratch}` becomes
 /// the harness's own temp dir, where image imports stage their files instead of /var/tmp.
+/// `lock_type = "file"` keeps container locks in the store's tmp dir: with the default shared
+/// memory segment (`/dev/shm/libpod_lock`, one for the whole host), a fresh store's first
+/// command "refreshes" and frees every lock of every other podman store on the host.
 const CONTAINERS_CONF: &str = r#"[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 [engine]
@@ -44,6 +47,7 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 image_copy_tmp_dir = "{scratch}"
+lock_type = "file"
 "#;
 
 const BUSYBOX: &str = "/bin/busybox";
