@@ -1,0 +1,155 @@
+//! `libpod-stats stats`: container resource usage like `podman stats`, without podman.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use libpod_stats::host::HostRoot;
+use libpod_stats::libpod::discover::DiscoveryOptions;
+use libpod_stats::stats::collector::{
+    Collector, CollectorOptions, CycleReport, FirstCpuPercent, MetricGroups, Timestamp,
+};
+use libpod_stats::stats::{table, Sample};
+
+use crate::cli::CliError;
+use crate::Cli;
+
+/// Output format of `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum StatsFormat {
+    /// Aligned columns with podman's header.
+    #[default]
+    Table,
+    /// A JSON array of samples sorted by name (one array per refresh when streaming).
+    Json,
+}
+
+/// Options of `stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Take one sample and exit; CPU % is the average since each container started.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Seconds between refreshes (default 1); with --no-stream, live only: take two samples
+    /// this far apart and report the CPU % between them.
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<f64>,
+    /// Also show containers that are not running (their numbers are empty).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: StatsFormat,
+}
+
+/// The discovery options the global flags ask for.
+pub fn discovery_options(cli: &Cli) -> DiscoveryOptions {
+    DiscoveryOptions {
+        rootless_stores: !cli.no_rootless,
+        extra_stores: cli.stores.clone(),
+        external: false,
+    }
+}
+
+/// The root the global `--root` names, or the live host.
+pub fn host_root(cli: &Cli) -> Result<HostRoot, CliError> {
+    match &cli.root {
+        Some(dir) => Ok(HostRoot::new(dir)?),
+        None => Ok(HostRoot::live()),
+    }
+}
+
+fn interval(args: &StatsArgs) -> Result<Option<Duration>, CliError> {
+    match args.interval {
+        None => Ok(None),
+        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => {
+            Ok(Some(Duration::from_secs_f64(secs)))
+        }
+        Some(secs) => Err(format!("--interval {secs}: must be between 0 and 86400 seconds").into()),
+    }
+}
+
+fn print(format: StatsFormat, samples: &[Sample]) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, samples)?;
+            writeln!(stdout)?;
+        }
+        StatsFormat::Table => stdout.write_all(table::render(samples).as_bytes())?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn warn(report: &CycleReport) {
+    for e in &report.discovery_errors {
+        eprintln!("libpod-stats: discovery: {e}");
+    }
+    for p in &report.errors {
+        eprintln!("libpod-stats: {}: {}", p.name, p.message);
+    }
+}
+
+/// Runs `stats`.
+pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
+    let root = host_root(cli)?;
+    let interval = interval(args)?;
+    let mut opts = CollectorOptions {
+        discovery: discovery_options(cli),
+        all: args.all,
+        metrics: MetricGroups::ALL,
+        first_cpu_percent: FirstCpuPercent::SinceStart,
+    };
+    let mut samples = Vec::new();
+    if !root.is_live() {
+        if interval.is_some() {
+            return Err("--interval needs a live host: a snapshot is one moment; to see CPU % \
+                        between moments, capture a series (`capture --count N`) and use \
+                        `libpod-stats replay DIR`"
+                .into());
+        }
+        if !args.no_stream {
+            return Err("a snapshot cannot be streamed: use --no-stream, or `libpod-stats \
+                        replay DIR` for a series"
+                .into());
+        }
+        let meta = root
+            .snapshot_meta()?
+            .ok_or("the snapshot has no snapshot.json, so its time is unknown")?;
+        let mut collector = Collector::new(root, opts)?;
+        let report = collector.collect(Timestamp::at(meta.taken_at_ns), &mut samples)?;
+        warn(&report);
+        print(args.format, &samples)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.no_stream {
+        if let Some(interval) = interval {
+            opts.first_cpu_percent = FirstCpuPercent::Null;
+            let mut collector = Collector::new(root, opts)?;
+            collector.collect(Timestamp::now(), &mut samples)?;
+            std::thread::sleep(interval);
+            let report = collector.collect(Timestamp::now(), &mut samples)?;
+            warn(&report);
+        } else {
+            let mut collector = Collector::new(root, opts)?;
+            let report = collector.collect(Timestamp::now(), &mut samples)?;
+            warn(&report);
+        }
+        print(args.format, &samples)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Streaming: the first refresh shows the average since start, like podman stats.
+    let interval = interval.unwrap_or(Duration::from_secs(1));
+    let clear = args.format == StatsFormat::Table && std::io::stdout().is_terminal();
+    let mut collector = Collector::new(root, opts)?;
+    loop {
+        let report = collector.collect(Timestamp::now(), &mut samples)?;
+        warn(&report);
+        if clear {
+            print!("\x1b[2J\x1b[H");
+        }
+        print(args.format, &samples)?;
+        std::thread::sleep(interval);
+    }
+}

@@ -1,0 +1,544 @@
+//! The collector: one call, one read cycle over every container.
+//!
+//! A [`Collector`] owns what survives between cycles: the discovered containers (re-read
+//! only when libpod's state files change, by device, inode, size and mtime), each container
+//! instance's previous CPU reading, the host's MemTotal, online CPUs and network namespace.
+//! [`Collector::collect`] reads each running or paused container's cgroup and fills the
+//! caller's buffer with one [`Sample`] per container, overwriting the samples already there
+//! so a steady state reuses their strings.
+//!
+//! Time is passed in: live callers use [`Timestamp::now`] (rates on the monotonic clock, so
+//! a wall-clock jump cannot produce a spike); a replay passes each snapshot's `taken_at_ns`.
+//!
+//! CPU percent compares two readings of the same container *instance*, identified by id,
+//! cgroup and start time: a restarted container (new cgroup, counters from zero) starts over
+//! with `null` instead of a negative number or a spike.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::cgroup::reader::{CgroupError, CgroupReader};
+use crate::cgroup::stats::CgroupStats;
+use crate::host::HostRoot;
+use crate::libpod::discover::{discover, state_fingerprint, DiscoveryOptions, StateFingerprint};
+use crate::libpod::model::Container;
+use crate::parse::{meminfo, net_dev};
+use crate::stats::cpu_rate::CpuRate;
+use crate::stats::metrics;
+use crate::stats::Sample;
+
+/// A moment, on two clocks: wall time for "since start" arithmetic and output, monotonic
+/// time for rates between cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp {
+    /// Nanoseconds since the Unix epoch.
+    pub wall_ns: u64,
+    /// Nanoseconds on a clock that never jumps (live: `CLOCK_MONOTONIC`; replay: the
+    /// snapshot's `taken_at_ns` again).
+    pub mono_ns: u64,
+}
+
+impl Timestamp {
+    /// The current time on both clocks.
+    pub fn now() -> Self {
+        Timestamp {
+            wall_ns: clock_ns(libc::CLOCK_REALTIME),
+            mono_ns: clock_ns(libc::CLOCK_MONOTONIC),
+        }
+    }
+
+    /// A snapshot's time: both clocks read `taken_at_ns`.
+    pub fn at(taken_at_ns: u64) -> Self {
+        Timestamp {
+            wall_ns: taken_at_ns,
+            mono_ns: taken_at_ns,
+        }
+    }
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock ids are constants.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    u64::try_from(ts.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(ts.tv_nsec).unwrap_or(0))
+}
+
+/// Online CPUs this process may run on (`sched_getaffinity`), as podman's compat API counts.
+pub fn online_cpus_live() -> Option<u32> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the size passed is its own.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: `set` was filled by the kernel above.
+    let n = unsafe { libc::CPU_COUNT(&set) };
+    u32::try_from(n).ok().filter(|&n| n > 0)
+}
+
+/// Which metric groups a cycle reads; a group left out is neither read nor reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricGroups {
+    /// CPU time and percent.
+    pub cpu: bool,
+    /// Memory usage, working set, limit, percent.
+    pub memory: bool,
+    /// Process count.
+    pub pids: bool,
+    /// Block I/O bytes.
+    pub blkio: bool,
+    /// Network bytes from `/proc/<pid>/net/dev`.
+    pub net: bool,
+    /// OOM kills.
+    pub oom: bool,
+}
+
+impl MetricGroups {
+    /// Every group.
+    pub const ALL: MetricGroups = MetricGroups {
+        cpu: true,
+        memory: true,
+        pids: true,
+        blkio: true,
+        net: true,
+        oom: true,
+    };
+}
+
+impl Default for MetricGroups {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// What the first CPU percent of a container instance is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstCpuPercent {
+    /// Nothing: the first sample's CPU percent is `null` (streams, the plugin).
+    #[default]
+    Null,
+    /// The container's start: the average since start, as `podman stats --no-stream`.
+    SinceStart,
+}
+
+/// How a collector discovers and what it reads.
+#[derive(Debug, Clone, Default)]
+pub struct CollectorOptions {
+    /// Which stores discovery looks at.
+    pub discovery: DiscoveryOptions,
+    /// Also report containers that are not running or paused (identity only, no numbers).
+    pub all: bool,
+    /// Which metric groups to read.
+    pub metrics: MetricGroups,
+    /// What the first CPU percent of an instance is.
+    pub first_cpu_percent: FirstCpuPercent,
+}
+
+/// A fatal collector error: the host cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The cgroup layout could not be detected.
+    #[error("cgroup layout: {0}")]
+    Cgroup(#[from] CgroupError),
+    /// The snapshot's metadata is unreadable.
+    #[error("snapshot metadata: {0}")]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+}
+
+/// What went wrong with one container in one cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerProblem {
+    /// The container's id.
+    pub id: String,
+    /// The container's name.
+    pub name: String,
+    /// What happened, with the path concerned.
+    pub message: String,
+}
+
+/// What a cycle did besides producing samples.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    /// True when this cycle re-read libpod's state (first cycle, or the state changed).
+    pub rediscovered: bool,
+    /// Containers that could not be read (a missing file other than a vanished cgroup, a
+    /// file that does not parse). The plugin logs each once.
+    pub errors: Vec<ContainerProblem>,
+    /// Containers whose cgroup vanished since discovery (stopped between the state read and
+    /// the cgroup read): expected, not an error; they are left out of the samples.
+    pub vanished: Vec<ContainerProblem>,
+    /// Problems of this cycle's discovery (only on cycles that re-discovered).
+    pub discovery_errors: Vec<String>,
+}
+
+/// One container the collector follows, with what it keeps between cycles.
+#[derive(Debug)]
+struct Tracked {
+    container: Container,
+    rate: CpuRate,
+    /// `/proc/<pid>/net/dev` as a host path.
+    net_dev: Option<PathBuf>,
+    /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
+    ns_link: Option<CString>,
+}
+
+impl Tracked {
+    fn new(root: &HostRoot, container: Container) -> Self {
+        let (net_dev, ns_link) = match container.pid {
+            Some(pid) if container.state.has_cgroup() => (
+                Some(PathBuf::from(format!("/proc/{pid}/net/dev"))),
+                link_path(root, Path::new(&format!("/proc/{pid}/ns/net"))),
+            ),
+            _ => (None, None),
+        };
+        Tracked {
+            container,
+            rate: CpuRate::new(),
+            net_dev,
+            ns_link,
+        }
+    }
+
+    /// True when `other` is the same instance: same id, cgroup and start.
+    fn same_instance(&self, other: &Container) -> bool {
+        self.container.id == other.id
+            && self.container.cgroup == other.cgroup
+            && self.container.started_at_ns == other.started_at_ns
+    }
+}
+
+fn link_path(root: &HostRoot, host_path: &Path) -> Option<CString> {
+    let real = root.resolve_no_follow(host_path).ok()?;
+    CString::new(real.as_os_str().as_bytes()).ok()
+}
+
+/// `readlink` into a fixed buffer (no allocation); the target text, or `None`.
+fn read_link_into<'b>(path: &CString, buf: &'b mut [u8; 128]) -> Option<&'b [u8]> {
+    // SAFETY: `path` is NUL-terminated and `buf` is writable for its whole length.
+    let n = unsafe { libc::readlink(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = usize::try_from(n).ok()?;
+    if n == 0 || n >= buf.len() {
+        return None;
+    }
+    buf.get(..n)
+}
+
+/// Facts about the host that do not change between cycles over one root.
+#[derive(Debug, Default)]
+struct HostFacts {
+    mem_total_bytes: Option<u64>,
+    online_cpus: Option<u32>,
+    /// pid 1's `ns/net` link text.
+    host_netns: Option<Vec<u8>>,
+}
+
+impl HostFacts {
+    fn read(root: &HostRoot) -> Result<Self, CollectError> {
+        let mem_total_bytes = root
+            .read("/proc/meminfo")
+            .ok()
+            .and_then(|text| meminfo::mem_total_bytes(&text).ok().flatten());
+        let online_cpus = match root.snapshot_meta()? {
+            Some(meta) => Some(meta.online_cpus).filter(|&n| n > 0),
+            None if root.is_live() => online_cpus_live(),
+            None => None,
+        };
+        let mut buf = [0u8; 128];
+        let host_netns = link_path(root, Path::new("/proc/1/ns/net"))
+            .and_then(|p| read_link_into(&p, &mut buf).map(<[u8]>::to_vec));
+        Ok(HostFacts {
+            mem_total_bytes,
+            online_cpus,
+            host_netns,
+        })
+    }
+}
+
+/// Reads every container's numbers, one cycle per [`collect`](Self::collect) call.
+#[derive(Debug)]
+pub struct Collector {
+    root: HostRoot,
+    opts: CollectorOptions,
+    reader: CgroupReader,
+    facts: HostFacts,
+    fingerprint: Option<StateFingerprint>,
+    tracked: Vec<Tracked>,
+    buf: Vec<u8>,
+}
+
+impl Collector {
+    /// A collector over `root` (`/` live, or a snapshot). Nothing is discovered until the
+    /// first cycle.
+    pub fn new(root: HostRoot, opts: CollectorOptions) -> Result<Collector, CollectError> {
+        let reader = CgroupReader::new(root.clone())?;
+        let facts = HostFacts::read(&root)?;
+        Ok(Collector {
+            root,
+            opts,
+            reader,
+            facts,
+            fingerprint: None,
+            tracked: Vec::new(),
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Points the collector at another root (the next step of a series), keeping each
+    /// container instance's previous CPU reading so rates span the steps.
+    pub fn retarget(&mut self, root: HostRoot) -> Result<(), CollectError> {
+        self.reader = CgroupReader::new(root.clone())?;
+        self.facts = HostFacts::read(&root)?;
+        self.root = root;
+        // The next cycle re-discovers (new paths, new pids) and carries rates over.
+        self.fingerprint = None;
+        Ok(())
+    }
+
+    /// The root being read.
+    pub fn root(&self) -> &HostRoot {
+        &self.root
+    }
+
+    /// The host's online CPUs as this collector counts them.
+    pub fn online_cpus(&self) -> Option<u32> {
+        self.facts.online_cpus
+    }
+
+    /// The containers of the last discovery, sorted by name.
+    pub fn containers(&self) -> impl Iterator<Item = &Container> {
+        self.tracked.iter().map(|t| &t.container)
+    }
+
+    /// Re-discovers when the state files changed; carries rates over for instances that
+    /// are still the same.
+    fn refresh(&mut self, report: &mut CycleReport) {
+        let fingerprint = state_fingerprint(&self.root, &self.opts.discovery);
+        if self.fingerprint.as_ref() == Some(&fingerprint) {
+            return;
+        }
+        let found = discover(&self.root, &self.opts.discovery);
+        report.rediscovered = true;
+        report.discovery_errors = found.errors.iter().map(|e| e.to_string()).collect();
+        let mut old = std::mem::take(&mut self.tracked);
+        for container in found.containers {
+            if !self.opts.all && !container.state.has_cgroup() {
+                continue;
+            }
+            let mut t = Tracked::new(&self.root, container);
+            if let Some(prev) = old.iter_mut().find(|o| o.same_instance(&t.container)) {
+                t.rate = std::mem::take(&mut prev.rate);
+            }
+            self.tracked.push(t);
+        }
+        self.fingerprint = Some(fingerprint);
+    }
+
+    /// One read cycle at time `at`: fills `out` with one sample per container (sorted by
+    /// name), reusing the samples already in it.
+    pub fn collect(
+        &mut self,
+        at: Timestamp,
+        out: &mut Vec<Sample>,
+    ) -> Result<CycleReport, CollectError> {
+        let mut report = CycleReport::default();
+        self.refresh(&mut report);
+        let groups = self.opts.metrics;
+        let first = self.opts.first_cpu_percent;
+        let mut filled = 0usize;
+        for t in &mut self.tracked {
+            let c = &t.container;
+            let stats = if c.state.has_cgroup() {
+                let Some(cgroup) = c.cgroup.as_deref() else {
+                    report.errors.push(problem(c, "running, but its cgroup is unknown"));
+                    t.rate.reset();
+                    continue;
+                };
+                match self.reader.read(cgroup) {
+                    Ok(stats) => Some(stats),
+                    Err(e) if e.is_not_found() => {
+                        report.vanished.push(problem(c, &e.to_string()));
+                        t.rate.reset();
+                        continue;
+                    }
+                    Err(e) => {
+                        report.errors.push(problem(c, &e.to_string()));
+                        t.rate.reset();
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            if out.len() <= filled {
+                out.push(Sample::default());
+            }
+            let Some(sample) = out.get_mut(filled) else {
+                continue;
+            };
+            filled += 1;
+            set_identity(sample, c);
+            clear_numbers(sample);
+            let Some(stats) = stats else { continue };
+            fill_cgroup_numbers(sample, &stats, groups, &self.facts);
+            if groups.cpu {
+                let had_baseline = t.rate.has_baseline();
+                let rate = t.rate.update(sample.cpu_ns, at.mono_ns);
+                sample.cpu_percent = match (rate, had_baseline, first) {
+                    (None, false, FirstCpuPercent::SinceStart) => {
+                        metrics::cpu_percent_since_start(sample.cpu_ns, c.started_at_ns, at.wall_ns)
+                    }
+                    (rate, _, _) => rate,
+                };
+                sample.cpu_percent_normalized =
+                    metrics::cpu_percent_normalized(sample.cpu_percent, self.facts.online_cpus);
+            }
+            if groups.net {
+                fill_net(
+                    sample,
+                    t,
+                    &self.root,
+                    &self.facts,
+                    &mut self.buf,
+                    &mut report,
+                );
+            }
+        }
+        out.truncate(filled);
+        Ok(report)
+    }
+}
+
+fn problem(c: &Container, message: &str) -> ContainerProblem {
+    ContainerProblem {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        message: message.to_string(),
+    }
+}
+
+fn set_opt_string(dst: &mut Option<String>, src: Option<&str>) {
+    match (dst.as_mut(), src) {
+        (Some(d), Some(s)) => {
+            d.clear();
+            d.push_str(s);
+        }
+        (None, Some(s)) => *dst = Some(s.to_string()),
+        (_, None) => *dst = None,
+    }
+}
+
+fn set_identity(s: &mut Sample, c: &Container) {
+    s.id.clone_from(&c.id);
+    s.name.clone_from(&c.name);
+    set_opt_string(&mut s.pod_id, c.pod_id.as_deref());
+    set_opt_string(&mut s.pod_name, c.pod_name.as_deref());
+    s.state = Some(c.state);
+    set_opt_string(&mut s.cgroup, c.cgroup.as_deref());
+}
+
+fn clear_numbers(s: &mut Sample) {
+    s.cpu_ns = None;
+    s.cpu_user_ns = None;
+    s.cpu_system_ns = None;
+    s.cpu_percent = None;
+    s.cpu_percent_normalized = None;
+    s.memory_bytes = None;
+    s.memory_working_set_bytes = None;
+    s.memory_limit_bytes = None;
+    s.memory_percent = None;
+    s.pids = None;
+    s.block_read_bytes = None;
+    s.block_write_bytes = None;
+    s.net_rx_bytes = None;
+    s.net_tx_bytes = None;
+    s.net_namespace = None;
+    s.oom_kills = None;
+}
+
+fn fill_cgroup_numbers(s: &mut Sample, stats: &CgroupStats, groups: MetricGroups, facts: &HostFacts) {
+    if groups.cpu {
+        s.cpu_ns = stats.cpu.usage_ns;
+        s.cpu_user_ns = stats.cpu.user_ns;
+        s.cpu_system_ns = stats.cpu.system_ns;
+    }
+    if groups.memory {
+        let m = &stats.memory;
+        s.memory_bytes = m.usage_bytes;
+        s.memory_working_set_bytes = metrics::working_set_bytes(m.usage_bytes, m.inactive_file());
+        s.memory_limit_bytes = metrics::memory_limit_bytes(m.limit, facts.mem_total_bytes);
+        s.memory_percent = metrics::memory_percent(s.memory_bytes, s.memory_limit_bytes);
+    }
+    if groups.oom {
+        s.oom_kills = stats.memory.oom_kills;
+    }
+    if groups.pids {
+        s.pids = stats.pids.current;
+    }
+    if groups.blkio {
+        s.block_read_bytes = stats.io.read_bytes;
+        s.block_write_bytes = stats.io.write_bytes;
+    }
+}
+
+/// Network bytes of the container's own netns; `None` in the host's netns (those counters
+/// are the host's) or when nothing can be read.
+fn fill_net(
+    s: &mut Sample,
+    t: &Tracked,
+    root: &HostRoot,
+    facts: &HostFacts,
+    buf: &mut Vec<u8>,
+    report: &mut CycleReport,
+) {
+    let mut link_buf = [0u8; 128];
+    let ns = t
+        .ns_link
+        .as_ref()
+        .and_then(|p| read_link_into(p, &mut link_buf));
+    let own_netns = match (ns, facts.host_netns.as_deref()) {
+        (Some(ns), Some(host)) => ns != host,
+        // Cannot compare: trust podman's record of a netns of its own.
+        _ => t.container.netns.as_deref().is_some_and(|n| !n.is_empty()),
+    };
+    if let Some(ns) = ns.and_then(|ns| std::str::from_utf8(ns).ok()) {
+        set_opt_string(&mut s.net_namespace, Some(ns));
+    }
+    if !own_netns {
+        return;
+    }
+    let Some(path) = t.net_dev.as_deref() else {
+        return;
+    };
+    if root.read_into(path, buf).is_err() {
+        return;
+    }
+    let (mut rx, mut tx) = (0u64, 0u64);
+    for line in net_dev::iter(buf) {
+        match line {
+            Ok(line) if line.is_loopback() => {}
+            Ok(line) => {
+                rx = rx.saturating_add(line.rx_bytes);
+                tx = tx.saturating_add(line.tx_bytes);
+            }
+            Err(e) => {
+                report.errors.push(problem(
+                    &t.container,
+                    &format!("{}: {e}", path.display()),
+                ));
+                return;
+            }
+        }
+    }
+    s.net_rx_bytes = Some(rx);
+    s.net_tx_bytes = Some(tx);
+}
