@@ -195,6 +195,14 @@ impl SnapshotWriter {
         Ok(())
     }
 
+    /// Counts a file another writer put into the snapshot (the state database).
+    pub fn note_external_file(&mut self, dest: &Path) {
+        if let Ok(meta) = std::fs::metadata(dest) {
+            self.counts.files += 1;
+            self.counts.bytes += meta.len();
+        }
+    }
+
     /// Writes a symlink at `host_path` with the given target text (`net:[4026531840]`).
     pub fn write_link(&mut self, host_path: &Path, target: &Path) -> Result<(), WriteError> {
         let dest = self.destination(host_path);

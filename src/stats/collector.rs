@@ -186,6 +186,8 @@ pub struct CycleReport {
 struct Tracked {
     container: Container,
     rate: CpuRate,
+    /// The last cgroup read, reused so a steady state does not reallocate `memory.stat`.
+    stats: CgroupStats,
     /// `/proc/<pid>/net/dev` as a host path.
     net_dev: Option<PathBuf>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
@@ -204,6 +206,7 @@ impl Tracked {
         Tracked {
             container,
             rate: CpuRate::new(),
+            stats: CgroupStats::default(),
             net_dev,
             ns_link,
         }
@@ -354,17 +357,19 @@ impl Collector {
         self.refresh(&mut report);
         let groups = self.opts.metrics;
         let first = self.opts.first_cpu_percent;
+        let reads_cgroup = groups.cpu || groups.memory || groups.pids || groups.blkio || groups.oom;
         let mut filled = 0usize;
         for t in &mut self.tracked {
             let c = &t.container;
-            let stats = if c.state.has_cgroup() {
+            let read = c.state.has_cgroup();
+            if read && reads_cgroup {
                 let Some(cgroup) = c.cgroup.as_deref() else {
                     report.errors.push(problem(c, "running, but its cgroup is unknown"));
                     t.rate.reset();
                     continue;
                 };
-                match self.reader.read(cgroup) {
-                    Ok(stats) => Some(stats),
+                match self.reader.read_into(cgroup, &mut t.stats) {
+                    Ok(()) => {}
                     Err(e) if e.is_not_found() => {
                         report.vanished.push(problem(c, &e.to_string()));
                         t.rate.reset();
@@ -376,9 +381,7 @@ impl Collector {
                         continue;
                     }
                 }
-            } else {
-                None
-            };
+            }
             if out.len() <= filled {
                 out.push(Sample::default());
             }
@@ -388,8 +391,12 @@ impl Collector {
             filled += 1;
             set_identity(sample, c);
             clear_numbers(sample);
-            let Some(stats) = stats else { continue };
-            fill_cgroup_numbers(sample, &stats, groups, &self.facts);
+            if !read {
+                continue;
+            }
+            if reads_cgroup {
+                fill_cgroup_numbers(sample, &t.stats, groups, &self.facts);
+            }
             if groups.cpu {
                 let had_baseline = t.rate.has_baseline();
                 let rate = t.rate.update(sample.cpu_ns, at.mono_ns);

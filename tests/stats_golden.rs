@@ -1,0 +1,165 @@
+//! Golden tests of `libpod-stats stats --no-stream --format json` and `replay --format json`
+//! over every fixture and series under `fixtures/cgroupv1`, `fixtures/cgroupv2` and
+//! `fixtures/libpod-state`, found automatically.
+//!
+//! Each golden file holds the command's JSON and its warnings, so a fixture in which no
+//! container is found says so in its golden file rather than being skipped. A new fixture
+//! gets its golden file with `INSTA_UPDATE=always cargo test --test stats_golden` (review
+//! the `.snap` files it writes).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+const FIXTURE_SETS: [&str; 3] = ["cgroupv1", "cgroupv2", "libpod-state"];
+
+#[derive(Debug)]
+enum Fixture {
+    Snapshot(PathBuf),
+    Series(PathBuf),
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn is_snapshot(dir: &Path) -> bool {
+    dir.join("snapshot.json").is_file()
+}
+
+fn is_series(dir: &Path) -> bool {
+    is_snapshot(&dir.join("000"))
+}
+
+fn walk(dir: &Path, out: &mut Vec<Fixture>) {
+    if is_snapshot(dir) {
+        out.push(Fixture::Snapshot(dir.to_path_buf()));
+        return;
+    }
+    if is_series(dir) {
+        out.push(Fixture::Series(dir.to_path_buf()));
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut subdirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && !p.symlink_metadata().is_ok_and(|m| m.is_symlink()))
+        .collect();
+    subdirs.sort();
+    for d in subdirs {
+        walk(&d, out);
+    }
+}
+
+fn all_fixtures() -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for set in FIXTURE_SETS {
+        walk(&fixtures_dir().join(set), &mut out);
+    }
+    out
+}
+
+fn snapshot_name(prefix: &str, dir: &Path) -> String {
+    let rel = dir.strip_prefix(fixtures_dir()).unwrap_or(dir);
+    let rel = rel.to_string_lossy().replace('/', "__");
+    format!("{prefix}__{rel}")
+}
+
+/// Runs the binary and returns its JSON output and warning lines (fixture paths made
+/// relative so the golden files do not depend on the checkout's location).
+fn run(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+        .args(args)
+        .output()
+        .expect("run libpod-stats");
+    let fixtures = fixtures_dir().to_string_lossy().into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&fixtures, "<fixtures>");
+    assert!(
+        out.status.success(),
+        "libpod-stats {args:?} failed: {stderr}"
+    );
+    let value: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    json!({
+        "output": value,
+        "warnings": stderr.lines().collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn stats_no_stream_json_over_every_fixture() {
+    let fixtures = all_fixtures();
+    let mut seen = 0;
+    for f in &fixtures {
+        let snapshots: Vec<PathBuf> = match f {
+            Fixture::Snapshot(dir) => vec![dir.clone()],
+            Fixture::Series(dir) => libpod_stats::snapshot::series_steps(dir).unwrap(),
+        };
+        for dir in snapshots {
+            let dir_text = dir.to_string_lossy().into_owned();
+            let value = run(&[
+                "--root",
+                &dir_text,
+                "stats",
+                "--no-stream",
+                "--format",
+                "json",
+            ]);
+            insta::assert_json_snapshot!(snapshot_name("stats", &dir), value);
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "no fixtures found under {:?}", fixtures_dir());
+}
+
+#[test]
+fn replay_json_over_every_series() {
+    for f in all_fixtures() {
+        if let Fixture::Series(dir) = f {
+            let dir_text = dir.to_string_lossy().into_owned();
+            let value = run(&["replay", &dir_text, "--format", "json"]);
+            insta::assert_json_snapshot!(snapshot_name("replay", &dir), value);
+        }
+    }
+}
+
+#[test]
+fn stats_table_renders_every_fixture() {
+    for f in all_fixtures() {
+        let dir = match f {
+            Fixture::Snapshot(dir) => dir,
+            Fixture::Series(dir) => dir.join("000"),
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+            .args(["--root"])
+            .arg(&dir)
+            .args(["stats", "--no-stream"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{dir:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with("ID "), "{dir:?}: {text}");
+    }
+}
+
+#[test]
+fn interval_on_a_snapshot_points_to_replay() {
+    let Some(dir) = all_fixtures().into_iter().find_map(|f| match f {
+        Fixture::Snapshot(d) => Some(d),
+        Fixture::Series(d) => Some(d.join("000")),
+    }) else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+        .arg("--root")
+        .arg(&dir)
+        .args(["stats", "--no-stream", "--interval", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("replay"), "{stderr}");
+}
