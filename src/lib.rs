@@ -13,6 +13,7 @@
 //! - [`stats`]: samples per container, the numbers `podman stats` shows and more.
 //! - [`testing`]: synthetic hosts (snapshot directories) built from typed values, for tests
 //!   and benchmarks.
+//! - [`capture`] and [`replay`]: record a host in the snapshot layout, replay a series.
 #![deny(missing_docs)]
 
 pub mod capture;
@@ -20,6 +21,7 @@ pub mod cgroup;
 pub mod host;
 pub mod libpod;
 pub mod parse;
+pub mod replay;
 pub mod snapshot;
 pub mod stats;
 pub mod testing;

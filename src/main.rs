@@ -29,12 +29,21 @@ pub struct Cli {
 pub enum Command {
     /// List containers, like `podman ps`.
     Ps(cli::ps::PsArgs),
+    /// Resource usage per container, like `podman stats`.
+    Stats(cli::stats::StatsArgs),
+    /// Record the host (or --root) as a snapshot or a series, for replay anywhere.
+    Capture(cli::capture::CaptureArgs),
+    /// Run the collector over a captured series, step by step.
+    Replay(cli::replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Ps(args) => cli::ps::run(&cli, args),
+        Command::Stats(args) => cli::stats::run(&cli, args),
+        Command::Capture(args) => cli::capture::run(&cli, args),
+        Command::Replay(args) => cli::replay::run(&cli, args),
     };
     match result {
         Ok(code) => code,

@@ -28,7 +28,7 @@ use crate::libpod::storage;
 use crate::libpod::stores::find_stores;
 use crate::parse::mountinfo;
 use crate::snapshot::{SnapshotError, SnapshotMeta};
-use crate::stats::collector::online_cpus_live;
+use crate::stats::clock::online_cpus_live;
 
 /// What to capture and how.
 #[derive(Debug, Clone)]

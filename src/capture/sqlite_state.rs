@@ -3,32 +3,14 @@
 //! A capture must not copy podman's `db.sql` byte for byte when it redacts: SQLite leaves
 //! deleted and overwritten rows in free pages, so an old secret could survive a redaction of
 //! the live rows. Writing a new database from the (redacted) records leaves nothing behind.
-//! The tables are podman's schema-1 tables that hold containers, pods and the runtime's
-//! paths; volumes, exec sessions and exit codes are not captured.
+//! The tables are podman's (the discovery module's writer); volumes, exec sessions and exit
+//! codes are not captured. The file is owner-only from its creation.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection};
-
 use crate::libpod::raw::RawState;
-
-/// Podman's tables for the containers, pods and runtime paths (schema version 1).
-const SCHEMA: &str = "
-    CREATE TABLE DBConfig(ID INTEGER PRIMARY KEY NOT NULL, SchemaVersion INTEGER NOT NULL,
-        OS TEXT NOT NULL, StaticDir TEXT NOT NULL, TmpDir TEXT NOT NULL,
-        GraphRoot TEXT NOT NULL, RunRoot TEXT NOT NULL, GraphDriver TEXT NOT NULL,
-        VolumeDir TEXT NOT NULL, CHECK (ID IN (1)));
-    CREATE TABLE IDNamespace(ID TEXT PRIMARY KEY NOT NULL);
-    CREATE TABLE ContainerConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL,
-        PodID TEXT, JSON TEXT NOT NULL);
-    CREATE TABLE ContainerState(ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL,
-        ExitCode INTEGER, JSON TEXT NOT NULL);
-    CREATE TABLE PodConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL,
-        JSON TEXT NOT NULL);
-    CREATE TABLE PodState(ID TEXT PRIMARY KEY NOT NULL, InfraContainerID TEXT,
-        JSON TEXT NOT NULL);
-";
+use crate::libpod::sqlite;
 
 /// Writing the new database failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,20 +35,6 @@ pub enum SqliteWriteError {
     },
 }
 
-/// The `state` integer of a ContainerState JSON, for podman's (stale) `State` column.
-fn state_number(state_json: &[u8]) -> i64 {
-    serde_json::from_slice::<serde_json::Value>(state_json)
-        .ok()
-        .and_then(|v| v.get("state").and_then(serde_json::Value::as_i64))
-        .unwrap_or(0)
-}
-
-fn path_text(p: &Option<PathBuf>) -> String {
-    p.as_ref()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 /// Writes `state` as a new SQLite database at `dest` (which must not exist), owner-only.
 pub fn write_sqlite_state(state: &RawState, dest: &Path) -> Result<(), SqliteWriteError> {
     let sql = |source| SqliteWriteError::Sqlite {
@@ -86,63 +54,7 @@ pub fn write_sqlite_state(state: &RawState, dest: &Path) -> Result<(), SqliteWri
                 source,
             })?;
     }
-    let mut conn = Connection::open(dest).map_err(sql)?;
-    conn.execute_batch(SCHEMA).map_err(sql)?;
-    let tx = conn.transaction().map_err(sql)?;
-    let rt = &state.runtime;
-    tx.execute(
-        "INSERT INTO DBConfig VALUES (1, 1, 'linux', ?1, ?2, ?3, ?4, ?5, '')",
-        params![
-            path_text(&rt.static_dir),
-            path_text(&rt.tmp_dir),
-            path_text(&rt.graph_root),
-            path_text(&rt.run_root),
-            rt.graph_driver.clone().unwrap_or_default(),
-        ],
-    )
-    .map_err(sql)?;
-    for c in &state.containers {
-        let name = c.name.clone().unwrap_or_else(|| c.id.clone());
-        tx.execute(
-            "INSERT INTO IDNamespace VALUES (?1)",
-            params![c.id],
-        )
-        .map_err(sql)?;
-        tx.execute(
-            "INSERT INTO ContainerConfig VALUES (?1, ?2, ?3, ?4)",
-            params![c.id, name, c.pod_id, c.config_json],
-        )
-        .map_err(sql)?;
-        tx.execute(
-            "INSERT INTO ContainerState VALUES (?1, ?2, 0, ?3)",
-            params![c.id, state_number(&c.state_json), c.state_json],
-        )
-        .map_err(sql)?;
-    }
-    for p in &state.pods {
-        let name = p.name.clone().unwrap_or_else(|| p.id.clone());
-        let infra = serde_json::from_slice::<serde_json::Value>(&p.state_json)
-            .ok()
-            .and_then(|v| {
-                v.get("InfraContainerID")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_string)
-            });
-        tx.execute("INSERT INTO IDNamespace VALUES (?1)", params![p.id])
-            .map_err(sql)?;
-        tx.execute(
-            "INSERT INTO PodConfig VALUES (?1, ?2, ?3)",
-            params![p.id, name, p.config_json],
-        )
-        .map_err(sql)?;
-        tx.execute(
-            "INSERT INTO PodState VALUES (?1, ?2, ?3)",
-            params![p.id, infra, p.state_json],
-        )
-        .map_err(sql)?;
-    }
-    tx.commit().map_err(sql)?;
-    conn.close().map_err(|(_, source)| sql(source))?;
+    sqlite::write_sqlite_state(state, dest).map_err(sql)?;
     std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600)).map_err(|source| {
         SqliteWriteError::Io {
             path: dest.to_path_buf(),
@@ -174,7 +86,7 @@ mod tests {
                 id: "p".repeat(64),
                 name: Some("pod".into()),
                 config_json: br#"{"id":"pp"}"#.to_vec(),
-                state_json: br#"{"InfraContainerID":"aa"}"#.to_vec(),
+                state_json: format!(r#"{{"InfraContainerID":"{}"}}"#, "a".repeat(64)).into_bytes(),
             }],
             runtime: RuntimeConfig {
                 graph_root: Some("/var/lib/containers/storage".into()),

@@ -1,10 +1,14 @@
 //! Per-container samples: the numbers `podman stats` shows, and more.
 //!
+//! - [`collector`]: one read cycle over every container, with rates between cycles.
+//! - [`clock`]: the live clocks and CPU count.
 //! - [`metrics`]: the arithmetic of each derived number (percentages, limit clamp, working set).
 //! - [`cpu_rate`]: CPU percent between two readings of one container instance.
 //! - [`pod`]: pod totals over member samples.
 //! - [`table`]: the human-readable table.
 
+pub mod clock;
+pub mod collector;
 pub mod cpu_rate;
 pub mod metrics;
 pub mod pod;
