@@ -230,6 +230,7 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
             &mut samples,
         )
         .unwrap();
+    eprintln!("live report: {report:?}");
     let live_sample = sample_of(&samples, &id);
     assert!(report.errors.iter().all(|e| e.id != id), "{report:?}");
     assert_eq!(live_sample.cgroup.as_deref(), Some(&*format!("/{tag}/libpod-{id}")));

@@ -18,7 +18,8 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::cgroup::reader::{CgroupError, CgroupReader};
+use crate::cgroup::error::CgroupError;
+use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::CgroupStats;
 use crate::host::HostRoot;
 use crate::libpod::discover::{discover, state_fingerprint, DiscoveryOptions, StateFingerprint};
