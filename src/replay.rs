@@ -100,9 +100,8 @@ pub fn replay(dir: &Path, mut opts: CollectorOptions) -> Result<Vec<ReplayStep>,
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let describe = |p: &crate::stats::collector::ContainerProblem| {
-            format!("{}: {}", p.name, p.message)
-        };
+        let describe =
+            |p: &crate::stats::collector::ContainerProblem| format!("{}: {}", p.name, p.message);
         out.push(ReplayStep {
             step: index,
             snapshot: name,

@@ -62,10 +62,12 @@ fn oci_spec() -> serde_json::Value {
 /// A v1 host with podman's root store holding one running container full of secrets.
 fn synthesize(root: &Path) {
     let cg = format!("/libpod_parent/libpod-{ID}");
-    let mut mountinfo = String::from(
-        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n",
-    );
-    for (i, c) in ["cpu", "cpuacct", "memory", "pids", "blkio"].iter().enumerate() {
+    let mut mountinfo =
+        String::from("31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n");
+    for (i, c) in ["cpu", "cpuacct", "memory", "pids", "blkio"]
+        .iter()
+        .enumerate()
+    {
         mountinfo.push_str(&format!(
             "{} 31 0:{} / /sys/fs/cgroup/{c} rw,relatime - cgroup cgroup rw,{c}\n",
             32 + i,
@@ -77,7 +79,8 @@ fn synthesize(root: &Path) {
     write(
         root,
         &format!("/proc/{PID}/cgroup"),
-        format!("5:blkio:{cg}\n4:pids:{cg}\n3:memory:{cg}\n2:cpuacct:{cg}\n1:cpu:{cg}\n0::/\n").as_bytes(),
+        format!("5:blkio:{cg}\n4:pids:{cg}\n3:memory:{cg}\n2:cpuacct:{cg}\n1:cpu:{cg}\n0::/\n")
+            .as_bytes(),
     );
     write(
         root,
@@ -97,12 +100,20 @@ fn synthesize(root: &Path) {
         ("pids", "pids.current", "1\n"),
     ];
     for (ctrl, file, text) in files {
-        write(root, &format!("/sys/fs/cgroup/{ctrl}{cg}/{file}"), text.as_bytes());
+        write(
+            root,
+            &format!("/sys/fs/cgroup/{ctrl}{cg}/{file}"),
+            text.as_bytes(),
+        );
     }
     // A symlink planted in a cgroup directory must not be followed out of the source.
     let outside = root.parent().unwrap().join("outside-secret");
     std::fs::write(&outside, OUTSIDE_SECRET).unwrap();
-    symlink(&outside, root.join(format!("sys/fs/cgroup/memory{cg}/memory.evil"))).unwrap();
+    symlink(
+        &outside,
+        root.join(format!("sys/fs/cgroup/memory{cg}/memory.evil")),
+    )
+    .unwrap();
 
     let store = "/var/lib/containers/storage";
     let config = serde_json::json!({
@@ -265,7 +276,11 @@ fn planted_secrets_are_nowhere_in_a_redacted_capture() {
         .args(["--no-rootless", "stats", "--no-stream", "--format", "json"])
         .output()
         .unwrap();
-    assert!(stats.status.success(), "{}", String::from_utf8_lossy(&stats.stderr));
+    assert!(
+        stats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stats.stderr)
+    );
     let samples: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(samples[0]["id"], ID);
     assert_eq!(samples[0]["cpu_ns"], 123456789);
@@ -277,10 +292,14 @@ fn planted_secrets_are_nowhere_in_a_redacted_capture() {
     let secrets_dir = out.join("var/lib/containers/storage/secrets");
     assert!(!secrets_dir.exists());
     assert!(!out
-        .join(format!("sys/fs/cgroup/memory/libpod_parent/libpod-{ID}/memory.evil"))
+        .join(format!(
+            "sys/fs/cgroup/memory/libpod_parent/libpod-{ID}/memory.evil"
+        ))
         .exists());
     assert!(!out
-        .join(format!("run/containers/storage/overlay-containers/{ID}/userdata/ctl"))
+        .join(format!(
+            "run/containers/storage/overlay-containers/{ID}/userdata/ctl"
+        ))
         .exists());
 }
 

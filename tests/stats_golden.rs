@@ -147,9 +147,9 @@ fn stats_table_renders_every_fixture() {
 
 #[test]
 fn interval_on_a_snapshot_points_to_replay() {
-    let Some(dir) = all_fixtures().into_iter().find_map(|f| match f {
-        Fixture::Snapshot(d) => Some(d),
-        Fixture::Series(d) => Some(d.join("000")),
+    let Some(dir) = all_fixtures().into_iter().next().map(|f| match f {
+        Fixture::Snapshot(d) => d,
+        Fixture::Series(d) => d.join("000"),
     }) else {
         return;
     };

@@ -281,11 +281,16 @@ pub fn capture_snapshot(
             Vec::new()
         }
     };
-    let mut link_dirs: Vec<PathBuf> = mounts.iter().filter_map(|m| m.parent().map(Path::to_path_buf)).collect();
+    let mut link_dirs: Vec<PathBuf> = mounts
+        .iter()
+        .filter_map(|m| m.parent().map(Path::to_path_buf))
+        .collect();
     link_dirs.sort();
     link_dirs.dedup();
     for dir in &link_dirs {
-        let Ok(names) = source.read_dir_names(dir) else { continue };
+        let Ok(names) = source.read_dir_names(dir) else {
+            continue;
+        };
         for name in names {
             let path = dir.join(&name);
             let is_link = source
@@ -304,7 +309,9 @@ pub fn capture_snapshot(
         }
     }
     for c in &report.containers {
-        let Some(cgroup) = c.cgroup.as_deref() else { continue };
+        let Some(cgroup) = c.cgroup.as_deref() else {
+            continue;
+        };
         let rel = cgroup.trim_start_matches('/');
         if rel.split('/').any(|p| p == "..") {
             continue;
@@ -330,7 +337,11 @@ pub fn capture_snapshot(
     }
 
     // libpod and containers/storage.
-    let found = find_stores(source, opts.discovery.rootless_stores, &opts.discovery.extra_stores);
+    let found = find_stores(
+        source,
+        opts.discovery.rootless_stores,
+        &opts.discovery.extra_stores,
+    );
     for conf in &found.config_files {
         run.file(conf, true)?;
     }

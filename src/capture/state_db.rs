@@ -204,7 +204,9 @@ mod tests {
                 RawContainer {
                     id: "a".repeat(64),
                     name: Some("web".into()),
-                    config_json: br#"{"spec":{"process":{"env":["PW=hunter2"]}},"labels":{"k":"topsecret"}}"#.to_vec(),
+                    config_json:
+                        br#"{"spec":{"process":{"env":["PW=hunter2"]}},"labels":{"k":"topsecret"}}"#
+                            .to_vec(),
                     state_json: br#"{"state":3}"#.to_vec(),
                     ..RawContainer::default()
                 },
@@ -232,7 +234,10 @@ mod tests {
         assert_eq!(dropped, [format!("container {}", "b".repeat(64))]);
         assert_eq!(s.containers.len(), 1);
         let text = String::from_utf8(s.containers[0].config_json.clone()).unwrap();
-        assert!(!text.contains("hunter2") && !text.contains("topsecret"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("topsecret"),
+            "{text}"
+        );
         assert!(!String::from_utf8_lossy(&s.pods[0].config_json).contains("podhost"));
     }
 
@@ -242,11 +247,9 @@ mod tests {
         s.containers.truncate(1);
         let path = src.path().join(file);
         match format {
-            StateFormat::Bolt => std::fs::write(
-                &path,
-                write_bolt_state(&s, &BoltWriter::new()).unwrap(),
-            )
-            .unwrap(),
+            StateFormat::Bolt => {
+                std::fs::write(&path, write_bolt_state(&s, &BoltWriter::new()).unwrap()).unwrap()
+            }
             StateFormat::Sqlite => write_sqlite_state(&s, &path).unwrap(),
         }
         let root = HostRoot::new(src.path()).unwrap();

@@ -104,15 +104,19 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
     let mut samples = Vec::new();
     if !root.is_live() {
         if interval.is_some() {
-            return Err("--interval needs a live host: a snapshot is one moment; to see CPU % \
+            return Err(
+                "--interval needs a live host: a snapshot is one moment; to see CPU % \
                         between moments, capture a series (`capture --count N`) and use \
                         `libpod-stats replay DIR`"
-                .into());
+                    .into(),
+            );
         }
         if !args.no_stream {
-            return Err("a snapshot cannot be streamed: use --no-stream, or `libpod-stats \
+            return Err(
+                "a snapshot cannot be streamed: use --no-stream, or `libpod-stats \
                         replay DIR` for a series"
-                .into());
+                    .into(),
+            );
         }
         let meta = root
             .snapshot_meta()?

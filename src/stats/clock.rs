@@ -49,7 +49,8 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 pub fn online_cpus_live() -> Option<u32> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; the size passed is its own.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {
         return None;
     }
@@ -57,4 +58,3 @@ pub fn online_cpus_live() -> Option<u32> {
     let n = unsafe { libc::CPU_COUNT(&set) };
     u32::try_from(n).ok().filter(|&n| n > 0)
 }
-

@@ -309,7 +309,9 @@ impl Collector {
             let read = c.state.has_cgroup();
             if read && reads_cgroup {
                 let Some(cgroup) = c.cgroup.as_deref() else {
-                    report.errors.push(problem(c, "running, but its cgroup is unknown"));
+                    report
+                        .errors
+                        .push(problem(c, "running, but its cgroup is unknown"));
                     t.rate.reset();
                     continue;
                 };
@@ -417,7 +419,12 @@ fn clear_numbers(s: &mut Sample) {
     s.oom_kills = None;
 }
 
-fn fill_cgroup_numbers(s: &mut Sample, stats: &CgroupStats, groups: MetricGroups, facts: &HostFacts) {
+fn fill_cgroup_numbers(
+    s: &mut Sample,
+    stats: &CgroupStats,
+    groups: MetricGroups,
+    facts: &HostFacts,
+) {
     if groups.cpu {
         s.cpu_ns = stats.cpu.usage_ns;
         s.cpu_user_ns = stats.cpu.user_ns;
@@ -483,10 +490,9 @@ fn fill_net(
                 tx = tx.saturating_add(line.tx_bytes);
             }
             Err(e) => {
-                report.errors.push(problem(
-                    &t.container,
-                    &format!("{}: {e}", path.display()),
-                ));
+                report
+                    .errors
+                    .push(problem(&t.container, &format!("{}: {e}", path.display())));
                 return;
             }
         }
