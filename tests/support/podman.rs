@@ -408,6 +408,19 @@ impl PodmanHarness {
             .collect()
     }
 
+    /// Ids of every container the store holds (`<graphroot>/overlay-containers/<id>/`),
+    /// whatever podman's state says.
+    fn stored_container_ids(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(self.graphroot.join("overlay-containers")) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect()
+    }
+
     /// Removes every container and pod of the store; returns what could not be done.
     fn clean_up(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -418,8 +431,10 @@ impl PodmanHarness {
                 .map(str::to_string)
                 .collect()
         };
-        // Pods first: `rm` refuses an infra container while its pod exists.
+        // Everything the store holds, noted before podman removes it.
         let pod_cgroups = self.pod_cgroups();
+        let stored_ids = self.stored_container_ids();
+        // Pods first: `rm` refuses an infra container while its pod exists.
         // A paused container can fail `rm -f` once ("container state improper").
         let _ = self.try_run(["unpause", "--all"]);
         for attempt in 0..2 {
@@ -450,6 +465,15 @@ impl PodmanHarness {
                     ));
                 }
             }
+        }
+        // Whatever podman lost track of (a store whose states were reset while its
+        // containers ran) is deleted from runc by id: that stops it and removes its cgroups.
+        for id in &stored_ids {
+            let _ = Command::new("runc")
+                .args(["delete", "--force", id])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
         // Podman 4.3.1 (cgroupfs manager, v1 hybrid) leaves a removed pod's cgroup behind
         // in the `name=systemd` and `unified` hierarchies, empty.
