@@ -172,6 +172,50 @@ pub fn assign(entries: &[Named<'_>]) -> Vec<String> {
     out.into_iter().map(Option::unwrap_or_default).collect()
 }
 
+/// The instances of the last set of entities, reused while the set stays the same (the usual
+/// case from one interval to the next), so a steady state assigns nothing and allocates
+/// nothing.
+#[derive(Debug, Default)]
+pub struct InstanceCache {
+    keys: Vec<(String, String)>,
+    instances: Vec<String>,
+}
+
+impl InstanceCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The instances of `entries` (`(id, name)` pairs, in order), `text_of` giving the text
+    /// an instance is built from.
+    pub fn instances<'e>(
+        &mut self,
+        entries: impl Iterator<Item = (&'e str, &'e str)> + Clone,
+        text_of: impl Fn(&str, &str) -> String,
+    ) -> &[String] {
+        let same = entries.clone().count() == self.keys.len()
+            && entries
+                .clone()
+                .zip(&self.keys)
+                .all(|((id, name), (kid, kname))| id == kid && name == kname);
+        if !same {
+            self.keys = entries
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .collect();
+            let texts: Vec<String> = self.keys.iter().map(|(id, n)| text_of(id, n)).collect();
+            let named: Vec<Named<'_>> = self
+                .keys
+                .iter()
+                .zip(&texts)
+                .map(|((id, _), text)| Named { id, text })
+                .collect();
+            self.instances = assign(&named);
+        }
+        &self.instances
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +341,21 @@ mod tests {
             },
         ]);
         assert_eq!(got, vec!["web", "web"]);
+    }
+
+    #[test]
+    fn the_cache_recomputes_only_when_the_set_changes() {
+        let mut cache = InstanceCache::new();
+        let text = |_: &str, name: &str| name.to_string();
+        let a = [(ID_A, "web"), (ID_B, "db")];
+        assert_eq!(cache.instances(a.iter().copied(), text), ["web", "db"]);
+        assert_eq!(cache.instances(a.iter().copied(), text), ["web", "db"]);
+        let b = [(ID_A, "web"), (ID_B, "web")];
+        assert_eq!(
+            cache.instances(b.iter().copied(), text),
+            ["web-aaaaaaaaaaaa", "web-bbbbbbbbbbbb"]
+        );
+        assert!(cache.instances([].into_iter(), text).is_empty());
     }
 
     fn entity() -> impl Strategy<Value = (String, String)> {

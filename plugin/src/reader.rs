@@ -11,7 +11,7 @@ use libpod_stats::stats::Sample;
 use log::Level;
 
 use crate::config::PluginConfig;
-use crate::identifier::{assign, instance_text, Named};
+use crate::identifier::{instance_text, InstanceCache};
 use crate::metrics::{container_lists, pod_lists, ValueList, CONTAINER_PLUGIN, POD_PLUGIN};
 use crate::problems::ProblemLog;
 
@@ -65,6 +65,8 @@ pub struct Reader<S> {
     container_failures: ProblemLog,
     discovery_failures: ProblemLog,
     dispatch_failures: ProblemLog,
+    container_instances: InstanceCache,
+    pod_instances: InstanceCache,
     ended: bool,
 }
 
@@ -79,6 +81,8 @@ impl<S: Source> Reader<S> {
             container_failures: ProblemLog::new(),
             discovery_failures: ProblemLog::new(),
             dispatch_failures: ProblemLog::new(),
+            container_instances: InstanceCache::new(),
+            pod_instances: InstanceCache::new(),
             ended: false,
         }
     }
@@ -132,21 +136,16 @@ impl<S: Source> Reader<S> {
         self.samples.retain(|s| cfg.selects(&s.name));
         self.samples
             .sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-        let texts: Vec<String> = self
-            .samples
-            .iter()
-            .map(|s| instance_text(cfg.instance_by, &s.name, &s.id))
-            .collect();
-        let named: Vec<Named<'_>> = self
-            .samples
-            .iter()
-            .zip(&texts)
-            .map(|(s, text)| Named { id: &s.id, text })
-            .collect();
-        let instances = assign(&named);
+        let by = cfg.instance_by;
+        let instances = self.container_instances.instances(
+            self.samples
+                .iter()
+                .map(|s| (s.id.as_str(), s.name.as_str())),
+            |id, name| instance_text(by, name, id),
+        );
 
         let mut failed: Vec<(String, String)> = Vec::new();
-        for (sample, instance) in self.samples.iter().zip(&instances) {
+        for (sample, instance) in self.samples.iter().zip(instances) {
             container_lists(sample, cfg, |list| {
                 let d = Dispatch {
                     plugin: CONTAINER_PLUGIN,
@@ -160,20 +159,14 @@ impl<S: Source> Reader<S> {
         }
         if cfg.pods {
             let pods = pod_samples(&self.samples);
-            let texts: Vec<&str> = pods
-                .iter()
-                .map(|p| p.pod_name.as_deref().unwrap_or(&p.pod_id))
-                .collect();
-            let named: Vec<Named<'_>> = pods
-                .iter()
-                .zip(&texts)
-                .map(|(p, text)| Named {
-                    id: &p.pod_id,
-                    text,
-                })
-                .collect();
-            let instances = assign(&named);
-            for (pod, instance) in pods.iter().zip(&instances) {
+            let instances = self.pod_instances.instances(
+                pods.iter().map(|p| {
+                    let id = p.pod_id.as_str();
+                    (id, p.pod_name.as_deref().unwrap_or(id))
+                }),
+                |_, name| name.to_string(),
+            );
+            for (pod, instance) in pods.iter().zip(instances) {
                 pod_lists(pod, cfg, |list| {
                     let d = Dispatch {
                         plugin: POD_PLUGIN,
