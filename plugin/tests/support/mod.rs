@@ -68,6 +68,8 @@ pub fn plugin_types_db() -> PathBuf {
 /// started, a running daemon (stopped with SIGTERM on drop, also when a test fails).
 pub struct Daemon {
     pub dir: tempfile::TempDir,
+    /// The `Hostname` the daemon runs as (the first directory level of its CSV files).
+    pub host: String,
     child: Option<Child>,
 }
 
@@ -75,6 +77,16 @@ impl Daemon {
     /// Writes the config: global settings, logfile, csv, then `LoadPlugin libpodstats` with
     /// `plugin_block` (the body of `<Plugin libpodstats>`, or `None` for no block).
     pub fn new(plugin_block: Option<&str>) -> Daemon {
+        let block = match plugin_block {
+            Some(body) => format!("<Plugin libpodstats>\n{body}\n</Plugin>\n"),
+            None => String::new(),
+        };
+        Daemon::with_config(HOST, &format!("LoadPlugin libpodstats\n{block}"))
+    }
+
+    /// Writes a config with global settings, logfile and csv for host `host`, then `body`
+    /// (plugins to load and their blocks).
+    pub fn with_config(host: &str, body: &str) -> Daemon {
         let dir = tempfile::Builder::new()
             .prefix("lpstest-collectd-")
             .tempdir()
@@ -89,12 +101,8 @@ impl Daemon {
             }
         }
         let d = dir.path().display();
-        let block = match plugin_block {
-            Some(body) => format!("<Plugin libpodstats>\n{body}\n</Plugin>\n"),
-            None => String::new(),
-        };
         let conf = format!(
-            r#"Hostname "{HOST}"
+            r#"Hostname "{host}"
 FQDNLookup false
 BaseDir "{d}"
 PIDFile "{d}/collectd.pid"
@@ -112,12 +120,15 @@ LoadPlugin csv
   DataDir "{d}/csv"
   StoreRates false
 </Plugin>
-LoadPlugin libpodstats
-{block}"#,
+{body}"#,
             types = plugin_types_db().display(),
         );
         std::fs::write(dir.path().join("collectd.conf"), conf).unwrap();
-        Daemon { dir, child: None }
+        Daemon {
+            dir,
+            host: host.to_string(),
+            child: None,
+        }
     }
 
     /// The config file.
@@ -199,7 +210,12 @@ LoadPlugin libpodstats
     /// The rows of one CSV series (`<plugin>[-<instance>]/<type>[-<type instance>]`), every
     /// day file concatenated: `(epoch, values as written)`.
     pub fn csv(&self, plugin_dir: &str, type_name: &str) -> Vec<(f64, Vec<String>)> {
-        let dir = self.dir.path().join("csv").join(HOST).join(plugin_dir);
+        self.csv_of(&self.host, plugin_dir, type_name)
+    }
+
+    /// Like [`csv`](Self::csv) for values of another host (received over the network).
+    pub fn csv_of(&self, host: &str, plugin_dir: &str, type_name: &str) -> Vec<(f64, Vec<String>)> {
+        let dir = self.dir.path().join("csv").join(host).join(plugin_dir);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map(|rd| {
                 rd.filter_map(|e| e.ok().map(|e| e.path()))
@@ -229,7 +245,7 @@ LoadPlugin libpodstats
 
     /// The `<plugin>[-<instance>]` directories the csv plugin created.
     pub fn csv_dirs(&self) -> Vec<String> {
-        let dir = self.dir.path().join("csv").join(HOST);
+        let dir = self.dir.path().join("csv").join(&self.host);
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .map(|rd| {
                 rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
