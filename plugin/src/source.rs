@@ -1,9 +1,23 @@
-//! Where samples come from: the live host (or a snapshot under `HostRoot`) or a replayed series.
+//! Where samples come from: the live host (or a snapshot under `HostRoot`) or a replayed
+//! series, both through the library's [`Collector`].
+//!
+//! Both sources build their collector lazily and drop it on [`Source::reset`], so a host that
+//! cannot be read at start (no cgroup hierarchy yet) is retried every interval, and a panic
+//! leaves nothing of the old state behind.
 
+use std::path::PathBuf;
+
+use libpod_stats::host::HostRoot;
+use libpod_stats::libpod::discover::DiscoveryOptions;
+use libpod_stats::replay::replay_steps;
+use libpod_stats::snapshot::SnapshotMeta;
+use libpod_stats::stats::collector::{
+    Collector, CollectorOptions, CycleReport, FirstCpuPercent, MetricGroups, Timestamp,
+};
 use libpod_stats::stats::Sample;
 
 use crate::config::PluginConfig;
-use crate::reader::{Source, Step};
+use crate::reader::{CycleProblems, Source, Step};
 
 /// The source the plugin reads, chosen by the configuration.
 pub type BoxedSource = Box<dyn Source>;
@@ -18,18 +32,146 @@ impl Source for BoxedSource {
     }
 }
 
-/// Opens the source `cfg` asks for. An error here stops collectd at start.
-pub fn open(_cfg: &PluginConfig) -> Result<BoxedSource, String> {
-    Ok(Box::new(Pending))
+/// Opens the source `cfg` asks for. An error here (a `HostRoot` or `Replay` directory that
+/// does not exist, a series without snapshots) stops collectd at start.
+pub fn open(cfg: &PluginConfig) -> Result<BoxedSource, String> {
+    let opts = collector_options(cfg);
+    if let Some(dir) = &cfg.replay {
+        let steps = replay_steps(dir).map_err(|e| format!("option `Replay`: {e}"))?;
+        return Ok(Box::new(Replay {
+            steps,
+            next: 0,
+            opts,
+            collector: None,
+            discovery: Discovery::default(),
+        }));
+    }
+    let root = match &cfg.host_root {
+        Some(dir) => HostRoot::new(dir).map_err(|e| format!("option `HostRoot`: {e}"))?,
+        None => HostRoot::live(),
+    };
+    Ok(Box::new(Live {
+        root,
+        opts,
+        collector: None,
+        discovery: Discovery::default(),
+    }))
 }
 
-/// Until the collector is part of the library, every cycle says so (logged once).
-struct Pending;
+/// The collector's options for this configuration: only the groups dispatched are read.
+pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
+    let m = cfg.metrics;
+    CollectorOptions {
+        discovery: DiscoveryOptions {
+            rootless_stores: cfg.rootless_stores,
+            extra_stores: cfg.stores.clone(),
+            ..DiscoveryOptions::default()
+        },
+        all: false,
+        metrics: MetricGroups {
+            cpu: m.cpu,
+            memory: m.memory,
+            pids: m.pids,
+            blkio: m.blkio,
+            net: m.net,
+            oom: m.oom,
+        },
+        first_cpu_percent: FirstCpuPercent::Null,
+    }
+}
 
-impl Source for Pending {
-    fn cycle(&mut self, _out: &mut Vec<Sample>) -> Result<Step, String> {
-        Err("the libpod-stats collector is not available in this build".to_string())
+/// Discovery problems are only reported on cycles that re-read the state; in between they
+/// still hold, so the last ones are repeated (otherwise they would look fixed, then new).
+#[derive(Debug, Default)]
+struct Discovery {
+    last: Vec<(String, String)>,
+}
+
+impl Discovery {
+    fn problems(&mut self, report: CycleReport) -> CycleProblems {
+        if report.rediscovered {
+            // Keyed by the message itself: each distinct problem is logged once.
+            self.last = report
+                .discovery_errors
+                .into_iter()
+                .map(|message| (message.clone(), message))
+                .collect();
+        }
+        CycleProblems {
+            containers: report
+                .errors
+                .into_iter()
+                .map(|p| (p.id, p.message))
+                .collect(),
+            discovery: self.last.clone(),
+        }
+    }
+}
+
+/// The live host, or a snapshot directory read as if it were live (`HostRoot`).
+struct Live {
+    root: HostRoot,
+    opts: CollectorOptions,
+    collector: Option<Collector>,
+    discovery: Discovery,
+}
+
+impl Source for Live {
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+        let collector = match self.collector.as_mut() {
+            Some(c) => c,
+            None => self.collector.insert(
+                Collector::new(self.root.clone(), self.opts.clone()).map_err(|e| e.to_string())?,
+            ),
+        };
+        let report = collector
+            .collect(Timestamp::now(), out)
+            .map_err(|e| e.to_string())?;
+        Ok(Step::Read(self.discovery.problems(report)))
     }
 
-    fn reset(&mut self) {}
+    fn reset(&mut self) {
+        self.collector = None;
+        self.discovery = Discovery::default();
+    }
+}
+
+/// A captured series, one snapshot per read, at the snapshot's own time (so cpu percent is
+/// the rate between consecutive snapshots, NaN on the first).
+struct Replay {
+    steps: Vec<PathBuf>,
+    next: usize,
+    opts: CollectorOptions,
+    collector: Option<Collector>,
+    discovery: Discovery,
+}
+
+impl Source for Replay {
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+        let Some(step) = self.steps.get(self.next).cloned() else {
+            return Ok(Step::End);
+        };
+        // A step that fails is skipped, not retried: the series moves on like time does.
+        self.next += 1;
+        let meta = SnapshotMeta::read(&step).map_err(|e| e.to_string())?;
+        let root = HostRoot::new(&step).map_err(|e| e.to_string())?;
+        let collector = match self.collector.as_mut() {
+            Some(c) => {
+                c.retarget(root).map_err(|e| e.to_string())?;
+                c
+            }
+            None => self
+                .collector
+                .insert(Collector::new(root, self.opts.clone()).map_err(|e| e.to_string())?),
+        };
+        let report = collector
+            .collect(Timestamp::at(meta.taken_at_ns), out)
+            .map_err(|e| format!("{}: {e}", step.display()))?;
+        Ok(Step::Read(self.discovery.problems(report)))
+    }
+
+    fn reset(&mut self) {
+        self.collector = None;
+        self.discovery = Discovery::default();
+    }
 }

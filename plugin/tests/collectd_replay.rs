@@ -1,0 +1,232 @@
+//! The plugin inside the real collectd replaying the bundled podman series
+//! (`fixtures/cgroupv1/series-podman`, captured from real podman 4.3.1): every value list in
+//! collectd's CSV files is exactly what the library computes for that step, with collectd's
+//! own time and host name, and nothing comes after the last step.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use collectd_plugin::Value;
+use libpod_stats::replay::replay;
+use libpod_stats::stats::pod::pod_samples;
+use podstats::config::PluginConfig;
+use podstats::identifier::{instance_text, InstanceCache};
+use podstats::metrics::{container_lists, pod_lists, CONTAINER_PLUGIN, POD_PLUGIN};
+use podstats::source::collector_options;
+use support::{collectd_available, Daemon};
+
+fn series() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cgroupv1/series-podman")
+}
+
+/// `plugin-instance/type[-type instance]` -> the values of each step, as numbers.
+type Expected = BTreeMap<String, Vec<Vec<f64>>>;
+
+fn number(v: &Value) -> f64 {
+    match *v {
+        Value::Gauge(g) => g,
+        Value::Derive(d) => d as f64,
+        Value::Counter(c) | Value::Absolute(c) => c as f64,
+    }
+}
+
+/// What the plugin must dispatch for each step, computed with the library's own replay and
+/// the plugin's own list mapping (the mapping itself is unit-tested in the crate).
+fn expected(cfg: &PluginConfig) -> Expected {
+    let steps = replay(&series(), collector_options(cfg)).expect("library replay");
+    let mut out = Expected::new();
+    let mut containers = InstanceCache::new();
+    let mut pods = InstanceCache::new();
+    for step in &steps {
+        let selected: Vec<_> = step
+            .samples
+            .iter()
+            .filter(|s| cfg.selects(&s.name))
+            .cloned()
+            .collect();
+        let instances = containers.instances(
+            selected.iter().map(|s| (s.id.as_str(), s.name.as_str())),
+            |id, name| instance_text(cfg.instance_by, name, id),
+        );
+        for (s, inst) in selected.iter().zip(instances) {
+            container_lists(s, cfg, |l| {
+                let key = series_key(CONTAINER_PLUGIN, inst, l.type_, l.type_instance);
+                out.entry(key)
+                    .or_default()
+                    .push(l.values.iter().map(number).collect());
+            });
+        }
+        let totals = pod_samples(&selected);
+        let instances = pods.instances(
+            totals.iter().map(|p| {
+                let id = p.pod_id.as_str();
+                (id, p.pod_name.as_deref().unwrap_or(id))
+            }),
+            |_, name| name.to_string(),
+        );
+        for (p, inst) in totals.iter().zip(instances) {
+            pod_lists(p, cfg, |l| {
+                let key = series_key(POD_PLUGIN, inst, l.type_, l.type_instance);
+                out.entry(key)
+                    .or_default()
+                    .push(l.values.iter().map(number).collect());
+            });
+        }
+    }
+    out
+}
+
+fn series_key(plugin: &str, instance: &str, type_: &str, ti: Option<&str>) -> String {
+    match ti {
+        Some(ti) => format!("{plugin}-{instance}/{type_}-{ti}"),
+        None => format!("{plugin}-{instance}/{type_}"),
+    }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-6 * a.abs().max(1.0)
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Every file the csv plugin wrote, as `plugin-instance/type[-ti]` -> rows.
+fn written(d: &Daemon) -> BTreeMap<String, Vec<(f64, Vec<f64>)>> {
+    let mut out = BTreeMap::new();
+    for dir in d.csv_dirs() {
+        let Ok(rd) = std::fs::read_dir(d.dir.path().join("csv").join(&d.host).join(&dir)) else {
+            continue;
+        };
+        let mut types: Vec<String> = rd
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            // `<type>[-<type instance>]-YYYY-MM-DD`
+            .filter_map(|n| n.get(..n.len().checked_sub(11)?).map(str::to_string))
+            .collect();
+        types.sort();
+        types.dedup();
+        for t in types {
+            let rows = d
+                .csv(&dir, &t)
+                .into_iter()
+                .map(|(epoch, vals)| {
+                    let nums = vals
+                        .iter()
+                        .map(|v| v.parse::<f64>().unwrap_or(f64::NAN))
+                        .collect();
+                    (epoch, nums)
+                })
+                .collect();
+            out.insert(format!("{dir}/{t}"), rows);
+        }
+    }
+    out
+}
+
+fn run_replay(block: &str, cfg: &PluginConfig) {
+    if !collectd_available() {
+        return;
+    }
+    assert!(
+        series().is_dir(),
+        "bundled series missing: {}",
+        series().display()
+    );
+    let want = expected(cfg);
+    assert!(!want.is_empty(), "the library found nothing to dispatch");
+
+    let mut d = Daemon::new(Some(&format!(
+        "  Replay \"{}\"\n{block}",
+        series().display()
+    )));
+    let started = now();
+    d.start();
+    let done = d.wait_for(Duration::from_secs(30), |d| {
+        d.log().contains("last snapshot of the series was served")
+    });
+    // One more interval: nothing may be dispatched after the end.
+    std::thread::sleep(Duration::from_millis(1500));
+    d.stop();
+    let stopped = now();
+    let log = d.log();
+    assert!(done, "replay never ended:\n{log}");
+    assert_eq!(
+        log.matches("last snapshot of the series was served")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("read failed"), "{log}");
+
+    let got = written(&d);
+    let got_keys: Vec<&String> = got.keys().collect();
+    let want_keys: Vec<&String> = want.keys().collect();
+    assert_eq!(got_keys, want_keys, "series written vs expected");
+    for (key, steps) in &want {
+        let rows = &got[key];
+        assert_eq!(rows.len(), steps.len(), "{key}: rows {rows:?} vs {steps:?}");
+        for (i, ((epoch, vals), exp)) in rows.iter().zip(steps).enumerate() {
+            // collectd's time, not the snapshot's (which is from the capture day).
+            assert!(
+                *epoch >= started - 1.0 && *epoch <= stopped + 1.0,
+                "{key} step {i}: time {epoch} outside the run"
+            );
+            assert_eq!(vals.len(), exp.len(), "{key} step {i}");
+            for (g, e) in vals.iter().zip(exp) {
+                assert!(
+                    same(*g, *e),
+                    "{key} step {i}: wrote {vals:?}, expected {exp:?}"
+                );
+            }
+        }
+        assert!(
+            rows.windows(2).all(|w| w[1].0 > w[0].0),
+            "{key}: times not increasing"
+        );
+    }
+}
+
+#[test]
+fn replay_of_the_bundled_series_gives_exactly_the_expected_values() {
+    let cfg = PluginConfig::default();
+    run_replay("", &cfg);
+    if !collectd_available() {
+        return;
+    }
+    // Hand-checked against the fixture files: the burner's cpuacct.usage at each step, the
+    // idle container's flat counter, and NaN percent on the first step only.
+    let want = expected(&cfg);
+    let burner = &want["libpodstats-lpstest-burner/pod_cpu"];
+    let times: Vec<f64> = burner.iter().map(|v| v[1]).collect();
+    assert_eq!(times, vec![1644194238.0, 2030123130.0, 2350559100.0]);
+    assert!(burner[0][0].is_nan());
+    assert!(burner[1][0] > 20.0 && burner[2][0] > 20.0, "{burner:?}");
+    let idle = &want["libpodstats-lpstest-idle/pod_cpu"];
+    assert!(idle.iter().all(|v| v[1] == 25986138.0), "{idle:?}");
+}
+
+#[test]
+fn replay_honours_the_options() {
+    let cfg = PluginConfig {
+        metrics: podstats::config::MetricGroups {
+            cpu: true,
+            memory: true,
+            ..podstats::config::MetricGroups::NONE
+        },
+        instance_by: podstats::config::InstanceBy::NameId,
+        cpu_percent: podstats::config::CpuPercent::Normalized,
+        memory_usage: podstats::config::MemoryUsage::WorkingSet,
+        exclude: vec![regex::Regex::new("idle").unwrap()],
+        ..PluginConfig::default()
+    };
+    run_replay(
+        "  Metrics \"cpu\" \"memory\"\n  InstanceBy \"name-id\"\n  CpuPercent \"normalized\"\n  MemoryUsage \"working_set\"\n  Exclude \"idle\"",
+        &cfg,
+    );
+}
