@@ -1,0 +1,148 @@
+//! The collector and replay over `testing::HostBuilder` snapshots in each cgroup layout:
+//! first sample null, rates between steps, a restart (counters from zero) giving null and
+//! then a rate again, the working-set floor, the limit clamp, and pods. `HostBuilder` writes
+//! no `ns/net` links, so its containers' network numbers are null (whose counters they are
+//! cannot be told): `tests/collector.rs` covers the network cases with links.
+
+use libpod_stats::libpod::discover::DiscoveryOptions;
+use libpod_stats::libpod::ContainerState;
+use libpod_stats::replay::replay;
+use libpod_stats::stats::collector::CollectorOptions;
+use libpod_stats::stats::Sample;
+use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout, PodSpec, Series};
+
+const S: u64 = 1_000_000_000;
+/// A fixed start (2026-11-24T23:00:00Z): without one, `HostBuilder` starts each container a
+/// minute before each step, which is a new instance every step.
+const STARTED: u64 = 1_795_561_200 * S;
+
+fn ctr(name: &str) -> ContainerSpec {
+    ContainerSpec::new(name).started_ns(STARTED)
+}
+
+fn options() -> CollectorOptions {
+    CollectorOptions {
+        discovery: DiscoveryOptions {
+            rootless_stores: false,
+            ..DiscoveryOptions::default()
+        },
+        ..CollectorOptions::default()
+    }
+}
+
+fn sample<'a>(samples: &'a [Sample], name: &str) -> &'a Sample {
+    samples
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{name} not in {samples:#?}"))
+}
+
+#[test]
+fn rates_restarts_and_memory_in_every_layout() {
+    for layout in [Layout::V1, Layout::Hybrid, Layout::V2] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut host = HostBuilder::new()
+            .layout(layout)
+            .online_cpus(4)
+            .mem_total(1 << 30)
+            .container(ctr("burner").with_counters(|c| {
+                c.cpu_ns = 10 * S;
+                c.memory_usage = 1000;
+                c.memory_stat.insert("inactive_file".into(), 5000);
+            }))
+            .container(ctr("limited").with_counters(|c| {
+                c.memory_usage = 256 << 20;
+                c.memory_limit = Some(512 << 20);
+            }))
+            .container(ctr("over-limit").with_counters(|c| {
+                c.memory_limit = Some(8 << 30);
+            }))
+            .container(ctr("stopped").state(ContainerState::Exited));
+        let mut series = Series::new(tmp.path());
+        series.push(&host).unwrap();
+        // One second: the burner uses two cores.
+        host.advance(S, |c| c.counters.advance(2 * S, 0, 0));
+        series.push(&host).unwrap();
+        // It restarts: a fresh cgroup counting from zero.
+        host.advance(S, |_| {});
+        host.container_mut("burner").unwrap().counters.cpu_ns = S / 10;
+        series.push(&host).unwrap();
+        host.advance(S, |c| {
+            if c.name == "burner" {
+                c.counters.advance(S / 2, 0, 0)
+            }
+        });
+        series.push(&host).unwrap();
+
+        let steps = replay(tmp.path(), options()).unwrap();
+        let what = format!("{layout:?}");
+        let rates: Vec<Option<f64>> = steps
+            .iter()
+            .map(|s| sample(&s.samples, "burner").cpu_percent)
+            .collect();
+        assert_eq!(rates, [None, Some(200.0), None, Some(50.0)], "{what}");
+        let normalized = sample(&steps[1].samples, "burner").cpu_percent_normalized;
+        assert_eq!(normalized, Some(50.0), "{what}");
+        for step in &steps {
+            assert!(
+                step.errors.is_empty() && step.discovery_errors.is_empty(),
+                "{what}: {step:?}"
+            );
+            let names: Vec<&str> = step.samples.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["burner", "limited", "over-limit"], "{what}");
+        }
+        let s = &steps[0].samples;
+        let burner = sample(s, "burner");
+        assert_eq!(burner.cpu_ns, Some(10 * S), "{what}");
+        assert_eq!(burner.memory_bytes, Some(1000), "{what}");
+        assert_eq!(burner.memory_working_set_bytes, Some(0), "{what}: floored");
+        assert_eq!(
+            burner.memory_limit_bytes,
+            Some(1 << 30),
+            "{what}: unlimited is MemTotal"
+        );
+        let limited = sample(s, "limited");
+        assert_eq!(limited.memory_limit_bytes, Some(512 << 20), "{what}");
+        assert_eq!(limited.memory_percent, Some(50.0), "{what}");
+        assert_eq!(
+            sample(s, "over-limit").memory_limit_bytes,
+            Some(1 << 30),
+            "{what}: clamped to MemTotal"
+        );
+        assert_eq!(burner.net_rx_bytes, None, "{what}: no ns/net link");
+    }
+}
+
+#[test]
+fn pod_totals_over_members() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut host = HostBuilder::new()
+        .pod(PodSpec::new("lpstest-pod"))
+        .container(ctr("a").pod("lpstest-pod").with_counters(|c| c.cpu_ns = S))
+        .container(
+            ctr("b")
+                .pod("lpstest-pod")
+                .with_counters(|c| c.cpu_ns = 2 * S),
+        )
+        .container(ctr("alone"));
+    let mut series = Series::new(tmp.path());
+    series.push(&host).unwrap();
+    host.advance(S, |c| c.counters.advance(S / 4, 0, 0));
+    series.push(&host).unwrap();
+    let steps = replay(tmp.path(), options()).unwrap();
+    let pods = &steps[1].pods;
+    assert_eq!(pods.len(), 1, "{pods:#?}");
+    let pod = &pods[0];
+    assert_eq!(pod.pod_name.as_deref(), Some("lpstest-pod"));
+    // a + b, each a quarter core over the second.
+    assert_eq!(pod.containers, 2);
+    assert_eq!(pod.cpu_percent, Some(50.0));
+    let members: u64 = steps[1]
+        .samples
+        .iter()
+        .filter(|s| s.pod_id.is_some())
+        .map(|s| s.cpu_ns.unwrap())
+        .sum();
+    assert_eq!(pod.cpu_ns, Some(members));
+    assert_eq!(steps[0].pods[0].cpu_percent, None);
+}
