@@ -157,3 +157,77 @@ fn ps_without_all_lists_running_and_paused_only() {
     names.sort();
     assert_eq!(names, ["lpstest-ps2-paused", "lpstest-ps2-running"]);
 }
+
+/// The containers/storage fallback on a live host: a copy of the store's
+/// `containers.json` and bundles without libpod's database lists the same containers, the
+/// running ones `running` in podman's cgroup (found from the bundle, as the run root of a
+/// store named on the command line is not known), the others `unknown`.
+#[test]
+fn storage_fallback_lists_podmans_containers() {
+    let Some(h) = PodmanHarness::new() else {
+        return;
+    };
+    h.run_detached("lpstest-fb-running", &[], &["sleep", "1000"]);
+    h.create("lpstest-fb-created", &[], &["sleep", "1000"]);
+    h.run_to_exit("lpstest-fb-exited", &[], &["true"]);
+
+    let copy = tempfile::Builder::new()
+        .prefix("lpstest-fallback-")
+        .tempdir()
+        .unwrap();
+    let from = h.graphroot().join("overlay-containers");
+    let to = copy.path().join("overlay-containers");
+    std::fs::create_dir_all(&to).unwrap();
+    std::fs::copy(from.join("containers.json"), to.join("containers.json")).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let bundle = entry.unwrap().path().join("userdata/config.json");
+        if bundle.is_file() {
+            let id = bundle
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap();
+            let dst = to.join(id).join("userdata");
+            std::fs::create_dir_all(&dst).unwrap();
+            std::fs::copy(&bundle, dst.join("config.json")).unwrap();
+        }
+    }
+    let store = copy.path().to_string_lossy().into_owned();
+    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+        .args([
+            "--no-rootless",
+            "--store",
+            &store,
+            "ps",
+            "--all",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let listing: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: BTreeMap<&str, &Value> = listing
+        .iter()
+        .filter(|c| c["graph_root"] == store.as_str())
+        .map(|c| (c["name"].as_str().unwrap(), c))
+        .collect();
+    let podman = h.ps_all();
+    let podman = podman.as_array().unwrap();
+    assert_eq!(ours.len(), podman.len(), "{listing:#?}");
+    for p in podman {
+        let name = p["Names"][0].as_str().unwrap();
+        let c = ours[name];
+        assert_eq!(c["id"], p["Id"], "{name}");
+        assert_eq!(c["source"], "storage", "{name}");
+        assert_eq!(c["image"], p["Image"], "{name}");
+        if p["State"] == "running" {
+            assert_eq!(c["state"], "running", "{name}");
+            assert_eq!(c["cgroup"].as_str().unwrap(), h.cgroup_path(name), "{name}");
+        } else {
+            assert_eq!(c["state"], "unknown", "{name}");
+            assert!(c["cgroup"].is_null(), "{name}");
+        }
+    }
+}

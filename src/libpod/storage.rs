@@ -204,11 +204,24 @@ pub fn storage_container(
     };
     let pid = run_dir(store, containers_dir, &entry.id).and_then(|d| read_pid(root, &d));
     if proc_captured {
-        if let Some(pid) = pid {
-            if let PidCgroup::Container(cgroup) = cgroup_path::pid_cgroup(root, pid, &c.id) {
-                c.state = ContainerState::Running;
-                c.pid = Some(pid);
-                c.cgroup = Some(cgroup);
+        match pid {
+            Some(pid) => {
+                if let PidCgroup::Container(cgroup) = cgroup_path::pid_cgroup(root, pid, &c.id) {
+                    c.state = ContainerState::Running;
+                    c.pid = Some(pid);
+                    c.cgroup = Some(cgroup);
+                }
+            }
+            // No pidfile (the run root of a store named explicitly is not known): the
+            // cgroup the bundle asked for, when processes live in it.
+            None => {
+                if let Some(cgroup) =
+                    bundle_cgroup(root, containers_dir, &c.id, store.rootless_uid())
+                        .filter(|p| cgroup_has_processes(root, p))
+                {
+                    c.state = ContainerState::Running;
+                    c.cgroup = Some(cgroup);
+                }
             }
         }
     } else if let Some(cgroup) = bundle_cgroup(root, containers_dir, &c.id, store.rootless_uid())
@@ -219,6 +232,22 @@ pub fn storage_container(
         c.cgroup = Some(cgroup);
     }
     Some(c)
+}
+
+/// True when some hierarchy's `cgroup.procs` of `cgroup` lists a process.
+fn cgroup_has_processes(root: &HostRoot, cgroup: &str) -> bool {
+    if !cgroup_path::is_safe_cgroup(cgroup) {
+        return false;
+    }
+    ["memory/", "pids/", "cpuacct/", "unified/", ""]
+        .iter()
+        .any(|h| {
+            root.read(format!(
+                "/sys/fs/cgroup/{h}{}/cgroup.procs",
+                cgroup.trim_start_matches('/')
+            ))
+            .is_ok_and(|procs| procs.iter().any(u8::is_ascii_digit))
+        })
 }
 
 /// `<runroot>/<driver>-containers/<id>/userdata`, when the run root is known.
@@ -370,6 +399,38 @@ mod tests {
             .unwrap();
         let c = storage_container(&root, &store(), dir0, e0, false).unwrap();
         assert_eq!(c.state, ContainerState::Running);
+        assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
+    }
+
+    #[test]
+    fn without_a_pidfile_the_bundle_cgroup_with_processes_decides() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "var/lib/containers/storage/overlay-containers/containers.json",
+            &list_json(),
+        );
+        write(
+            d,
+            &format!("var/lib/containers/storage/overlay-containers/{ID}/userdata/config.json"),
+            &format!(r#"{{"linux":{{"cgroupsPath":"/libpod_parent/libpod-{ID}"}}}}"#),
+        );
+        write(d, "proc/1/cgroup", "0::/init.scope\n");
+        let procs = format!("sys/fs/cgroup/memory/libpod_parent/libpod-{ID}/cgroup.procs");
+        write(d, &procs, "");
+        let root = HostRoot::new(d).unwrap();
+        let explicit = Store {
+            run_root: None,
+            ..store()
+        };
+        let (entries, _) = read_store_entries(&root, &explicit);
+        let (dir0, e0) = &entries[0];
+        let c = storage_container(&root, &explicit, dir0, e0, true).unwrap();
+        assert_eq!(c.state, ContainerState::Unknown);
+        write(d, &procs, "4242\n");
+        let c = storage_container(&root, &explicit, dir0, e0, true).unwrap();
+        assert_eq!((c.state, c.pid), (ContainerState::Running, None));
         assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
     }
 
