@@ -271,3 +271,20 @@ fn real_state_after_a_reboot_is_not_running() {
         }
     }
 }
+
+/// The table a person reads, for the fixture with every state and a pod.
+#[test]
+fn ps_table_golden() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/libpod-state/podman-bolt");
+    if !dir.exists() {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+        .arg("--root")
+        .arg(&dir)
+        .args(["ps", "--all"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
