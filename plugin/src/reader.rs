@@ -209,8 +209,12 @@ impl<S: Source> Reader<S> {
         for (_, message) in changes.new {
             log(Level::Error, message);
         }
-        for key in changes.cleared {
-            log(Level::Info, format!("no longer failing: {key}"));
+        // A problem replaced by another is not news; all of them gone is.
+        if !changes.cleared.is_empty() && self.discovery_failures.is_empty() {
+            log(
+                Level::Info,
+                "libpod state: every store is readable again".to_string(),
+            );
         }
     }
 
@@ -360,10 +364,15 @@ mod tests {
             Ok((vec![], db("bad magic"))),
             Ok((vec![], db("truncated"))),
             Ok((vec![], db("truncated"))),
+            Ok((vec![], CycleProblems::default())),
+            Ok((vec![], CycleProblems::default())),
         ]));
         let mut r = Reader::new(cpu_only(), script);
-        let logs: Vec<usize> = (0..4).map(|_| run(&mut r).1.len()).collect();
-        assert_eq!(logs, vec![1, 0, 1, 0]);
+        let logs: Vec<Vec<String>> = (0..6).map(|_| run(&mut r).1).collect();
+        let counts: Vec<usize> = logs.iter().map(Vec::len).collect();
+        assert_eq!(counts, vec![1, 0, 1, 0, 1, 0], "{logs:?}");
+        assert!(logs[2][0].contains("truncated"), "{logs:?}");
+        assert!(logs[4][0].contains("readable again"), "{logs:?}");
     }
 
     #[test]

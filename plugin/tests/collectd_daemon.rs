@@ -74,3 +74,92 @@ fn no_profile_aborts_on_panic() {
         );
     }
 }
+
+/// Copies a bundled snapshot into a temp dir the test may change.
+fn snapshot_copy(fixture: &str) -> tempfile::TempDir {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(fixture);
+    let dst = tempfile::Builder::new()
+        .prefix("lpstest-snap-")
+        .tempdir()
+        .unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", src.display()))
+        .arg(dst.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp -a {}", src.display());
+    dst
+}
+
+fn now_epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn an_unreadable_state_is_logged_once_per_error_and_gone_containers_stop() {
+    if !collectd_available() {
+        return;
+    }
+    let snap = snapshot_copy("cgroupv1/series-podman/000");
+    let db = snap
+        .path()
+        .join("var/lib/containers/storage/libpod/bolt_state.db");
+    std::fs::write(&db, vec![0x11u8; 8192]).unwrap();
+    let block = format!(
+        "  HostRoot \"{}\"\n  RootlessStores false",
+        snap.path().display()
+    );
+    let mut d = Daemon::new(Some(&block));
+    d.start();
+    let idle = "libpodstats-lpstest-idle";
+    assert!(
+        d.wait_for(Duration::from_secs(20), |d| d.csv(idle, "pod_memory").len()
+            >= 3),
+        "containers not found through the storage fallback:\n{}",
+        d.log()
+    );
+    // Another corruption: another message, logged once more.
+    std::fs::write(&db, vec![0x22u8; 8192]).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    // The idle container goes away: no value of it may be written after the next interval.
+    for ctrl in [
+        "cpu", "cpuacct", "memory", "pids", "blkio", "unified", "systemd",
+    ] {
+        let dir = snap.path().join(format!(
+            "sys/fs/cgroup/{ctrl}/libpod_parent/libpod-7904ca06230c5bbbadb9d290c62e512f2f50fb42f033101e024da6c8172bed5c"
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let removed_at = now_epoch();
+    std::thread::sleep(Duration::from_millis(3500));
+    d.stop();
+    let log = d.log();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("libpodstats:") && l.contains("corrupt BoltDB"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines[0].contains("0x11111111"), "{lines:?}");
+    assert!(lines[1].contains("0x22222222"), "{lines:?}");
+    let late: Vec<f64> = d
+        .csv(idle, "pod_memory")
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| *t > removed_at + 1.5)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "stale values of a gone container: {late:?}"
+    );
+    let burner = d.csv("libpodstats-lpstest-burner", "pod_memory");
+    assert!(
+        burner.iter().any(|(t, _)| *t > removed_at + 1.5),
+        "the other container must go on: {burner:?}"
+    );
+}
