@@ -85,6 +85,14 @@ fn harness_runs_containers_and_removes_everything_it_made() {
     drop(h);
 
     assert!(!dir.exists(), "{} should be gone", dir.display());
+    let mounts = host
+        .read_to_string("/proc/self/mountinfo")
+        .expect("reading mountinfo");
+    let dir_text = dir.to_string_lossy();
+    assert!(
+        !mounts.contains(dir_text.as_ref()),
+        "a mount under {dir_text} is left:\n{mounts}"
+    );
     for hierarchy in hierarchies(&host) {
         for cg in &cgroups {
             let path = format!("/sys/fs/cgroup/{hierarchy}{cg}");

@@ -25,6 +25,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// The lock file that serializes podman tests across test binaries.
 pub const LOCK_PATH: &str = "/tmp/lpstest-podman.lock";
@@ -493,19 +494,74 @@ impl PodmanHarness {
 impl Drop for PodmanHarness {
     fn drop(&mut self) {
         let mut problems = self.clean_up();
-        // Whatever podman left mounted (overlay, shm) would make the removal fail.
-        for mount_point in mounts_under(&self.dir) {
-            if let Err(e) = unmount(&mount_point) {
-                problems.push(format!("unmounting {}: {e}", mount_point.display()));
-            }
+        // conmon runs `podman container cleanup` when a container exits; that podman opens
+        // the store again (and mounts `<graphroot>/overlay` on itself) after our `rm`
+        // returned. Let those finish first, or they race the removal and leave a mount.
+        if !wait_for_no_process_using(&self.dir, Duration::from_secs(15)) {
+            problems.push(format!(
+                "processes still using {} after 15 s",
+                self.dir.display()
+            ));
         }
-        if let Err(e) = fs::remove_dir_all(&self.dir) {
+        let mut removed = Err(io::Error::other("not tried"));
+        for _ in 0..5 {
+            // Whatever podman left mounted (overlay, shm) would make the removal fail.
+            for mount_point in mounts_under(&self.dir) {
+                let _ = unmount(&mount_point);
+            }
+            removed = fs::remove_dir_all(&self.dir);
+            if removed.is_ok() || !self.dir.exists() {
+                removed = Ok(());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if let Err(e) = removed {
             problems.push(format!("removing {}: {e}", self.dir.display()));
         }
         for p in problems {
             eprintln!("warning: podman harness clean-up: {p}");
         }
     }
+}
+
+/// Waits until no other process names `dir` in its command line (conmon, podman's exit
+/// commands), seen twice in a row 100 ms apart; false when `limit` passed first.
+fn wait_for_no_process_using(dir: &Path, limit: Duration) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let needle = dir.as_os_str().as_bytes();
+    let me = std::process::id().to_string();
+    let busy = || -> bool {
+        let Ok(entries) = fs::read_dir("/proc") else {
+            return false;
+        };
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let Some(pid) = name.to_str() else {
+                return false;
+            };
+            if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            fs::read(e.path().join("cmdline"))
+                .map(|cmd| cmd.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        })
+    };
+    let start = Instant::now();
+    let mut quiet = 0;
+    while start.elapsed() < limit {
+        if busy() {
+            quiet = 0;
+        } else {
+            quiet += 1;
+            if quiet == 2 {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 /// Removes `cgroup` (and any empty children) from every hierarchy under /sys/fs/cgroup where
