@@ -6,7 +6,7 @@
 //! that does not run. A hand-made snapshot without `/proc` gets the path podman would have
 //! asked the runtime for (from `cgroupParent` and the manager) when that cgroup exists.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::model::{is_container_id, CgroupManager, Container, ContainerState};
 use crate::host::HostRoot;
@@ -22,10 +22,6 @@ pub struct CgroupHints {
     pub pod_cgroup: Option<String>,
     /// The pod puts its members under its cgroup (`sharesCgroup`).
     pub shares_pod_cgroup: bool,
-    /// The bundle directory (`staticDir`), holding the OCI `config.json`.
-    pub bundle_dir: Option<PathBuf>,
-    /// The run directory (`runDir`), holding the pidfile.
-    pub run_dir: Option<PathBuf>,
 }
 
 impl CgroupHints {

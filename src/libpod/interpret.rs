@@ -6,7 +6,6 @@
 //! and the spellings of podman 4.x and 5.x are both accepted.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -49,9 +48,6 @@ pub struct ConfigJson {
     /// `pause`: true for a pod's infra container.
     #[serde(alias = "isInfra")]
     pub pause: Option<bool>,
-    /// `staticDir`: the bundle directory (`.../<id>/userdata`).
-    #[serde(rename = "staticDir")]
-    pub static_dir: Option<String>,
 }
 
 /// The ContainerState keys discovery uses.
@@ -70,9 +66,6 @@ pub struct StateJson {
     pub started_time: Option<String>,
     /// `netns`: the network namespace path.
     pub netns: Option<String>,
-    /// `runDir`: the run directory (`.../<id>/userdata` under the run root).
-    #[serde(rename = "runDir")]
-    pub run_dir: Option<String>,
 }
 
 /// The PodConfig keys discovery uses.
@@ -259,8 +252,6 @@ fn container_record(
         no_cgroups: config.no_cgroups.unwrap_or(false),
         pod_cgroup: pod.and_then(|p| p.cgroup_path.clone()),
         shares_pod_cgroup: pod.is_some_and(|p| p.shares_cgroup),
-        bundle_dir: non_empty(config.static_dir).map(PathBuf::from),
-        run_dir: non_empty(state.run_dir).map(PathBuf::from),
     };
     Ok(ContainerRecord { container, hints })
 }
