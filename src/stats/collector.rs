@@ -15,10 +15,13 @@
 //! with `null` instead of a negative number or a spike.
 
 use std::ffi::CString;
+use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::cgroup::error::CgroupError;
+use crate::cgroup::handle::OpenCgroup;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::CgroupStats;
 use crate::host::HostRoot;
@@ -27,6 +30,7 @@ use crate::libpod::model::Container;
 use crate::parse::{meminfo, net_dev};
 use crate::stats::cpu_rate::CpuRate;
 use crate::stats::metrics;
+use crate::stats::state_watch::StateWatch;
 use crate::stats::Sample;
 
 pub use crate::stats::clock::{online_cpus_live, Timestamp};
@@ -133,8 +137,12 @@ struct Tracked {
     rate: CpuRate,
     /// The last cgroup read, reused so a steady state does not reallocate `memory.stat`.
     stats: CgroupStats,
+    /// The cgroup's files held open (opened on the first read, dropped when it vanishes).
+    handle: Option<OpenCgroup>,
     /// `/proc/<pid>/net/dev` as a host path.
     net_dev: Option<PathBuf>,
+    /// `net/dev` held open and re-read with `pread` (opened on the first read).
+    net_file: Option<File>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
     ns_link: Option<CString>,
 }
@@ -152,7 +160,9 @@ impl Tracked {
             container,
             rate: CpuRate::new(),
             stats: CgroupStats::default(),
+            handle: None,
             net_dev,
+            net_file: None,
             ns_link,
         }
     }
@@ -220,6 +230,7 @@ pub struct Collector {
     reader: CgroupReader,
     facts: HostFacts,
     fingerprint: Option<StateFingerprint>,
+    watch: Option<StateWatch>,
     tracked: Vec<Tracked>,
     buf: Vec<u8>,
 }
@@ -236,8 +247,9 @@ impl Collector {
             reader,
             facts,
             fingerprint: None,
+            watch: None,
             tracked: Vec::new(),
-            buf: Vec::with_capacity(4096),
+            buf: vec![0; 4096],
         })
     }
 
@@ -247,8 +259,9 @@ impl Collector {
         self.reader = CgroupReader::new(root.clone())?;
         self.facts = HostFacts::read(&root)?;
         self.root = root;
-        // The next cycle re-discovers (new paths, new pids) and carries rates over.
+        // The next cycle re-discovers (new paths, new pids, new handles) and carries rates over.
         self.fingerprint = None;
+        self.watch = None;
         Ok(())
     }
 
@@ -270,8 +283,12 @@ impl Collector {
     /// Re-discovers when the state files changed; carries rates over for instances that
     /// are still the same.
     fn refresh(&mut self, report: &mut CycleReport) {
+        if self.watch.as_ref().is_some_and(StateWatch::unchanged) {
+            return;
+        }
         let fingerprint = state_fingerprint(&self.root, &self.opts.discovery);
         if self.fingerprint.as_ref() == Some(&fingerprint) {
+            self.watch = Some(StateWatch::new(&self.root, &fingerprint));
             return;
         }
         let found = discover(&self.root, &self.opts.discovery);
@@ -288,6 +305,7 @@ impl Collector {
             }
             self.tracked.push(t);
         }
+        self.watch = Some(StateWatch::new(&self.root, &fingerprint));
         self.fingerprint = Some(fingerprint);
     }
 
@@ -315,18 +333,25 @@ impl Collector {
                     t.rate.reset();
                     continue;
                 };
-                match self.reader.read_into(cgroup, &mut t.stats) {
-                    Ok(()) => {}
-                    Err(e) if e.is_not_found() => {
-                        report.vanished.push(problem(c, &e.to_string()));
-                        t.rate.reset();
-                        continue;
+                let result = match t.handle.as_mut() {
+                    Some(h) => h.read_into(&mut t.stats),
+                    None => self
+                        .reader
+                        .open(cgroup)
+                        .and_then(|h| t.handle.insert(h).read_into(&mut t.stats)),
+                };
+                if let Err(e) = result {
+                    // A fresh handle next time: a restarted container's cgroup is a new
+                    // directory under the same path.
+                    t.handle = None;
+                    t.rate.reset();
+                    let p = problem(c, &e.to_string());
+                    if e.is_not_found() {
+                        report.vanished.push(p);
+                    } else {
+                        report.errors.push(p);
                     }
-                    Err(e) => {
-                        report.errors.push(problem(c, &e.to_string()));
-                        t.rate.reset();
-                        continue;
-                    }
+                    continue;
                 }
             }
             if out.len() <= filled {
@@ -338,6 +363,9 @@ impl Collector {
             filled += 1;
             set_identity(sample, c);
             clear_numbers(sample);
+            if !read || !groups.net {
+                sample.net_namespace = None;
+            }
             if !read {
                 continue;
             }
@@ -415,7 +443,7 @@ fn clear_numbers(s: &mut Sample) {
     s.block_write_bytes = None;
     s.net_rx_bytes = None;
     s.net_tx_bytes = None;
-    s.net_namespace = None;
+    // `net_namespace` is left for `fill_net` to overwrite in place (its string is reused).
     s.oom_kills = None;
 }
 
@@ -453,7 +481,7 @@ fn fill_cgroup_numbers(
 /// are the host's) or when nothing can be read.
 fn fill_net(
     s: &mut Sample,
-    t: &Tracked,
+    t: &mut Tracked,
     root: &HostRoot,
     facts: &HostFacts,
     buf: &mut Vec<u8>,
@@ -469,20 +497,32 @@ fn fill_net(
         // Cannot compare: trust podman's record of a netns of its own.
         _ => t.container.netns.as_deref().is_some_and(|n| !n.is_empty()),
     };
-    if let Some(ns) = ns.and_then(|ns| std::str::from_utf8(ns).ok()) {
-        set_opt_string(&mut s.net_namespace, Some(ns));
-    }
+    set_opt_string(
+        &mut s.net_namespace,
+        ns.and_then(|ns| std::str::from_utf8(ns).ok()),
+    );
     if !own_netns {
         return;
     }
     let Some(path) = t.net_dev.as_deref() else {
         return;
     };
-    if root.read_into(path, buf).is_err() {
-        return;
+    if t.net_file.is_none() {
+        t.net_file = root.open(path).ok();
     }
+    let Some(file) = t.net_file.as_ref() else {
+        return;
+    };
+    let Some(len) = pread_all(file, buf) else {
+        // Gone (the process exited): open afresh next time.
+        t.net_file = None;
+        return;
+    };
+    let Some(text) = buf.get(..len).filter(|t| !t.is_empty()) else {
+        return;
+    };
     let (mut rx, mut tx) = (0u64, 0u64);
-    for line in net_dev::iter(buf) {
+    for line in net_dev::iter(text) {
         match line {
             Ok(line) if line.is_loopback() => {}
             Ok(line) => {
@@ -499,4 +539,23 @@ fn fill_net(
     }
     s.net_rx_bytes = Some(rx);
     s.net_tx_bytes = Some(tx);
+}
+
+/// Reads a held file from offset 0 into `buf` (grown when too small, then kept): the byte
+/// count, or `None` on an error.
+fn pread_all(file: &File, buf: &mut Vec<u8>) -> Option<usize> {
+    let mut len = 0usize;
+    loop {
+        if len == buf.len() {
+            let grown = (buf.len() * 2).max(4096);
+            buf.resize(grown, 0);
+        }
+        let spare = buf.get_mut(len..)?;
+        match file.read_at(spare, len as u64) {
+            Ok(0) => return Some(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! - [`clock`]: the live clocks and CPU count.
 //! - [`metrics`]: the arithmetic of each derived number (percentages, limit clamp, working set).
 //! - [`cpu_rate`]: CPU percent between two readings of one container instance.
+//! - [`state_watch`]: has libpod's state changed since discovery (allocation-free).
 //! - [`pod`]: pod totals over member samples.
 //! - [`table`]: the human-readable table.
 
@@ -13,6 +14,7 @@ pub mod cpu_rate;
 pub mod metrics;
 pub mod pod;
 pub mod sample;
+pub mod state_watch;
 pub mod table;
 
 pub use pod::PodSample;
