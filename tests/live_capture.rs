@@ -312,6 +312,32 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
         serde_json::from_str(&serde_json::to_string(&live_sample).unwrap()).unwrap();
     assert_eq!(cli_sample, expected);
 
+    // Live `--no-stream --interval`: two samples that far apart, the rate between them (the
+    // process sleeps: exactly 0).
+    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+        .arg("--store")
+        .arg(&graph_root)
+        .args([
+            "--no-rootless",
+            "stats",
+            "--no-stream",
+            "--interval",
+            "0.3",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live_delta: Vec<Sample> = serde_json::from_slice(&out.stdout).unwrap();
+    let s = sample_of(&live_delta, &id);
+    assert_eq!(s.cpu_percent, Some(0.0), "{s:?}");
+    assert_eq!(s.cpu_ns, live_sample.cpu_ns);
+
     // Files are owner-only and the planted value is nowhere.
     let mut files = Vec::new();
     files_under(&snap, &mut files);

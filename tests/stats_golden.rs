@@ -163,3 +163,35 @@ fn interval_on_a_snapshot_points_to_replay() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("replay"), "{stderr}");
 }
+
+#[test]
+fn the_restart_series_gives_null_at_the_restart_then_a_rate() {
+    let dir = fixtures_dir().join("cgroupv1/series-podman-restart");
+    if !dir.is_dir() {
+        return;
+    }
+    let dir_text = dir.to_string_lossy().into_owned();
+    let value = run(&["replay", &dir_text, "--format", "json"]);
+    let rate = |step: usize, name: &str| -> Option<Value> {
+        value["output"][step]["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["cpu_percent"].clone())
+    };
+    assert_eq!(rate(0, "lpstest-burner"), Some(Value::Null));
+    assert_eq!(
+        rate(1, "lpstest-burner"),
+        Some(Value::Null),
+        "restarted: no rate"
+    );
+    assert!(
+        rate(2, "lpstest-burner")
+            .and_then(|v| v.as_f64())
+            .is_some_and(|p| p > 0.0),
+        "a rate again after the restart"
+    );
+    assert!(rate(1, "lpstest-idle").and_then(|v| v.as_f64()).is_some());
+    assert_eq!(rate(2, "lpstest-idle"), None, "removed");
+}
