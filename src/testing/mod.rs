@@ -7,7 +7,7 @@
 //!
 //! - `snapshot.json`, `proc/self/mountinfo`, `proc/meminfo`, the cgroup hierarchy roots;
 //! - per store: `etc/containers/storage.conf` (root store) or an `etc/passwd` user (rootless),
-//!   podman's database (BoltDB via [`write_bolt_state`](crate::libpod::bolt_state::write_bolt_state)
+//!   podman's database (BoltDB via [`write_bolt_state`]
 //!   or SQLite via [`write_sqlite_state`](crate::libpod::sqlite::write_sqlite_state)) with
 //!   podman's JSON keys, `<driver>-containers/containers.json` (or
 //!   `volatile-containers.json` for `--rm`), each bundle's `config.json` and run dir pidfile;
@@ -242,10 +242,11 @@ impl HostBuilder {
     fn containers_of(store: &StoreSpec) -> Vec<ContainerSpec> {
         let mut all = store.containers.clone();
         for pod in store.pods.iter().filter(|p| p.infra) {
-            let mut infra = ContainerSpec::new(&format!("{}-infra", &pod.id[..12]))
-                .id(&id_from_name(&format!("infra/{}", pod.id)))
-                .pod(&pod.name)
-                .image("localhost/podman-pause:4.3.1");
+            let mut infra =
+                ContainerSpec::new(&format!("{}-infra", pod.id.get(..12).unwrap_or(&pod.id)))
+                    .id(&id_from_name(&format!("infra/{}", pod.id)))
+                    .pod(&pod.name)
+                    .image("localhost/podman-pause:4.3.1");
             infra.infra = true;
             all.push(infra);
         }

@@ -1,5 +1,7 @@
 //! Writing files into a snapshot directory by their host paths.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Writing the synthetic host failed.
@@ -23,6 +25,9 @@ pub enum BuildError {
 #[derive(Debug, Clone)]
 pub struct Out {
     dir: PathBuf,
+    /// Directories already created, so that writing thousands of cgroup files does not
+    /// ask the file system again for each one.
+    made: RefCell<HashSet<PathBuf>>,
 }
 
 impl Out {
@@ -30,6 +35,7 @@ impl Out {
     pub fn new(dir: &Path) -> Self {
         Out {
             dir: dir.to_path_buf(),
+            made: RefCell::new(HashSet::new()),
         }
     }
 
@@ -54,15 +60,23 @@ impl Out {
     ) -> Result<(), BuildError> {
         let path = self.path(host_path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(Self::io(parent))?;
+            self.make_dir(parent)?;
         }
         std::fs::write(&path, content).map_err(Self::io(&path))
     }
 
     /// Creates a directory and its parents.
     pub fn dir(&self, host_path: impl AsRef<Path>) -> Result<(), BuildError> {
-        let path = self.path(host_path);
-        std::fs::create_dir_all(&path).map_err(Self::io(&path))
+        self.make_dir(&self.path(host_path))
+    }
+
+    fn make_dir(&self, real: &Path) -> Result<(), BuildError> {
+        if self.made.borrow().contains(real) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(real).map_err(Self::io(real))?;
+        self.made.borrow_mut().insert(real.to_path_buf());
+        Ok(())
     }
 
     /// Creates a symlink at `host_path` pointing at `target` (kept as given), replacing an
@@ -70,7 +84,7 @@ impl Out {
     pub fn symlink(&self, target: &str, host_path: impl AsRef<Path>) -> Result<(), BuildError> {
         let path = self.path(host_path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(Self::io(parent))?;
+            self.make_dir(parent)?;
         }
         if path.symlink_metadata().is_ok() {
             std::fs::remove_file(&path).map_err(Self::io(&path))?;
