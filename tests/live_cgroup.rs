@@ -7,6 +7,7 @@
 //! failure; elsewhere the tests print a note and pass.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -99,11 +100,21 @@ fn start() -> Option<(CgroupReader, LiveCgroup)> {
         }
         guard.dirs.push(dir);
     }
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", "read go; exec sh -c 'while :; do :; done'"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn sh");
+        .stdin(Stdio::piped());
+    // SAFETY: the closure only calls prctl, which is async-signal-safe. It makes the busy
+    // child die with the thread that started it, so a killed test run leaves no cpu burner.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn sh");
     let pid = child.id().to_string();
     let mut stdin = child.stdin.take().expect("child stdin");
     guard.child = Some(child);
