@@ -316,3 +316,55 @@ fn an_unknown_pod_is_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("no pod named nope"), "{err}");
 }
+
+/// Every file of a small host and the content of the small ones, for review: what the
+/// builder writes, where, in which format.
+fn listing(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let rel = path.strip_prefix(base).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                out.push(format!(
+                    "{rel} -> {}",
+                    std::fs::read_link(&path).unwrap().display()
+                ));
+            } else if meta.is_dir() {
+                walk(base, &path, out);
+            } else if rel.ends_with(".db") || rel.ends_with(".json") {
+                out.push(format!("{rel} ({} bytes)", meta.len()));
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push(format!("{rel}: {}", text.trim_end().replace('\n', " | ")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn golden_file_listing() {
+    for (name, layout) in [("v2", Layout::V2), ("v1_comounted", Layout::V1CoMounted)] {
+        let h = HostBuilder::new()
+            .layout(layout)
+            .online_cpus(2)
+            .container(ContainerSpec::new("web").counters(Counters::default().cpu(3_000_000_000)))
+            .container(ContainerSpec::new("done").state(ContainerState::Exited));
+        let (dir, built, _root) = build(&h);
+        let id = &built.container("web").unwrap().id;
+        let done = &built.container("done").unwrap().id;
+        let lines: Vec<String> = listing(dir.path())
+            .into_iter()
+            .map(|l| {
+                l.replace(id.as_str(), "<web>")
+                    .replace(done.as_str(), "<done>")
+            })
+            .collect();
+        insta::assert_yaml_snapshot!(format!("host_listing_{name}"), lines);
+    }
+}
