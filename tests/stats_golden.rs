@@ -195,3 +195,39 @@ fn the_restart_series_gives_null_at_the_restart_then_a_rate() {
     assert!(rate(1, "lpstest-idle").and_then(|v| v.as_f64()).is_some());
     assert_eq!(rate(2, "lpstest-idle"), None, "removed");
 }
+
+/// Recapturing a fixture (`--root FIXTURE capture`, redacted: the state database rewritten,
+/// config JSON redacted) changes none of the numbers: `stats` over the capture prints exactly
+/// what it prints over the fixture.
+#[test]
+fn a_recaptured_fixture_gives_the_same_stats() {
+    let mut checked = 0;
+    for f in all_fixtures() {
+        let dir = match f {
+            Fixture::Snapshot(d) => d,
+            Fixture::Series(d) => d.join("000"),
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let out_dir = tmp.path().join("recaptured");
+        let capture = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+            .arg("--root")
+            .arg(&dir)
+            .args(["capture", "--out"])
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert!(
+            capture.status.success(),
+            "{dir:?}: {}",
+            String::from_utf8_lossy(&capture.stderr)
+        );
+        let stats = |root: &Path| {
+            let root = root.to_string_lossy().into_owned();
+            run(&["--root", &root, "stats", "--no-stream", "--format", "json"])["output"].clone()
+        };
+        let original = stats(&dir);
+        assert_eq!(stats(&out_dir), original, "{dir:?}");
+        checked += original.as_array().map_or(0, Vec::len);
+    }
+    assert!(checked > 0, "no fixture had a container to compare");
+}
