@@ -437,6 +437,37 @@ mod tests {
         assert_eq!(typ, "blob");
     }
 
+    #[test]
+    fn a_writer_in_a_transaction_does_not_block_and_an_exclusive_one_is_an_error() {
+        let (dir, root) = snapshot();
+        let real = dir.path().join(&DB[1..]);
+        let id = "d".repeat(64);
+        let state = RawState {
+            containers: vec![RawContainer {
+                id: id.clone(),
+                name: Some("x".into()),
+                pod_id: None,
+                config_json: format!(r#"{{"id":"{id}"}}"#).into_bytes(),
+                state_json: br#"{"state":3}"#.to_vec(),
+            }],
+            ..Default::default()
+        };
+        write_sqlite_state(&state, &real).unwrap();
+        let writer = Connection::open(&real).unwrap();
+        // podman's default journal mode (delete): a pending write leaves readers the old data
+        writer
+            .execute_batch("BEGIN IMMEDIATE; UPDATE ContainerState SET JSON = '{\"state\":6}';")
+            .unwrap();
+        let read = read_sqlite_state(&root, Path::new(DB)).unwrap();
+        assert_eq!(read.containers[0].state_json, br#"{"state":3}"#);
+        writer.execute_batch("ROLLBACK; BEGIN EXCLUSIVE;").unwrap();
+        let err = read_sqlite_state(&root, Path::new(DB)).unwrap_err();
+        assert!(matches!(err, StateError::Sqlite { .. }), "{err}");
+        assert!(err.to_string().contains("db.sql"), "{err}");
+        writer.execute_batch("ROLLBACK").unwrap();
+        assert!(read_sqlite_state(&root, Path::new(DB)).is_ok());
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
         /// A real database with bytes overwritten reads or fails with an error naming the
