@@ -201,9 +201,10 @@ pub fn write_cgroup(
             }
             if layout == Layout::Hybrid {
                 // The unified hierarchy of a hybrid host has no controllers, but the kernel
-                // still keeps `cpu.stat` in every cgroup.
+                // still keeps `cpu.stat` and (with PSI on) the pressure files in every cgroup.
                 let dir = format!("/sys/fs/cgroup/unified/{rel}");
                 out.write(format!("{dir}/cpu.stat"), v2_cpu_stat(counters))?;
+                write_pressure(out, &dir, counters)?;
                 out.write(
                     format!("/sys/fs/cgroup/unified/{proc_rel}/cgroup.procs"),
                     &procs_text,
@@ -271,11 +272,22 @@ fn write_v2_files(
     };
     out.write(format!("{dir}/io.stat"), io)?;
     if pressure {
-        let psi = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n\
-                   full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
-        out.write(format!("{dir}/cpu.pressure"), psi)?;
-        out.write(format!("{dir}/memory.pressure"), psi)?;
-        out.write(format!("{dir}/io.pressure"), psi)?;
+        write_pressure(out, dir, c)?;
+    }
+    Ok(())
+}
+
+/// `cpu.pressure`, `memory.pressure`, `io.pressure` with the counters' totals.
+fn write_pressure(out: &Out, dir: &str, c: &Counters) -> Result<(), super::BuildError> {
+    for (name, total) in ["cpu", "memory", "io"].iter().zip(c.pressure_us) {
+        out.write(
+            format!("{dir}/{name}.pressure"),
+            format!(
+                "some avg10=0.00 avg60=0.00 avg300=0.00 total={total}\n\
+                 full avg10=0.00 avg60=0.00 avg300=0.00 total={}\n",
+                total / 2
+            ),
+        )?;
     }
     Ok(())
 }

@@ -68,6 +68,12 @@ pub struct HostBuilder {
     /// The stores; [`HostBuilder::container`] and [`HostBuilder::pod`] add to the first
     /// one, creating the root store when there is none.
     pub stores: Vec<StoreSpec>,
+    /// Files written after everything else (host path, content), replacing what the
+    /// builder wrote: a broken database, an odd `storage.conf`.
+    pub extra_files: Vec<(PathBuf, Vec<u8>)>,
+    /// Host paths removed at the end (files or whole directories): a missing
+    /// `memory.stat`, a vanished cgroup.
+    pub removed: Vec<PathBuf>,
 }
 
 impl Default for HostBuilder {
@@ -83,6 +89,8 @@ impl Default for HostBuilder {
             },
             mem_total: 4 << 30,
             stores: Vec::new(),
+            extra_files: Vec::new(),
+            removed: Vec::new(),
         }
     }
 }
@@ -147,6 +155,18 @@ impl HostBuilder {
     /// Sets the host's memory.
     pub fn mem_total(mut self, bytes: u64) -> Self {
         self.mem_total = bytes;
+        self
+    }
+
+    /// Writes `content` at `host_path` after everything else (replacing a built file).
+    pub fn file(mut self, host_path: impl Into<PathBuf>, content: impl Into<Vec<u8>>) -> Self {
+        self.extra_files.push((host_path.into(), content.into()));
+        self
+    }
+
+    /// Removes `host_path` (a file or a whole directory) after everything else is written.
+    pub fn remove(mut self, host_path: impl Into<PathBuf>) -> Self {
+        self.removed.push(host_path.into());
         self
     }
 
@@ -221,6 +241,12 @@ impl HostBuilder {
                 root_conf_written = true;
             }
             built.extend(self.write_store(&out, store, &mut next_pid)?);
+        }
+        for (path, content) in &self.extra_files {
+            out.write(path, content)?;
+        }
+        for path in &self.removed {
+            out.remove(path)?;
         }
         Ok(Built {
             dir: dir.to_path_buf(),

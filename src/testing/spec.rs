@@ -369,6 +369,9 @@ pub struct Counters {
     pub rx_bytes: u64,
     /// Bytes sent.
     pub tx_bytes: u64,
+    /// Pressure stall totals, µs, of `cpu`, `memory` and `io` (`some`; `full` is half);
+    /// written on v2 and in a hybrid host's unified hierarchy.
+    pub pressure_us: [u64; 3],
 }
 
 impl Default for Counters {
@@ -390,6 +393,7 @@ impl Default for Counters {
             io_write_ops: 0,
             rx_bytes: 1000,
             tx_bytes: 500,
+            pressure_us: [0; 3],
         }
     }
 }

@@ -368,3 +368,31 @@ fn golden_file_listing() {
         insta::assert_yaml_snapshot!(format!("host_listing_{name}"), lines);
     }
 }
+
+#[test]
+fn extra_and_removed_files_and_pressure() {
+    let h = HostBuilder::new()
+        .container(ContainerSpec::new("web").with_counters(|c| c.pressure_us = [10, 20, 30]))
+        .file(
+            "/var/lib/containers/storage/libpod/bolt_state.db",
+            "garbage",
+        )
+        .remove("/proc/meminfo");
+    let (_d, built, root) = build(&h);
+    assert_eq!(
+        root.read("/var/lib/containers/storage/libpod/bolt_state.db")
+            .unwrap(),
+        b"garbage"
+    );
+    assert!(!root.exists("/proc/meminfo"));
+    let cg = built.container("web").unwrap().cgroup.clone().unwrap();
+    let psi = root
+        .read_to_string(format!("/sys/fs/cgroup/unified{cg}/memory.pressure"))
+        .unwrap();
+    assert!(
+        psi.starts_with("some avg10=0.00 avg60=0.00 avg300=0.00 total=20\n"),
+        "{psi}"
+    );
+    let s = CgroupReader::new(root).unwrap().read(&cg).unwrap();
+    assert_eq!(s.pressure.io.map(|p| p.some.total_us), Some(30), "{s:#?}");
+}

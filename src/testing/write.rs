@@ -79,6 +79,17 @@ impl Out {
         Ok(())
     }
 
+    /// Removes a file, a symlink or a whole directory; absent is fine.
+    pub fn remove(&self, host_path: impl AsRef<Path>) -> Result<(), BuildError> {
+        let path = self.path(host_path);
+        let result = match path.symlink_metadata() {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(_) => return Ok(()),
+        };
+        result.map_err(Self::io(&path))
+    }
+
     /// Creates a symlink at `host_path` pointing at `target` (kept as given), replacing an
     /// old one.
     pub fn symlink(&self, target: &str, host_path: impl AsRef<Path>) -> Result<(), BuildError> {
