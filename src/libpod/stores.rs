@@ -846,4 +846,21 @@ mod tests {
         assert_eq!(clean_abs("/a/../b"), None);
         assert_eq!(clean_abs("rel"), None);
     }
+
+    proptest::proptest! {
+        /// Any text as /etc/passwd or storage.conf is parsed or refused, never a panic, and
+        /// every entry found has an absolute home.
+        #[test]
+        fn odd_config_text_never_panics(text in "\\PC{0,300}") {
+            for e in parse_passwd(&text) {
+                proptest::prop_assert!(e.home.is_absolute());
+            }
+            let _ = StorageConf::parse(&text);
+            let _ = expand(&text, Path::new("/home/x"), 7);
+            if let Some(p) = clean_abs(&text) {
+                proptest::prop_assert!(p.is_absolute());
+                proptest::prop_assert!(!p.components().any(|c| c == Component::ParentDir));
+            }
+        }
+    }
 }
