@@ -385,3 +385,60 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
     }
     drop(container);
 }
+
+/// A cgroup removed and recreated under the same path while the collector holds its files
+/// (a restart podman has not recorded yet): the next cycle reads the new cgroup at once, its
+/// counter from zero gives a null rate (not a vanished container, not a negative number),
+/// and the cycle after that a rate again.
+#[test]
+fn a_cgroup_recreated_under_the_same_path_restarts_the_rate() {
+    if unsafe { libc::geteuid() } != 0 {
+        return skip_or_fail("not root");
+    }
+    let tag = format!("lpstest-{}-recreate", std::process::id());
+    let id = hex_id(&tag);
+    let container = match start(&tag, &id) {
+        Ok(c) => c,
+        Err(why) => return skip_or_fail(&why),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let graph_root = tmp.path().join("storage");
+    store(&graph_root, &id, &tag, &tag, container.child.id());
+    let mut opts = options(&graph_root);
+    opts.first_cpu_percent = FirstCpuPercent::Null;
+    let mut collector = Collector::new(HostRoot::live(), opts).unwrap();
+    let mut samples = Vec::new();
+    let at = |s: u64| Timestamp {
+        wall_ns: s * 1_000_000_000,
+        mono_ns: s * 1_000_000_000,
+    };
+    collector.collect(at(1), &mut samples).unwrap();
+    collector.collect(at(2), &mut samples).unwrap();
+    let before = sample_of(&samples, &id);
+    assert_eq!(before.cpu_percent, Some(0.0), "{before:?}");
+    assert!(before.cpu_ns.is_some_and(|n| n > 0));
+
+    // Out, remove, recreate, back in.
+    let pid = container.child.id().to_string();
+    for dir in &container.cgroup_dirs {
+        let parent = dir.parent().unwrap();
+        std::fs::write(parent.join("cgroup.procs"), &pid).unwrap();
+        std::fs::remove_dir(dir).unwrap();
+        std::fs::create_dir(dir).unwrap();
+        std::fs::write(dir.join("cgroup.procs"), &pid).unwrap();
+    }
+    let report = collector.collect(at(3), &mut samples).unwrap();
+    assert!(
+        report.vanished.is_empty() && report.errors.is_empty(),
+        "{report:?}"
+    );
+    let after = sample_of(&samples, &id);
+    assert!(after.cpu_ns < before.cpu_ns, "{after:?}");
+    assert_eq!(
+        after.cpu_percent, None,
+        "counters from zero: no rate, no spike"
+    );
+    collector.collect(at(4), &mut samples).unwrap();
+    assert_eq!(sample_of(&samples, &id).cpu_percent, Some(0.0));
+    drop(container);
+}

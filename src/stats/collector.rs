@@ -259,9 +259,14 @@ impl Collector {
         self.reader = CgroupReader::new(root.clone())?;
         self.facts = HostFacts::read(&root)?;
         self.root = root;
-        // The next cycle re-discovers (new paths, new pids, new handles) and carries rates over.
+        // The next cycle re-discovers (new paths, new pids) and carries rates over; held
+        // files belong to the old root.
         self.fingerprint = None;
         self.watch = None;
+        for t in &mut self.tracked {
+            t.handle = None;
+            t.net_file = None;
+        }
         Ok(())
     }
 
@@ -301,7 +306,13 @@ impl Collector {
             }
             let mut t = Tracked::new(&self.root, container);
             if let Some(prev) = old.iter_mut().find(|o| o.same_instance(&t.container)) {
+                // The same instance keeps its rate, its held files and its buffers.
                 t.rate = std::mem::take(&mut prev.rate);
+                t.handle = prev.handle.take();
+                t.stats = std::mem::take(&mut prev.stats);
+                if prev.container.pid == t.container.pid {
+                    t.net_file = prev.net_file.take();
+                }
             }
             self.tracked.push(t);
         }
@@ -333,13 +344,7 @@ impl Collector {
                     t.rate.reset();
                     continue;
                 };
-                let result = match t.handle.as_mut() {
-                    Some(h) => h.read_into(&mut t.stats),
-                    None => self
-                        .reader
-                        .open(cgroup)
-                        .and_then(|h| t.handle.insert(h).read_into(&mut t.stats)),
-                };
+                let result = read_cgroup(&self.reader, cgroup, &mut t.handle, &mut t.stats);
                 if let Err(e) = result {
                     // A fresh handle next time: a restarted container's cgroup is a new
                     // directory under the same path.
@@ -398,6 +403,27 @@ impl Collector {
         out.truncate(filled);
         Ok(report)
     }
+}
+
+/// Reads `cgroup` through its held handle, opening one when there is none. When the held
+/// directory was removed, a cgroup recreated under the same path (a restart podman has not
+/// recorded yet) is opened and read at once: it is a new cgroup, whose counters the CPU rate
+/// sees go backwards.
+fn read_cgroup(
+    reader: &CgroupReader,
+    cgroup: &str,
+    handle: &mut Option<OpenCgroup>,
+    stats: &mut CgroupStats,
+) -> Result<(), CgroupError> {
+    if let Some(h) = handle.as_mut() {
+        match h.read_into(stats) {
+            Err(e) if e.is_not_found() => *handle = None,
+            other => return other,
+        }
+    }
+    reader
+        .open(cgroup)
+        .and_then(|h| handle.insert(h).read_into(stats))
 }
 
 fn problem(c: &Container, message: &str) -> ContainerProblem {
