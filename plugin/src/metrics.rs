@@ -64,10 +64,10 @@ pub fn container_lists(sample: &Sample, cfg: &PluginConfig, mut emit: impl FnMut
             );
         }
         if let Some(ns) = sample.cpu_user_ns {
-            list("pod_cpu_time", Some("user"), &[derive(ns)]);
+            list("pod_cpu_mode", Some("user"), &[derive(ns)]);
         }
         if let Some(ns) = sample.cpu_system_ns {
-            list("pod_cpu_time", Some("system"), &[derive(ns)]);
+            list("pod_cpu_mode", Some("system"), &[derive(ns)]);
         }
     }
     if groups.memory {
@@ -239,8 +239,8 @@ mod tests {
             render(&full(), &PluginConfig::default()),
             vec![
                 "pod_cpu 150 5000000000",
-                "pod_cpu_time-user 3000000000",
-                "pod_cpu_time-system 2000000000",
+                "pod_cpu_mode-user 3000000000",
+                "pod_cpu_mode-system 2000000000",
                 "pod_memory 1000",
                 "memory-usage 1000",
                 "memory-working_set 600",

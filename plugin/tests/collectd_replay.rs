@@ -97,23 +97,12 @@ fn now() -> f64 {
         .as_secs_f64()
 }
 
-/// Every file the csv plugin wrote, as `plugin-instance/type[-ti]` -> rows.
+/// Every series the csv plugin wrote, values as numbers.
 fn written(d: &Daemon) -> BTreeMap<String, Vec<(f64, Vec<f64>)>> {
-    let mut out = BTreeMap::new();
-    for dir in d.csv_dirs() {
-        let Ok(rd) = std::fs::read_dir(d.dir.path().join("csv").join(&d.host).join(&dir)) else {
-            continue;
-        };
-        let mut types: Vec<String> = rd
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            // `<type>[-<type instance>]-YYYY-MM-DD`
-            .filter_map(|n| n.get(..n.len().checked_sub(11)?).map(str::to_string))
-            .collect();
-        types.sort();
-        types.dedup();
-        for t in types {
-            let rows = d
-                .csv(&dir, &t)
+    d.all_series(&d.host)
+        .into_iter()
+        .map(|(key, rows)| {
+            let rows = rows
                 .into_iter()
                 .map(|(epoch, vals)| {
                     let nums = vals
@@ -123,10 +112,9 @@ fn written(d: &Daemon) -> BTreeMap<String, Vec<(f64, Vec<f64>)>> {
                     (epoch, nums)
                 })
                 .collect();
-            out.insert(format!("{dir}/{t}"), rows);
-        }
-    }
-    out
+            (key, rows)
+        })
+        .collect()
 }
 
 fn run_replay(block: &str, cfg: &PluginConfig) {

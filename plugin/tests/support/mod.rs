@@ -5,6 +5,7 @@
 //! they fail: CI must run them for real.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -243,6 +244,26 @@ LoadPlugin csv
         rows
     }
 
+    /// Every series the csv plugin wrote for `host`: `<plugin>[-<instance>]/<type>[-<ti>]` ->
+    /// rows `(epoch, values as written)`.
+    pub fn all_series(&self, host: &str) -> BTreeMap<String, Vec<(f64, Vec<String>)>> {
+        let mut out = BTreeMap::new();
+        let host_dir = self.dir.path().join("csv").join(host);
+        for dir in list_names(&host_dir) {
+            let mut types: Vec<String> = list_names(&host_dir.join(&dir))
+                .into_iter()
+                // `<type>[-<type instance>]-YYYY-MM-DD`
+                .filter_map(|n| n.get(..n.len().checked_sub(11)?).map(str::to_string))
+                .collect();
+            types.dedup();
+            for t in types {
+                let rows = self.csv_of(host, &dir, &t);
+                out.insert(format!("{dir}/{t}"), rows);
+            }
+        }
+        out
+    }
+
     /// The `<plugin>[-<instance>]` directories the csv plugin created.
     pub fn csv_dirs(&self) -> Vec<String> {
         let dir = self.dir.path().join("csv").join(&self.host);
@@ -255,6 +276,18 @@ LoadPlugin csv
         names.sort();
         names
     }
+}
+
+/// The entry names of a directory, sorted; empty when it cannot be read.
+fn list_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 impl Drop for Daemon {
