@@ -127,3 +127,28 @@ fn numbers_match_podman_stats_recorded_with_each_fixture() {
         assert!(checked > 0, "no container held still in any fixture");
     }
 }
+
+/// A pod whose infra container and member share one network namespace (the `podman-net`
+/// fixture: real podman on its default bridge) counts that namespace's traffic once.
+#[test]
+fn pod_traffic_is_counted_once_per_namespace() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cgroupv1/podman-net");
+    if !dir.is_dir() {
+        eprintln!("note: no podman-net fixture");
+        return;
+    }
+    let meta = libpod_stats::snapshot::SnapshotMeta::read(&dir).unwrap();
+    let samples = collect(&dir, meta.taken_at_ns);
+    let members: Vec<&Sample> = samples.iter().filter(|s| s.pod_id.is_some()).collect();
+    assert_eq!(members.len(), 2, "{samples:#?}");
+    assert_eq!(members[0].net_namespace, members[1].net_namespace);
+    assert!(members[0].net_rx_bytes.is_some_and(|b| b > 0));
+    let pods = libpod_stats::stats::pod::pod_samples(&samples);
+    assert_eq!(pods.len(), 1);
+    assert_eq!(pods[0].net_rx_bytes, members[0].net_rx_bytes);
+    assert_eq!(pods[0].net_tx_bytes, members[0].net_tx_bytes);
+    assert_eq!(
+        pods[0].memory_bytes,
+        Some(members.iter().map(|s| s.memory_bytes.unwrap()).sum())
+    );
+}
