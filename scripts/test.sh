@@ -11,3 +11,4 @@ cargo clippy --workspace --all-targets -- -D warnings
 # benches are compiled by clippy above and run by `cargo bench`, not here
 cargo test --workspace --lib --bins --tests
 cargo test --workspace --doc
+scripts/fuzz-smoke.sh

@@ -53,7 +53,8 @@ where
     cut_after_container(path, id)
 }
 
-/// `path` cut after the last component naming container `id`, or `None`.
+/// `path` cut after the last component naming container `id`, or `None` (also when the
+/// result is not a safe cgroup path, see [`is_safe_cgroup`]).
 pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
     if !is_container_id(id) || !is_safe_cgroup(path) {
         return None;
@@ -67,7 +68,10 @@ pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
         }
         offset += 1;
     }
+    // A path from /proc or a bundle is data: one with `..` or empty components would
+    // point elsewhere below (or, lexically, above) the controller root.
     end.map(|e| path[..e].to_string())
+        .filter(|p| is_safe_cgroup(p))
 }
 
 fn names_container(comp: &str, id: &str) -> bool {
