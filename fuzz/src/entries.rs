@@ -23,8 +23,11 @@ use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState};
 use libpod_stats::libpod::Source;
 use libpod_stats::parse;
 
+/// One fuzz entry point: bytes in, a panic on a defect.
+pub type EntryPoint = fn(&[u8]);
+
 /// Every library target, by the name its corpus and regression directories have.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, EntryPoint)] = &[
     ("single", single),
     ("flat_keyed", flat_keyed),
     ("nested_keyed", nested_keyed),
@@ -156,10 +159,8 @@ pub fn meminfo(data: &[u8]) {
 
 /// `/proc/<pid>/net/dev`.
 pub fn net_dev(data: &[u8]) {
-    for line in parse::net_dev::iter(data) {
-        if let Ok(line) = line {
-            let _ = line.is_loopback();
-        }
+    for line in parse::net_dev::iter(data).flatten() {
+        let _ = line.is_loopback();
     }
 }
 
@@ -418,6 +419,8 @@ pub fn containers_json(data: &[u8]) {
         run_root: None,
         driver: Some("overlay".into()),
         transient: false,
+        static_dir: None,
+        tmp_dir: None,
         uid: Some(0),
     };
     for entry in entries.iter().take(64) {

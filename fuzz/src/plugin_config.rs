@@ -98,7 +98,9 @@ fn items(text: &str) -> Vec<Item> {
             None => (false, line),
         };
         let mut toks = tokens(body).into_iter();
-        let Some((_, key)) = toks.next() else { continue };
+        let Some((_, key)) = toks.next() else {
+            continue;
+        };
         let item = Item {
             key,
             values: toks.map(|(q, w)| value(q, w)).collect(),

@@ -33,6 +33,10 @@ use format::{Meta, FLAG_META, MAGIC, MAX_PAGE_SIZE, META_SIZE, MIN_PAGE_SIZE, PA
 /// How many times [`BoltDb::read`] copies a file that keeps changing.
 pub const MAX_READ_ATTEMPTS: u32 = 5;
 
+/// How many identical copies of a file [`BoltDb::read`] wants, with a wait for any write
+/// in flight between them (see `wait_for_write_in_flight`).
+const COPIES: usize = 3;
+
 /// A validated in-memory copy of a BoltDB file.
 #[derive(Debug, Clone)]
 pub struct BoltDb {
@@ -56,10 +60,45 @@ impl BoltDb {
     /// The meta is read again after the copy; when a writer committed in between, the read
     /// is retried up to [`MAX_READ_ATTEMPTS`] times, then fails with
     /// [`BoltError::Unstable`].
+    ///
+    /// A file that reads as corrupt while it is being changed (its identity, size or times
+    /// differ from before the read) is read again too: a broken view of a file under a
+    /// writer is the writer's doing, not corruption.
     pub fn read(root: &HostRoot, host_path: &Path) -> Result<BoltDb, BoltError> {
+        for attempt in 1..=MAX_READ_ATTEMPTS {
+            let before = file_stamp(root, host_path);
+            match Self::read_once(root, host_path) {
+                Err(e) if e.corruption().is_some() && file_stamp(root, host_path) != before => {
+                    if attempt < MAX_READ_ATTEMPTS {
+                        std::thread::sleep(Duration::from_millis(2 * u64::from(attempt)));
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(BoltError::Unstable {
+            path: shown_path(root, host_path),
+            attempts: MAX_READ_ATTEMPTS,
+        })
+    }
+
+    fn read_once(root: &HostRoot, host_path: &Path) -> Result<BoltDb, BoltError> {
         read_consistent(
             shown_path(root, host_path),
-            || root.read(host_path).map_err(BoltError::from),
+            || {
+                // Copies that differ mean the file was written during a copy, which the
+                // meta check alone misses when a whole file is overwritten in place (a
+                // restore, a copy tool) with one whose meta looks the same. A third copy
+                // makes an A-B-A rewrite that pauses at the same byte twice harmless.
+                let first = root.read(host_path)?;
+                for _ in 1..COPIES {
+                    wait_for_write_in_flight(root, host_path);
+                    if root.read(host_path)? != first {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(first))
+            },
             |len| read_prefix(root, host_path, len),
         )
     }
@@ -142,14 +181,20 @@ fn bucket_tree(bucket: &Bucket<'_>) -> Result<writer::BoltTree, BoltError> {
 }
 
 /// Copies the file with `read_all` until the meta read again with `read_prefix(len)` after
-/// the copy shows the same committed transaction.
+/// the copy shows the same committed transaction. `read_all` gives `None` when it saw the
+/// file change during the copy: that attempt is retried too.
 fn read_consistent(
     path: PathBuf,
-    mut read_all: impl FnMut() -> Result<Vec<u8>, BoltError>,
+    mut read_all: impl FnMut() -> Result<Option<Vec<u8>>, BoltError>,
     mut read_prefix: impl FnMut(usize) -> Result<Vec<u8>, BoltError>,
 ) -> Result<BoltDb, BoltError> {
     for attempt in 1..=MAX_READ_ATTEMPTS {
-        let data = read_all()?;
+        let Some(data) = read_all()? else {
+            if attempt < MAX_READ_ATTEMPTS {
+                std::thread::sleep(Duration::from_millis(2 * u64::from(attempt)));
+            }
+            continue;
+        };
         let before = stamp(&data);
         let parsed = BoltDb::from_bytes(data, path.clone());
         let check_len = match before {
@@ -177,6 +222,36 @@ fn shown_path(root: &HostRoot, host_path: &Path) -> PathBuf {
     } else {
         root.dir()
             .join(host_path.strip_prefix("/").unwrap_or(host_path))
+    }
+}
+
+/// What changes when a file is written or replaced: device, inode, size, mtime, ctime.
+fn file_stamp(root: &HostRoot, host_path: &Path) -> Option<(u64, u64, u64, i64, i64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    root.metadata(host_path).ok().map(|m| {
+        (
+            m.dev(),
+            m.ino(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        )
+    })
+}
+
+/// Returns once a `write` to the file that was under way has finished, so that a writer
+/// paused in the middle of overwriting the file (the kernel throttles writers of dirty
+/// pages for many milliseconds) shows as a difference between two copies instead of the
+/// same torn bytes twice. `lseek(SEEK_DATA)` takes the inode lock a write holds on ext4,
+/// xfs, btrfs and tmpfs; it takes no lock of its own that a writer could wait on for
+/// longer than the call. Elsewhere it returns at once and only the meta check remains.
+fn wait_for_write_in_flight(root: &HostRoot, host_path: &Path) {
+    use std::os::unix::io::AsRawFd;
+    if let Ok(file) = root.open(host_path) {
+        // SAFETY: lseek on a descriptor this function owns; any result is fine.
+        unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_DATA) };
     }
 }
 

@@ -236,7 +236,7 @@ fn a_commit_during_the_copy_makes_the_reader_copy_again() {
     let mut prefixes = vec![second.clone(), second.clone()];
     let db = super::read_consistent(
         PathBuf::from("/x.db"),
-        || Ok(copies.pop().unwrap()),
+        || Ok(Some(copies.pop().unwrap())),
         |len| Ok(prefixes.pop().unwrap()[..len].to_vec()),
     )
     .unwrap();
@@ -249,7 +249,7 @@ fn a_commit_during_the_copy_makes_the_reader_copy_again() {
         PathBuf::from("/x.db"),
         || {
             attempts += 1;
-            Ok(first.clone())
+            Ok(Some(first.clone()))
         },
         |_| Ok(second.clone()),
     )
