@@ -133,8 +133,14 @@ pub fn proc_cgroup(data: &[u8]) {
     }
 }
 
-/// `/proc/self/mountinfo`.
+/// `/proc/self/mountinfo`, and the cgroup layout found in it.
 pub fn mountinfo(data: &[u8]) {
+    if let Ok(Some(layout)) = libpod_stats::cgroup::CgroupLayout::from_mountinfo(data) {
+        let _ = layout.kind();
+        for h in layout.hierarchies() {
+            let _ = layout.mount(h);
+        }
+    }
     let mut buf = Vec::new();
     for mount in parse::mountinfo::iter(data) {
         let Ok(m) = mount else { continue };

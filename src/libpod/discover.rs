@@ -153,6 +153,17 @@ fn discover_store(
     proc_captured: bool,
     errors: &mut Vec<DiscoveryError>,
 ) -> (Vec<Container>, Option<Source>, Option<StateFile>) {
+    // A store this process may not enter (a user's private directory when not run as
+    // root) would otherwise look empty: say so instead.
+    if let Err(e) = root.read_dir_names(&store.graph_root) {
+        if !e.is_not_found() {
+            errors.push(DiscoveryError::Storage {
+                graph_root: store.graph_root.clone(),
+                source: Arc::new(StorageError::Read(e)),
+            });
+            return (Vec::new(), None, None);
+        }
+    }
     let state_file = store.state_file(root);
     let mut libpod: Option<(Vec<Container>, Source)> = None;
     let mut store = store.clone();
