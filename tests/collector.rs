@@ -609,3 +609,31 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn held_files_notice_a_removed_or_rewritten_snapshot_file() {
+    let host = Host::new();
+    let a = Ctr::new("a-stays", 'a', 100);
+    let b = Ctr::new("b-goes", 'b', 101);
+    host.containers(&[a.clone(), b.clone()]);
+    let mut collector = host.collector(FirstCpuPercent::Null, false);
+    let mut out = Vec::new();
+    collector.collect(host.at(0), &mut out).unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(one(&out, "a-stays").net_rx_bytes, Some(1100));
+    // b's cgroup is removed (a held file of a removed regular file would still read), and
+    // a's net/dev is replaced by a new file with other counters.
+    host.remove_cgroup(&b);
+    let dev = host.root.join("proc/100/net/dev");
+    let text = std::fs::read_to_string(&dev)
+        .unwrap()
+        .replace("eth0:    1000", "eth0:    5000");
+    std::fs::remove_file(&dev).unwrap();
+    std::fs::write(&dev, text).unwrap();
+    let report = collector.collect(host.at(1), &mut out).unwrap();
+    assert_eq!(report.vanished.len(), 1, "{report:?}");
+    assert_eq!(report.vanished[0].name, "b-goes");
+    let names: Vec<&str> = out.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["a-stays"]);
+    assert_eq!(one(&out, "a-stays").net_rx_bytes, Some(5100));
+}

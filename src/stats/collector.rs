@@ -139,16 +139,62 @@ struct Tracked {
     stats: CgroupStats,
     /// The cgroup's files held open (opened on the first read, dropped when it vanishes).
     handle: Option<OpenCgroup>,
+    /// The cgroup's directory in one hierarchy, resolved, to notice with `stat` that it was
+    /// removed or recreated (a held file of a removed snapshot directory still reads).
+    cgroup_dir: Option<CString>,
+    /// That directory's identity when `handle` was opened.
+    cgroup_dir_id: Option<FileId>,
     /// `/proc/<pid>/net/dev` as a host path.
     net_dev: Option<PathBuf>,
     /// `net/dev` held open and re-read with `pread` (opened on the first read).
     net_file: Option<File>,
+    /// `net/dev` resolved, to notice that the process (or the snapshot file) went away.
+    net_dev_real: Option<CString>,
+    /// Its identity when `net_file` was opened.
+    net_file_id: Option<FileId>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
     ns_link: Option<CString>,
 }
 
+/// A file's device and inode: what changes when it is removed and made again.
+type FileId = (u64, u64);
+
+/// The identity of a resolved path (following symlinks), without allocating.
+fn file_id(path: &CString) -> Option<FileId> {
+    // SAFETY: a zeroed `stat` is valid storage for stat(2) to fill; the path is
+    // NUL-terminated.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::stat(path.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    Some((st.st_dev as u64, st.st_ino as u64))
+}
+
+fn resolved(root: &HostRoot, host_path: &Path) -> Option<CString> {
+    let real = root.resolve(host_path).ok()?;
+    CString::new(real.as_os_str().as_bytes()).ok()
+}
+
+/// The container's cgroup directory in the first hierarchy that has it (or the first one).
+fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &str) -> Option<CString> {
+    let rel = cgroup.trim_start_matches('/');
+    if rel.split('/').any(|p| p == "..") {
+        return None;
+    }
+    let layout = reader.layout();
+    let dirs: Vec<PathBuf> = layout
+        .hierarchies()
+        .filter_map(|h| layout.mount(h).map(|m| m.join(rel)))
+        .collect();
+    let existing = dirs
+        .iter()
+        .find(|d| root.metadata(d).is_ok_and(|m| m.is_dir()));
+    resolved(root, existing.or(dirs.first())?)
+}
+
 impl Tracked {
-    fn new(root: &HostRoot, container: Container) -> Self {
+    fn new(root: &HostRoot, reader: &CgroupReader, container: Container) -> Self {
         let (net_dev, ns_link) = match container.pid {
             Some(pid) if container.state.has_cgroup() => (
                 Some(PathBuf::from(format!("/proc/{pid}/net/dev"))),
@@ -156,13 +202,22 @@ impl Tracked {
             ),
             _ => (None, None),
         };
+        let cgroup_dir = match (&container.cgroup, container.state.has_cgroup()) {
+            (Some(cg), true) => cgroup_dir(root, reader, cg),
+            _ => None,
+        };
+        let net_dev_real = net_dev.as_deref().and_then(|p| resolved(root, p));
         Tracked {
             container,
             rate: CpuRate::new(),
             stats: CgroupStats::default(),
             handle: None,
+            cgroup_dir,
+            cgroup_dir_id: None,
             net_dev,
             net_file: None,
+            net_dev_real,
+            net_file_id: None,
             ns_link,
         }
     }
@@ -304,14 +359,18 @@ impl Collector {
             if !self.opts.all && !container.state.has_cgroup() {
                 continue;
             }
-            let mut t = Tracked::new(&self.root, container);
+            let mut t = Tracked::new(&self.root, &self.reader, container);
             if let Some(prev) = old.iter_mut().find(|o| o.same_instance(&t.container)) {
                 // The same instance keeps its rate, its held files and its buffers.
                 t.rate = std::mem::take(&mut prev.rate);
-                t.handle = prev.handle.take();
+                if prev.cgroup_dir == t.cgroup_dir {
+                    t.handle = prev.handle.take();
+                    t.cgroup_dir_id = prev.cgroup_dir_id;
+                }
                 t.stats = std::mem::take(&mut prev.stats);
-                if prev.container.pid == t.container.pid {
+                if prev.net_dev_real == t.net_dev_real {
                     t.net_file = prev.net_file.take();
+                    t.net_file_id = prev.net_file_id;
                 }
             }
             self.tracked.push(t);
@@ -344,6 +403,14 @@ impl Collector {
                     t.rate.reset();
                     continue;
                 };
+                // Removed or made again since the handle was opened: its held files are stale.
+                let dir_id = t.cgroup_dir.as_ref().and_then(file_id);
+                if t.handle.is_some() && t.cgroup_dir.is_some() && dir_id != t.cgroup_dir_id {
+                    t.handle = None;
+                }
+                if t.handle.is_none() {
+                    t.cgroup_dir_id = dir_id;
+                }
                 let result = read_cgroup(&self.reader, cgroup, &mut t.handle, &mut t.stats);
                 if let Err(e) = result {
                     // A fresh handle next time: a restarted container's cgroup is a new
@@ -533,8 +600,13 @@ fn fill_net(
     let Some(path) = t.net_dev.as_deref() else {
         return;
     };
+    let id = t.net_dev_real.as_ref().and_then(file_id);
+    if t.net_file.is_some() && t.net_dev_real.is_some() && id != t.net_file_id {
+        t.net_file = None;
+    }
     if t.net_file.is_none() {
         t.net_file = root.open(path).ok();
+        t.net_file_id = id;
     }
     let Some(file) = t.net_file.as_ref() else {
         return;
