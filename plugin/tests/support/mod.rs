@@ -132,6 +132,22 @@ LoadPlugin csv
         }
     }
 
+    /// A daemon whose whole config is `make(temp dir)` (nothing copied, collectd's own
+    /// `PluginDir` unless the text sets one); `host` names its CSV directory.
+    pub fn from_conf(host: &str, make: impl FnOnce(&Path) -> String) -> Daemon {
+        let dir = tempfile::Builder::new()
+            .prefix("lpstest-collectd-")
+            .tempdir()
+            .expect("temp dir");
+        let conf = make(dir.path());
+        std::fs::write(dir.path().join("collectd.conf"), conf).unwrap();
+        Daemon {
+            dir,
+            host: host.to_string(),
+            child: None,
+        }
+    }
+
     /// The config file.
     pub fn conf(&self) -> PathBuf {
         self.dir.path().join("collectd.conf")

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds the Debian package libpod-stats: the CLI, the collectd plugin, its types.db and
+# example configurations. Needs cargo and dpkg-deb (Debian 12).
+#
+#   plugin/packaging/build-deb.sh [--debug] [--out DIR]
+#
+# Installs (dpkg -i):
+#   /usr/bin/libpod-stats
+#   /usr/lib/collectd/libpodstats.so                      (collectd's plugin directory)
+#   /usr/share/collectd/types.db.libpodstats
+#   /etc/collectd/collectd.conf.d/libpodstats.conf         (conffile; read when collectd.conf includes the dir)
+#   /usr/share/doc/libpod-stats/examples/collectd.conf     (a whole config for collectd-core alone)
+# Prints the path of the .deb on stdout.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+top="$(cd "$here/../.." && pwd)"
+profile=release
+out="$top/target/debian"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --debug) profile=debug ;;
+    --out) out="$2"; shift ;;
+    *) echo "build-deb: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+cd "$top"
+flags=()
+[ "$profile" = release ] && flags+=(--release)
+cargo build "${flags[@]}" -q -p libpod-stats --bin libpod-stats >&2
+cargo build "${flags[@]}" -q -p libpodstats-plugin >&2
+bin_dir="${CARGO_TARGET_DIR:-$top/target}/$profile"
+
+version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)"
+arch="$(dpkg --print-architecture)"
+stage="$(mktemp -d /tmp/libpod-stats-deb.XXXXXX)"
+trap 'rm -rf "$stage"' EXIT
+# mktemp makes the dir 0700; it becomes the package's "./" entry.
+chmod 0755 "$stage"
+
+install -D -m 0755 "$bin_dir/libpod-stats" "$stage/usr/bin/libpod-stats"
+install -D -m 0644 "$bin_dir/libpodstats.so" "$stage/usr/lib/collectd/libpodstats.so"
+install -D -m 0644 plugin/types.db.libpodstats "$stage/usr/share/collectd/types.db.libpodstats"
+install -D -m 0644 "$here/libpodstats.conf" "$stage/etc/collectd/collectd.conf.d/libpodstats.conf"
+install -D -m 0644 "$here/collectd.conf" "$stage/usr/share/doc/libpod-stats/examples/collectd.conf"
+install -D -m 0644 README.md "$stage/usr/share/doc/libpod-stats/README.md"
+# Debug info is most of the size, and a package does not need it (the .so keeps the dynamic
+# symbols collectd looks up).
+strip --strip-unneeded "$stage/usr/bin/libpod-stats" "$stage/usr/lib/collectd/libpodstats.so"
+
+size_kb="$(du -sk "$stage" | cut -f1)"
+mkdir -p "$stage/DEBIAN"
+cat > "$stage/DEBIAN/control" <<CONTROL
+Package: libpod-stats
+Version: $version
+Architecture: $arch
+Maintainer: libpod-stats maintainers <root@localhost>
+Installed-Size: $size_kb
+Depends: libc6 (>= 2.34)
+Recommends: collectd-core
+Suggests: podman
+Section: admin
+Priority: optional
+Description: podman container resource usage from cgroupfs, with a collectd plugin
+ libpod-stats reads podman (libpod) containers' cpu, memory, pids, block I/O, network and
+ OOM numbers straight from cgroupfs and libpod's state, with no podman process in the loop.
+ This package has the libpod-stats command and the collectd plugin libpodstats.
+CONTROL
+echo "/etc/collectd/collectd.conf.d/libpodstats.conf" > "$stage/DEBIAN/conffiles"
+
+mkdir -p "$out"
+deb="$out/libpod-stats_${version}_${arch}.deb"
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >&2
+echo "$deb"
