@@ -1,8 +1,55 @@
-//! Synthetic hosts for tests: a whole snapshot directory from typed values.
+//! Testing container-metrics code without the hosts: replay captured hosts, or build
+//! synthetic ones from typed values.
 //!
-//! A [`HostBuilder`] describes a host (its cgroup [`Layout`], memory, cpus, time) and its
-//! container stores ([`StoreSpec`]) with pods ([`PodSpec`]) and containers
-//! ([`ContainerSpec`]) in any state, each with the [`Counters`] its cgroup shows.
+//! Two halves, one output:
+//!
+//! - [`Capture`]: a snapshot or series recorded on a real host (`libpod-stats capture`, or
+//!   the ones bundled under `fixtures/`). [`Capture::replay`] runs the same
+//!   [`Collector`](crate::stats::collector::Collector) the CLI and the collectd plugin use
+//!   over each step and returns a [`Replay`]: per step, [`Samples`] sorted by name then id,
+//!   pod totals and problems, all `Serialize` for insta. [`VOLATILE_FIELDS`] are the insta
+//!   selectors of what changes from one capture to the next (ids, cgroup paths, network
+//!   namespaces, times).
+//! - [`HostBuilder`]: a whole snapshot directory from a description of a host (its cgroup
+//!   [`Layout`], memory, cpus, time) and its container stores ([`StoreSpec`]) with pods
+//!   ([`PodSpec`]) and containers ([`ContainerSpec`]) in any state, each with the
+//!   [`Counters`] its cgroup shows. A [`Series`] writes it step after step, with the counters
+//!   advanced in between. A unit test needs no capture at all.
+//!
+//! # A snapshot test over a captured host
+//!
+//! The bundled series `fixtures/cgroupv1/series-podman` was captured from real podman 4.3.1:
+//! three steps one second apart, an idle container and a cpu burner. This is the whole test
+//! (the crate's own `tests/downstream_insta.rs` is the same code); for your own capture,
+//! point it at your directory and review the first snapshot with `cargo insta review`:
+//!
+//! ```
+//! use libpod_stats::testing::{Capture, VOLATILE_FIELDS};
+//!
+//! let series = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman");
+//! let replay = Capture::open(series)?.replay()?;
+//!
+//! // Plain assertions: the burner uses about one core between steps, never at the first.
+//! let burner = replay.of("lpstest-burner");
+//! assert_eq!(burner.len(), 3);
+//! assert_eq!(burner[0].cpu_percent, None);
+//! assert!(burner[2].cpu_percent.is_some_and(|p| p > 20.0));
+//!
+//! // The whole replay as a reviewed golden file. The redactions are only needed when the
+//! // capture is remade now and then (new ids, times); they are shown here for that case.
+//! let mut settings = insta::Settings::clone_current();
+//! for selector in VOLATILE_FIELDS {
+//!     // Keep a null a null: only values that are there are volatile.
+//!     settings.add_dynamic_redaction(selector, |value, _path| {
+//!         if value.is_nil() { value } else { "[volatile]".into() }
+//!     });
+//! }
+//! settings.bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # A unit test with no capture
+//!
 //! [`HostBuilder::build`] writes everything the library reads, exactly where it reads it:
 //!
 //! - `snapshot.json`, `proc/self/mountinfo`, `proc/meminfo`, the cgroup hierarchy roots;
@@ -15,23 +62,36 @@
 //!   the layout's file formats, `proc/<pid>/cgroup` and `proc/<pid>/net/dev`.
 //!
 //! A time series is a [`Series`]: push the builder, change counters (or
-//! [`HostBuilder::advance`] them all), push again: `000/`, `001/`, ...
+//! [`HostBuilder::advance`] them all), push again: `000/`, `001/`, ... . Open it with
+//! [`Series::capture`] and replay it like a real capture:
 //!
 //! ```
-//! use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout};
 //! use libpod_stats::libpod::ContainerState;
+//! use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout, Series};
 //!
-//! let dir = tempfile::tempdir().unwrap();
-//! let built = HostBuilder::new()
+//! let dir = tempfile::tempdir()?;
+//! let mut host = HostBuilder::new()
 //!     .layout(Layout::V2)
 //!     .container(ContainerSpec::new("web").with_counters(|c| c.cpu_ns = 5_000_000_000))
-//!     .container(ContainerSpec::new("done").state(ContainerState::Exited))
-//!     .build(dir.path())
-//!     .unwrap();
-//! let web = built.container("web").unwrap();
-//! assert!(web.cgroup.as_deref().unwrap().starts_with("/libpod_parent/libpod-"));
+//!     .container(ContainerSpec::new("done").state(ContainerState::Exited));
+//! let mut series = Series::new(dir.path());
+//! let built = series.push(&host)?;
+//! assert!(built.container("web").unwrap().cgroup.as_deref().unwrap().starts_with("/libpod_parent/libpod-"));
+//!
+//! // One second later, every container used half a cpu and moved 1 MiB.
+//! host.advance(1_000_000_000, |c| c.counters.advance(500_000_000, 1 << 20, 1 << 20));
+//! series.push(&host)?;
+//!
+//! let replay = series.capture()?.replay()?;
+//! let web = replay.of("web");
+//! assert_eq!(web[1].cpu_ns, Some(5_500_000_000));
+//! assert_eq!(web[1].cpu_percent, Some(50.0));
+//! // Exited containers have no cgroup: they are not sampled.
+//! assert_eq!(replay.last().unwrap().samples.names(), ["web"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod capture;
 mod cgroupfs;
 mod libpod_files;
 mod spec;
@@ -40,6 +100,7 @@ mod write;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use capture::{Capture, Replay, Samples, Step, REDACTED, VOLATILE_FIELDS};
 pub use cgroupfs::{meminfo, mountinfo, net_dev, proc_cgroup, V1_UNLIMITED};
 pub use libpod_files::{go_time, image_id, slice_path};
 pub use spec::{
@@ -52,6 +113,15 @@ use crate::libpod::bolt_state::write_bolt_state;
 use crate::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
 use crate::snapshot::SnapshotMeta;
 use libpod_files::Placement;
+
+/// pid 1's `ns/net` link text when [`HostBuilder::netns_links`] is on.
+const HOST_NETNS: &str = "net:[4026531840]";
+
+/// A stable `ns/net` link text for the namespace of a container or pod id.
+fn netns_link(owner_id: &str) -> String {
+    let n = crate::libpod::bolt::format::fnv1a64(owner_id.as_bytes()) % 1_000_000;
+    format!("net:[{}]", 4_026_532_000 + n)
+}
 
 /// The first pid handed to a running container without one; the next get +10 each.
 const FIRST_PID: u32 = 1000;
@@ -74,6 +144,10 @@ pub struct HostBuilder {
     /// Host paths removed at the end (files or whole directories): a missing
     /// `memory.stat`, a vanished cgroup.
     pub removed: Vec<PathBuf>,
+    /// Whether to write `proc/<pid>/ns/net` links (each container its own network
+    /// namespace, a pod's members one for the pod, pid 1 the host's), without which the
+    /// collector cannot tell a container's traffic from the host's and reports `null`.
+    pub netns_links: bool,
 }
 
 impl Default for HostBuilder {
@@ -91,6 +165,7 @@ impl Default for HostBuilder {
             stores: Vec::new(),
             extra_files: Vec::new(),
             removed: Vec::new(),
+            netns_links: false,
         }
     }
 }
@@ -170,6 +245,13 @@ impl HostBuilder {
         self
     }
 
+    /// Writes `proc/<pid>/ns/net` links so that the network counters
+    /// ([`Counters::rx_bytes`], [`Counters::tx_bytes`]) reach the samples.
+    pub fn with_netns_links(mut self) -> Self {
+        self.netns_links = true;
+        self
+    }
+
     /// Adds a store.
     pub fn store(mut self, store: StoreSpec) -> Self {
         self.stores.push(store);
@@ -205,9 +287,15 @@ impl HostBuilder {
 
     /// Moves time on by `ns` and lets `work` change every container (typically
     /// [`Counters::advance`]).
+    ///
+    /// A container without an explicit [`ContainerSpec::started_ns`] gets its start pinned
+    /// to the one it had so far (a minute before the snapshot), so that it stays the same
+    /// instance for the collector instead of looking restarted.
     pub fn advance(&mut self, ns: u64, mut work: impl FnMut(&mut ContainerSpec)) {
+        let default_start = self.meta.taken_at_ns.saturating_sub(60_000_000_000);
         self.meta.taken_at_ns += ns;
         for c in self.stores.iter_mut().flat_map(|s| s.containers.iter_mut()) {
+            c.started_ns.get_or_insert(default_start);
             work(c);
         }
     }
@@ -223,6 +311,9 @@ impl HostBuilder {
         out.write("/proc/meminfo", meminfo(self.mem_total))?;
         cgroupfs::write_roots(&out, self.layout)?;
         self.write_passwd(&out)?;
+        if self.netns_links {
+            out.symlink(HOST_NETNS, "/proc/1/ns/net")?;
+        }
 
         let mut next_pid = FIRST_PID;
         let mut built = Vec::new();
@@ -469,6 +560,10 @@ impl HostBuilder {
                     format!("/proc/{pid}/net/dev"),
                     net_dev(c.counters.rx_bytes, c.counters.tx_bytes),
                 )?;
+                if self.netns_links {
+                    let owner = place.pod_id.as_deref().unwrap_or(&c.id);
+                    out.symlink(&netns_link(owner), format!("/proc/{pid}/ns/net"))?;
+                }
             }
             ProcEntry::Foreign(cg) => {
                 out.write(format!("/proc/{pid}/cgroup"), proc_cgroup(self.layout, cg))?;
@@ -518,6 +613,16 @@ impl Series {
         let built = host.build(&step)?;
         self.steps += 1;
         Ok(built)
+    }
+
+    /// The series directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The steps written so far, opened for [`Capture::replay`].
+    pub fn capture(&self) -> Result<Capture, crate::snapshot::SnapshotError> {
+        Capture::open(&self.dir)
     }
 
     /// The number of steps written.
