@@ -126,7 +126,11 @@ fn an_unreadable_state_is_logged_once_per_error_and_gone_containers_stop() {
     );
     // Another corruption: another message, logged once more.
     std::fs::write(&db, vec![0x22u8; 8192]).unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        d.wait_for(Duration::from_secs(20), |d| d.log().contains("0x22222222")),
+        "the second corruption was not logged:\n{}",
+        d.log()
+    );
     // The idle container goes away: no value of it may be written after the next interval.
     for ctrl in [
         "cpu", "cpuacct", "memory", "pids", "blkio", "unified", "systemd",
@@ -137,7 +141,19 @@ fn an_unreadable_state_is_logged_once_per_error_and_gone_containers_stop() {
         let _ = std::fs::remove_dir_all(dir);
     }
     let removed_at = now_epoch();
-    std::thread::sleep(Duration::from_millis(3500));
+    // Wait for two more intervals of the other container.
+    let burner_dir = "libpodstats-lpstest-burner";
+    assert!(
+        d.wait_for(Duration::from_secs(20), |d| {
+            d.csv(burner_dir, "pod_memory")
+                .iter()
+                .filter(|(t, _)| *t > removed_at + 1.5)
+                .count()
+                >= 2
+        }),
+        "the other container stopped too:\n{}",
+        d.log()
+    );
     d.stop();
     let log = d.log();
     let lines: Vec<&str> = log
@@ -157,7 +173,7 @@ fn an_unreadable_state_is_logged_once_per_error_and_gone_containers_stop() {
         late.is_empty(),
         "stale values of a gone container: {late:?}"
     );
-    let burner = d.csv("libpodstats-lpstest-burner", "pod_memory");
+    let burner = d.csv(burner_dir, "pod_memory");
     assert!(
         burner.iter().any(|(t, _)| *t > removed_at + 1.5),
         "the other container must go on: {burner:?}"
