@@ -11,4 +11,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 # benches are compiled by clippy above and run by `cargo bench`, not here
 cargo test --workspace --lib --bins --tests
 cargo test --workspace --doc
+# every public item is documented (deny(missing_docs)) and the docs build without a warning
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 scripts/fuzz-smoke.sh

@@ -61,6 +61,23 @@ fn display_path(root: &Path, path: &Path) -> String {
 }
 
 /// The directory all host paths resolve under.
+///
+/// Every reader of the library takes one, so the code that reads a live host (`/`) is the
+/// code tests run over a snapshot:
+///
+/// ```
+/// use libpod_stats::host::HostRoot;
+///
+/// // A snapshot captured from real podman; `HostRoot::live()` would read this machine.
+/// let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/000");
+/// let root = HostRoot::new(snapshot)?;
+/// let meminfo = root.read_to_string("/proc/meminfo")?;
+/// assert!(meminfo.starts_with("MemTotal:"));
+/// // `..` stops at the root: this is the snapshot's /proc/meminfo too.
+/// assert_eq!(root.read_to_string("/proc/../../proc/meminfo")?, meminfo);
+/// assert_eq!(root.snapshot_meta()?.map(|m| m.online_cpus), Some(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostRoot {
     root: PathBuf,

@@ -1,19 +1,74 @@
 //! # libpod-stats
 //!
 //! Resource usage of podman (libpod) containers, read straight from cgroupfs with no podman
-//! process or API in the loop.
+//! process or API in the loop. The same library is behind three front ends: the
+//! `libpod-stats` command (`ps`, `stats`, `capture`, `replay`), the collectd plugin
+//! `libpodstats.so` (the `plugin/` crate of this workspace), and [`testing`], for people who
+//! test container-metrics code against captured hosts instead of real ones.
 //!
-//! The pieces, in the order data flows through them:
+//! ## How data flows
+//!
+//! ```text
+//!  HostRoot ("/" live, or a snapshot dir)          every file is read through it
+//!     |
+//!     |-- libpod::discover ----> Vec<Container>     who runs, where its cgroup is
+//!     |     (libpod's BoltDB/SQLite state, containers.json, /proc/<pid>/cgroup)
+//!     |
+//!     |-- cgroup::CgroupReader -> CgroupStats       one cgroup's counters, any layout
+//!     |     (mountinfo -> CgroupLayout v1 / v2 / hybrid; parse:: turns bytes into numbers)
+//!     |
+//!     '-- stats::collector::Collector               discovery (cached) + reads + rates
+//!           -> Vec<Sample> per cycle, pod::PodSample totals
+//!                 -> CLI table / JSON, collectd value lists, insta snapshots
+//! ```
 //!
 //! - [`host`]: every host path is opened through one [`host::HostRoot`], `/` on a live host or a
-//!   captured snapshot directory, so the same code reads both.
-//! - [`snapshot`]: the snapshot and series layout (`snapshot.json`, `000/`, `001/`, ...).
-//! - [`libpod`]: container discovery from libpod's state and containers/storage.
-//! - [`cgroup`]: the cgroup layout of a host and typed reads of a container's cgroup.
-//! - [`stats`]: samples per container, the numbers `podman stats` shows and more.
-//! - [`testing`]: synthetic hosts (snapshot directories) built from typed values, for tests
-//!   and benchmarks.
-//! - [`capture`] and [`replay`]: record a host in the snapshot layout, replay a series.
+//!   captured snapshot directory, so the same code reads both and nothing escapes the root.
+//! - [`parse`]: zero-copy parsers (nom) of every file format read: cgroup files,
+//!   `/proc/self/mountinfo`, `/proc/<pid>/cgroup`, `/proc/meminfo`, `/proc/<pid>/net/dev`.
+//! - [`libpod`]: container discovery from what podman itself records: its stores, its
+//!   database (BoltDB read by our own reader, or SQLite), containers/storage's lists, each
+//!   running container's real cgroup.
+//! - [`cgroup`]: the cgroup layout of a host and typed reads of a container's cgroup
+//!   ([`cgroup::CgroupReader`]), or its files held open for cheap re-reads.
+//! - [`stats`]: the [`stats::collector::Collector`] (one read cycle per call, CPU percent
+//!   between cycles, allocation-free in a steady state), the [`stats::Sample`] it fills, pod
+//!   totals and the CLI's table.
+//! - [`snapshot`], [`capture`] and [`replay`]: the on-disk layout of a captured host
+//!   (`snapshot.json`, a series `000/`, `001/`, ...), recording one (redacted, allow-listed
+//!   files only) and running the collector over a series.
+//! - [`testing`]: replay captures with stable, insta-friendly output, and synthesize hosts
+//!   ([`testing::HostBuilder`]) for tests that need no capture at all.
+//!
+//! Absent data is `None` (JSON `null`), never a made-up 0; errors name the file and the
+//! cause.
+//!
+//! ## Quick start
+//!
+//! One read cycle over a snapshot bundled with the repository (captured from real podman
+//! 4.3.1); on a live host use [`host::HostRoot::live`] and
+//! [`stats::collector::Timestamp::now`]:
+//!
+//! ```
+//! use libpod_stats::host::HostRoot;
+//! use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
+//!
+//! let root = HostRoot::new(concat!(
+//!     env!("CARGO_MANIFEST_DIR"),
+//!     "/fixtures/cgroupv1/series-podman/002"
+//! ))?;
+//! let at = Timestamp::at(root.snapshot_meta()?.unwrap().taken_at_ns);
+//! let mut collector = Collector::new(root, CollectorOptions::default())?;
+//! let mut samples = Vec::new();
+//! collector.collect(at, &mut samples)?;
+//! for s in &samples {
+//!     println!("{} {:?} ns cpu, {:?} bytes", s.name, s.cpu_ns, s.memory_bytes);
+//! }
+//! assert_eq!(samples.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! For tests over captured hosts, start at [`testing`].
 #![deny(missing_docs)]
 
 pub mod capture;

@@ -30,6 +30,37 @@ pub trait CgroupFileSource {
 }
 
 /// Reads cgroups of one host (live or snapshot) on the layout detected for it.
+///
+/// A cgroup is named relative to the controller roots, as podman records it; the reader
+/// finds its files in each hierarchy (v1), the unified one (v2), or both (hybrid), and
+/// gives the numbers in one unit whatever the layout (ns, bytes):
+///
+/// ```
+/// use libpod_stats::cgroup::CgroupReader;
+/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout};
+///
+/// let dir = tempfile::tempdir()?;
+/// for layout in [Layout::V1CoMounted, Layout::V2] {
+///     let host = HostBuilder::new().layout(layout).container(
+///         ContainerSpec::new("web").with_counters(|c| {
+///             c.cpu_ns = 2_500_000_000;
+///             c.memory_usage = 64 << 20;
+///         }),
+///     );
+///     let snapshot = dir.path().join(format!("{layout:?}"));
+///     let built = host.build(&snapshot)?;
+///     let cgroup = built.container("web").unwrap().cgroup.clone().unwrap();
+///
+///     let reader = CgroupReader::new(HostRoot::new(&snapshot)?)?;
+///     let stats = reader.read(&cgroup)?;
+///     assert_eq!(stats.cpu.usage_ns, Some(2_500_000_000));
+///     assert_eq!(stats.memory.usage_bytes, Some(64 << 20));
+///     // A cgroup that is not there is its own error, not a zero.
+///     assert!(reader.read("/libpod_parent/gone").unwrap_err().is_not_found());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct CgroupReader {
     root: HostRoot,

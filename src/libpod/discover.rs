@@ -106,6 +106,37 @@ pub struct DiscoveryReport {
 }
 
 /// Discovers the containers under `root`.
+///
+/// Never fails as a whole: a store that cannot be read is reported in
+/// [`DiscoveryReport::errors`] and the others are still listed.
+///
+/// ```
+/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
+/// use libpod_stats::libpod::ContainerState;
+/// use libpod_stats::testing::{ContainerSpec, HostBuilder, PodSpec};
+///
+/// let dir = tempfile::tempdir()?;
+/// HostBuilder::new()
+///     .pod(PodSpec::new("shop").with_infra())
+///     .container(ContainerSpec::new("web").pod("shop"))
+///     .container(ContainerSpec::new("batch").state(ContainerState::Exited))
+///     .build(dir.path())?;
+///
+/// let report = discover(&HostRoot::new(dir.path())?, &DiscoveryOptions::default());
+/// assert!(report.errors.is_empty(), "{:?}", report.errors);
+/// let found: Vec<(&str, ContainerState, bool)> = report
+///     .containers
+///     .iter()
+///     .map(|c| (c.name.as_str(), c.state, c.cgroup.is_some()))
+///     .collect();
+/// // Sorted by name; the pod's infra container is listed too; only running (or paused)
+/// // containers have a cgroup to read.
+/// assert_eq!(found[0], ("batch", ContainerState::Exited, false));
+/// assert!(found.contains(&("web", ContainerState::Running, true)));
+/// assert_eq!(report.containers.iter().filter(|c| c.is_infra).count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn discover(root: &HostRoot, opts: &DiscoveryOptions) -> DiscoveryReport {
     let found = find_stores(root, opts.rootless_stores, &opts.extra_stores);
     let mut report = DiscoveryReport {

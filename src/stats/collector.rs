@@ -278,6 +278,30 @@ impl HostFacts {
 }
 
 /// Reads every container's numbers, one cycle per [`collect`](Self::collect) call.
+///
+/// Keep one collector for the life of the watch: CPU percent needs the previous cycle, and
+/// discovery is only redone when libpod's state files change.
+///
+/// ```
+/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
+///
+/// // Live: `Collector::new(HostRoot::live(), ..)` and `Timestamp::now()` at each cycle.
+/// let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/002");
+/// let root = HostRoot::new(snapshot)?;
+/// let taken = root.snapshot_meta()?.unwrap().taken_at_ns;
+///
+/// let mut collector = Collector::new(root, CollectorOptions::default())?;
+/// let mut samples = Vec::new(); // reused from cycle to cycle
+/// let report = collector.collect(Timestamp::at(taken), &mut samples)?;
+/// assert!(report.errors.is_empty());
+/// let names: Vec<&str> = samples.iter().map(|s| s.name.as_str()).collect();
+/// assert_eq!(names, ["lpstest-burner", "lpstest-idle"]);
+/// // The first cycle has no previous reading: no CPU percent yet, but the counters.
+/// assert_eq!(samples[0].cpu_percent, None);
+/// assert_eq!(samples[0].cpu_ns, Some(2_350_559_100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Collector {
     root: HostRoot,
