@@ -189,15 +189,11 @@ impl<S: Source> Reader<S> {
     }
 
     fn log_problems(&mut self, problems: CycleProblems, log: &mut dyn FnMut(Level, String)) {
-        let names: std::collections::HashMap<&str, &str> = self
-            .samples
-            .iter()
-            .map(|s| (s.id.as_str(), s.name.as_str()))
-            .collect();
         let changes = self.container_failures.cycle(problems.containers);
         for (id, message) in changes.new {
-            let who = match names.get(id.as_str()) {
-                Some(name) => format!("container {name} ({id})"),
+            // Failed containers usually have no sample; the name is in the message then.
+            let who = match self.samples.iter().find(|s| s.id == id) {
+                Some(s) => format!("container {} ({id})", s.name),
                 None => format!("container {id}"),
             };
             log(Level::Warn, format!("{who}: {message}"));

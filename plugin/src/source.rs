@@ -175,3 +175,72 @@ impl Source for Replay {
         self.discovery = Discovery::default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libpod_stats::stats::collector::ContainerProblem;
+
+    #[test]
+    fn discovery_problems_hold_between_rediscoveries() {
+        let mut d = Discovery::default();
+        let first = d.problems(CycleReport {
+            rediscovered: true,
+            discovery_errors: vec!["bolt_state.db: corrupt".into()],
+            errors: vec![ContainerProblem {
+                id: "a".into(),
+                name: "web".into(),
+                message: "memory.stat: line 3".into(),
+            }],
+            ..CycleReport::default()
+        });
+        assert_eq!(first.discovery.len(), 1);
+        assert_eq!(
+            first.containers,
+            vec![("a".into(), "memory.stat: line 3".into())]
+        );
+        let quiet = d.problems(CycleReport::default());
+        assert_eq!(
+            quiet.discovery, first.discovery,
+            "not re-read: still failing"
+        );
+        assert!(quiet.containers.is_empty());
+        let fixed = d.problems(CycleReport {
+            rediscovered: true,
+            ..CycleReport::default()
+        });
+        assert!(fixed.discovery.is_empty());
+    }
+
+    #[test]
+    fn options_map_onto_the_collector() {
+        let cfg = PluginConfig {
+            rootless_stores: false,
+            stores: vec![PathBuf::from("/g")],
+            metrics: crate::config::MetricGroups {
+                net: false,
+                ..crate::config::MetricGroups::ALL
+            },
+            ..PluginConfig::default()
+        };
+        let o = collector_options(&cfg);
+        assert!(!o.discovery.rootless_stores);
+        assert_eq!(o.discovery.extra_stores, vec![PathBuf::from("/g")]);
+        assert!(!o.metrics.net && o.metrics.cpu);
+        assert_eq!(o.first_cpu_percent, FirstCpuPercent::Null);
+    }
+
+    #[test]
+    fn a_missing_replay_or_host_root_refuses_to_start() {
+        let replay = PluginConfig {
+            replay: Some(PathBuf::from("/nonexistent/lpstest-series")),
+            ..PluginConfig::default()
+        };
+        assert!(open(&replay).err().unwrap().contains("`Replay`"));
+        let root = PluginConfig {
+            host_root: Some(PathBuf::from("/nonexistent/lpstest-root")),
+            ..PluginConfig::default()
+        };
+        assert!(open(&root).err().unwrap().contains("`HostRoot`"));
+    }
+}

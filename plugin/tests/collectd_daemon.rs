@@ -22,6 +22,11 @@ fn a_bad_option_is_logged_and_collectd_refuses_to_start() {
             "  Include \"(\"",
             "option `Include`: bad regular expression",
         ),
+        (
+            "  Replay \"/nonexistent/lpstest-series\"",
+            "option `Replay`",
+        ),
+        ("  Pods 1", "option `Pods`: expected true or false"),
     ] {
         let mut d = Daemon::new(Some(block));
         d.start();
