@@ -7,6 +7,17 @@
 //! caller's buffer with one [`Sample`] per container, overwriting the samples already there
 //! so a steady state reuses their strings.
 //!
+//! The hot path allocates nothing once settled: the state files are re-stat'ed through
+//! paths resolved once ([`StateWatch`]), each container's cgroup files and `net/dev` are held
+//! open and re-read with `pread`, `ns/net` is read with `readlink` into a stack buffer. A
+//! held file is dropped when its directory or file changes identity (`stat` device and
+//! inode): a removed cgroup (a vanished container, reported as such) or one made again under
+//! the same path (read afresh at once; its counters from zero restart the rate).
+//!
+//! Which metric groups are read is chosen in [`CollectorOptions::metrics`]: `net` skips the
+//! `/proc` reads, and with every cgroup group off no cgroup file is read; within the cgroup
+//! groups the reader reads its whole file set.
+//!
 //! Time is passed in: live callers use [`Timestamp::now`] (rates on the monotonic clock, so
 //! a wall-clock jump cannot produce a spike); a replay passes each snapshot's `taken_at_ns`.
 //!
