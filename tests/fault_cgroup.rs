@@ -328,3 +328,39 @@ fn live_cgroup_removed_under_held_files_is_not_found() {
         assert!(err.is_not_found(), "{err}");
     }
 }
+
+/// Every number of every file replaced by `with` (structure kept).
+fn replace_numbers(text: &[u8], with: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut in_number = false;
+    for &b in text {
+        if b.is_ascii_digit() {
+            if !in_number {
+                out.extend_from_slice(with.as_bytes());
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(b);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_largest_and_overlong_numbers_never_panic() {
+    for with in ["18446744073709551615", "99999999999999999999999"] {
+        for (fixture, cgroup) in [(V1_FIXTURE, V1_CGROUP), (V2_FIXTURE, V2_CGROUP)] {
+            let dir = snapshot(fixture);
+            for file in cgroup_files(dir.path(), cgroup) {
+                let text = fs::read(&file).unwrap();
+                fs::write(&file, replace_numbers(&text, with)).unwrap();
+            }
+            let reader = CgroupReader::new(HostRoot::new(dir.path()).unwrap()).unwrap();
+            match reader.read(cgroup) {
+                Ok(stats) => assert!(with.len() == 20, "{fixture}: {with} parsed: {stats:?}"),
+                Err(e) => assert!(!e.is_not_found(), "{fixture}: {e}"),
+            }
+        }
+    }
+}
