@@ -267,6 +267,7 @@ impl Host {
                 all,
                 metrics: MetricGroups::ALL,
                 first_cpu_percent: first,
+                max_open_files: None,
             },
         )
         .unwrap()

@@ -179,6 +179,7 @@ fn options(graph_root: &Path) -> CollectorOptions {
         all: false,
         metrics: MetricGroups::ALL,
         first_cpu_percent: FirstCpuPercent::SinceStart,
+        max_open_files: None,
     }
 }
 

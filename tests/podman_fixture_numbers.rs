@@ -45,6 +45,7 @@ fn collect(dir: &Path, at_ns: u64) -> Vec<Sample> {
             all: false,
             metrics: MetricGroups::ALL,
             first_cpu_percent: FirstCpuPercent::SinceStart,
+            max_open_files: None,
         },
     )
     .unwrap();

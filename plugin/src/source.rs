@@ -77,6 +77,7 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
             oom: m.oom,
         },
         first_cpu_percent: FirstCpuPercent::Null,
+        max_open_files: None,
     }
 }
 

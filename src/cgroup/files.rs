@@ -181,6 +181,54 @@ impl CgroupFile {
     }
 }
 
+/// A set of [`CgroupFile`]s, one bit each: which files a held cgroup opens, or which a read
+/// skips. `Copy` and allocation-free, for the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct FileSet(u32);
+
+impl FileSet {
+    /// No file.
+    pub const EMPTY: FileSet = FileSet(0);
+    /// Every file.
+    pub const ALL: FileSet = FileSet(u32::MAX >> (32 - CgroupFile::COUNT));
+
+    /// The set of `files`.
+    pub const fn of(files: &[CgroupFile]) -> FileSet {
+        let mut bits = 0u32;
+        let mut i = 0;
+        while i < files.len() {
+            bits |= 1 << files[i].index();
+            i += 1;
+        }
+        FileSet(bits)
+    }
+
+    /// True when `file` is in the set.
+    pub const fn contains(self, file: CgroupFile) -> bool {
+        self.0 & (1 << file.index()) != 0
+    }
+
+    /// Both sets together.
+    pub const fn union(self, other: FileSet) -> FileSet {
+        FileSet(self.0 | other.0)
+    }
+
+    /// This set without the files of `other`.
+    pub const fn minus(self, other: FileSet) -> FileSet {
+        FileSet(self.0 & !other.0)
+    }
+
+    /// How many files the set holds.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// True when the set holds no file.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +248,19 @@ mod tests {
         for f in all {
             assert!(!std::mem::replace(&mut seen[f.index()], true));
         }
+    }
+
+    #[test]
+    fn file_sets() {
+        const _: () = assert!(CgroupFile::COUNT <= 32);
+        let set = FileSet::of(&[MemoryMax, BlkioServiced]);
+        assert!(set.contains(MemoryMax) && set.contains(BlkioServiced));
+        assert!(!set.contains(MemoryCurrent));
+        assert_eq!(set.len(), 2);
+        assert_eq!(FileSet::ALL.len(), CgroupFile::COUNT);
+        assert!(V1_FILES.iter().all(|f| FileSet::ALL.contains(*f)));
+        assert_eq!(FileSet::ALL.minus(set).len(), CgroupFile::COUNT - 2);
+        assert_eq!(FileSet::EMPTY.union(set), set);
+        assert!(FileSet::EMPTY.is_empty());
     }
 }

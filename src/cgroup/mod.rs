@@ -16,6 +16,7 @@ pub mod v1;
 mod v2;
 
 pub use error::CgroupError;
+pub use files::{CgroupFile, FileSet};
 pub use handle::OpenCgroup;
 pub use layout::{CgroupLayout, LayoutKind};
 pub use reader::CgroupReader;

@@ -45,6 +45,7 @@ pub fn run(cli: &Cli, args: &ReplayArgs) -> Result<ExitCode, CliError> {
         all: args.all,
         metrics: MetricGroups::ALL,
         first_cpu_percent: FirstCpuPercent::Null,
+        max_open_files: None,
     };
     let steps = replay(&args.dir, opts)?;
     let mut stdout = std::io::stdout().lock();

@@ -100,6 +100,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
         all: args.all,
         metrics: MetricGroups::ALL,
         first_cpu_percent: FirstCpuPercent::SinceStart,
+        max_open_files: None,
     };
     let mut samples = Vec::new();
     if !root.is_live() {

@@ -24,6 +24,23 @@
 //! CPU percent compares two readings of the same container *instance*, identified by id,
 //! cgroup and start time: a restarted container (new cgroup, counters from zero) starts over
 //! with `null` instead of a negative number or a spike.
+//!
+//! ## The hot path
+//!
+//! A steady-state cycle makes no heap allocation and costs little more than the `pread`s it
+//! needs (`BENCHMARKS.md` has the numbers):
+//!
+//! - each container's cgroup files are held open ([`OpenCgroup`]) and re-read with `pread`
+//!   at offset 0; only the files the selected [`MetricGroups`] need are opened
+//!   ([`MetricGroups::cgroup_files`]), and the slow-moving limits ([`SLOW_FILES`]) are
+//!   re-read every [`SLOW_FILES_EVERY`] cycles and whenever a handle is opened;
+//!   `/proc/<pid>/net/dev` is held the same way;
+//! - a held file answering ENODEV means the cgroup was removed: the handle is dropped, a
+//!   cgroup recreated under the same path is opened at once, and when there is none the
+//!   next cycle re-discovers;
+//! - discovery is cached: each cycle only re-stamps the state files ([`StateWatch`]);
+//! - the descriptors held are bounded ([`CollectorOptions::max_open_files`]); containers
+//!   past the bound are read with open/read/close every cycle.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -32,6 +49,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::cgroup::error::CgroupError;
+use crate::cgroup::files::{CgroupFile, FileSet};
 use crate::cgroup::handle::OpenCgroup;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::CgroupStats;
@@ -81,6 +99,77 @@ impl Default for MetricGroups {
     }
 }
 
+impl MetricGroups {
+    /// The cgroup files these groups need, on any layout (a file the layout does not have
+    /// is simply not opened). Throttling, pressure, limit hits and I/O operation counts are
+    /// not part of a [`Sample`], so their files are never opened.
+    pub fn cgroup_files(self) -> FileSet {
+        use CgroupFile::*;
+        let mut set = FileSet::EMPTY;
+        if self.cpu {
+            set = set.union(FileSet::of(&[
+                CpuStatV2,
+                CpuacctUsage,
+                CpuacctUsageUser,
+                CpuacctUsageSys,
+                CpuacctStat,
+            ]));
+        }
+        if self.memory {
+            set = set.union(FileSet::of(&[
+                MemoryCurrent,
+                MemoryMax,
+                MemoryStatV2,
+                MemoryUsageInBytes,
+                MemoryLimitInBytes,
+                MemoryStatV1,
+            ]));
+        }
+        if self.oom {
+            set = set.union(FileSet::of(&[MemoryEvents, MemoryOomControl]));
+        }
+        if self.pids {
+            set = set.union(FileSet::of(&[PidsCurrentV2, PidsCurrentV1]));
+        }
+        if self.blkio {
+            set = set.union(FileSet::of(&[
+                IoStat,
+                BlkioServiceBytesRecursive,
+                BlkioServiceBytes,
+            ]));
+        }
+        set
+    }
+}
+
+/// Files whose values rarely change (limits): re-read every [`SLOW_FILES_EVERY`] cycles and
+/// whenever a container's files are (re)opened; their last values stand in between.
+pub const SLOW_FILES: FileSet = FileSet::of(&[
+    CgroupFile::MemoryMax,
+    CgroupFile::MemoryLimitInBytes,
+    CgroupFile::PidsMaxV2,
+    CgroupFile::PidsMaxV1,
+]);
+
+/// How often, in cycles, the [`SLOW_FILES`] are re-read.
+pub const SLOW_FILES_EVERY: u64 = 10;
+
+/// The default bound on held descriptors: half the soft `RLIMIT_NOFILE` (the other half is
+/// left to the host process: collectd's other plugins, sockets, logs), at most 16384.
+pub fn default_max_open_files() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)
+    } else {
+        1024
+    };
+    (soft / 2).min(16_384)
+}
+
 /// What the first CPU percent of a container instance is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FirstCpuPercent {
@@ -102,6 +191,11 @@ pub struct CollectorOptions {
     pub metrics: MetricGroups,
     /// What the first CPU percent of an instance is.
     pub first_cpu_percent: FirstCpuPercent,
+    /// The most file descriptors held open over all containers (`N` containers x the
+    /// files their metrics need must stay within `RLIMIT_NOFILE`); `None` is
+    /// [`default_max_open_files`]. Containers past the bound are read with open, read and
+    /// close every cycle.
+    pub max_open_files: Option<usize>,
 }
 
 /// A fatal collector error: the host cannot be read at all.
@@ -165,6 +259,8 @@ struct Tracked {
     net_file_id: Option<FileId>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
     ns_link: Option<CString>,
+    /// Its files did not fit the descriptor budget: read by path each cycle.
+    unheld: bool,
 }
 
 /// A file's device and inode: what changes when it is removed and made again.
@@ -230,7 +326,14 @@ impl Tracked {
             net_dev_real,
             net_file_id: None,
             ns_link,
+            unheld: false,
         }
+    }
+
+    /// Descriptors this container holds.
+    fn open_files(&self) -> usize {
+        self.handle.as_ref().map_or(0, OpenCgroup::open_files)
+            + usize::from(self.net_file.is_some())
     }
 
     /// True when `other` is the same instance: same id, cgroup and start.
@@ -323,6 +426,10 @@ pub struct Collector {
     watch: Option<StateWatch>,
     tracked: Vec<Tracked>,
     buf: Vec<u8>,
+    /// Cycles run, for the slow files' schedule.
+    cycles: u64,
+    /// The bound on held descriptors.
+    max_open_files: usize,
 }
 
 impl Collector {
@@ -331,6 +438,7 @@ impl Collector {
     pub fn new(root: HostRoot, opts: CollectorOptions) -> Result<Collector, CollectError> {
         let reader = CgroupReader::new(root.clone())?;
         let facts = HostFacts::read(&root)?;
+        let max_open_files = opts.max_open_files.unwrap_or_else(default_max_open_files);
         Ok(Collector {
             root,
             opts,
@@ -340,7 +448,19 @@ impl Collector {
             watch: None,
             tracked: Vec::new(),
             buf: vec![0; 4096],
+            cycles: 0,
+            max_open_files,
         })
+    }
+
+    /// File descriptors held open now (at most [`CollectorOptions::max_open_files`]).
+    pub fn open_files(&self) -> usize {
+        self.tracked.iter().map(Tracked::open_files).sum()
+    }
+
+    /// Containers whose cgroup files are held open now.
+    pub fn held_containers(&self) -> usize {
+        self.tracked.iter().filter(|t| t.handle.is_some()).count()
     }
 
     /// Points the collector at another root (the next step of a series), keeping each
@@ -356,6 +476,7 @@ impl Collector {
         for t in &mut self.tracked {
             t.handle = None;
             t.net_file = None;
+            t.unheld = false;
         }
         Ok(())
     }
@@ -426,8 +547,22 @@ impl Collector {
         let groups = self.opts.metrics;
         let first = self.opts.first_cpu_percent;
         let reads_cgroup = groups.cpu || groups.memory || groups.pids || groups.blkio || groups.oom;
+        let files = groups.cgroup_files();
+        let skip = if self.cycles.is_multiple_of(SLOW_FILES_EVERY) {
+            FileSet::EMPTY
+        } else {
+            SLOW_FILES
+        };
+        self.cycles = self.cycles.wrapping_add(1);
+        // Descriptors held, counted once per cycle (no allocation); containers whose files
+        // would pass the bound are read by path.
+        let mut open_files: usize = self.tracked.iter().map(Tracked::open_files).sum();
+        let per_container = files.len() + usize::from(groups.net);
         let mut filled = 0usize;
         for t in &mut self.tracked {
+            if t.handle.is_none() && !t.unheld && open_files + per_container > self.max_open_files {
+                t.unheld = true;
+            }
             let c = &t.container;
             let read = c.state.has_cgroup();
             if read && reads_cgroup {
@@ -438,20 +573,47 @@ impl Collector {
                     t.rate.reset();
                     continue;
                 };
-                // Removed or made again since the handle was opened: its held files are stale.
-                let dir_id = t.cgroup_dir.as_ref().and_then(file_id);
-                if t.handle.is_some() && t.cgroup_dir.is_some() && dir_id != t.cgroup_dir_id {
+                let was_held = t.handle.is_some();
+                // Removed or made again since the handle was opened: its held files are
+                // stale. Only snapshots need the check (a `stat` per container per cycle):
+                // on cgroupfs a held file of a removed cgroup answers ENODEV.
+                if !self.root.is_live() {
+                    let dir_id = t.cgroup_dir.as_ref().and_then(file_id);
+                    if t.handle.is_some() && t.cgroup_dir.is_some() && dir_id != t.cgroup_dir_id {
+                        t.handle = None;
+                    }
+                    if t.handle.is_none() {
+                        t.cgroup_dir_id = dir_id;
+                    }
+                }
+                let before = t.open_files();
+                let result = if t.unheld {
+                    // Past the budget: open, read, close.
                     t.handle = None;
-                }
-                if t.handle.is_none() {
-                    t.cgroup_dir_id = dir_id;
-                }
-                let result = read_cgroup(&self.reader, cgroup, &mut t.handle, &mut t.stats);
+                    self.reader
+                        .open_only(cgroup, files)
+                        .and_then(|mut h| h.read_into(&mut t.stats))
+                } else {
+                    read_cgroup(
+                        &self.reader,
+                        cgroup,
+                        files,
+                        skip,
+                        &mut t.handle,
+                        &mut t.stats,
+                    )
+                };
+                open_files = (open_files + t.open_files()).saturating_sub(before);
                 if let Err(e) = result {
                     // A fresh handle next time: a restarted container's cgroup is a new
                     // directory under the same path.
                     t.handle = None;
                     t.rate.reset();
+                    if was_held && e.is_not_found() {
+                        // Its cgroup is gone for good: discover again next cycle.
+                        self.watch = None;
+                        self.fingerprint = None;
+                    }
                     let p = problem(c, &e.to_string());
                     if e.is_not_found() {
                         report.vanished.push(p);
@@ -492,6 +654,11 @@ impl Collector {
                     metrics::cpu_percent_normalized(sample.cpu_percent, self.facts.online_cpus);
             }
             if groups.net {
+                if t.unheld {
+                    t.net_file = None;
+                } else if t.net_file.is_none() {
+                    open_files += 1;
+                }
                 fill_net(
                     sample,
                     t,
@@ -507,24 +674,33 @@ impl Collector {
     }
 }
 
-/// Reads `cgroup` through its held handle, opening one when there is none. When the held
-/// directory was removed, a cgroup recreated under the same path (a restart podman has not
-/// recorded yet) is opened and read at once: it is a new cgroup, whose counters the CPU rate
-/// sees go backwards.
+/// Reads `cgroup`'s `files` through its held handle, opening one when there is none. When
+/// the held directory was removed, a cgroup recreated under the same path (a restart podman
+/// has not recorded yet) is opened and read at once: it is a new cgroup, whose counters the
+/// CPU rate sees go backwards. A held handle skips the files in `skip` (their last values
+/// stay); a fresh one reads everything.
 fn read_cgroup(
     reader: &CgroupReader,
     cgroup: &str,
+    files: FileSet,
+    skip: FileSet,
     handle: &mut Option<OpenCgroup>,
     stats: &mut CgroupStats,
 ) -> Result<(), CgroupError> {
     if let Some(h) = handle.as_mut() {
-        match h.read_into(stats) {
+        let limits = (stats.memory.limit, stats.pids.limit);
+        match h.read_into_skipping(stats, skip) {
             Err(e) if e.is_not_found() => *handle = None,
-            other => return other,
+            other => {
+                if !skip.is_empty() {
+                    (stats.memory.limit, stats.pids.limit) = limits;
+                }
+                return other;
+            }
         }
     }
     reader
-        .open(cgroup)
+        .open_only(cgroup, files)
         .and_then(|h| handle.insert(h).read_into(stats))
 }
 
@@ -635,21 +811,36 @@ fn fill_net(
     let Some(path) = t.net_dev.as_deref() else {
         return;
     };
-    let id = t.net_dev_real.as_ref().and_then(file_id);
-    if t.net_file.is_some() && t.net_dev_real.is_some() && id != t.net_file_id {
-        t.net_file = None;
-    }
-    if t.net_file.is_none() {
-        t.net_file = root.open(path).ok();
-        t.net_file_id = id;
-    }
-    let Some(file) = t.net_file.as_ref() else {
-        return;
-    };
-    let Some(len) = pread_all(file, buf) else {
-        // Gone (the process exited): open afresh next time.
-        t.net_file = None;
-        return;
+    let len = if t.unheld {
+        // Past the descriptor budget: open, read, close.
+        match root.open(path).ok().and_then(|f| pread_all(&f, buf)) {
+            Some(len) => len,
+            None => return,
+        }
+    } else {
+        // A snapshot file removed or replaced: reopen. (Live, a new process is a new
+        // pid and so a new discovery; the check would cost a `stat` per cycle.)
+        if !root.is_live() {
+            let id = t.net_dev_real.as_ref().and_then(file_id);
+            if t.net_file.is_some() && t.net_dev_real.is_some() && id != t.net_file_id {
+                t.net_file = None;
+            }
+            if t.net_file.is_none() {
+                t.net_file_id = id;
+            }
+        }
+        if t.net_file.is_none() {
+            t.net_file = root.open(path).ok();
+        }
+        let Some(file) = t.net_file.as_ref() else {
+            return;
+        };
+        let Some(len) = pread_all(file, buf) else {
+            // Gone (the process exited): open afresh next time.
+            t.net_file = None;
+            return;
+        };
+        len
     };
     let Some(text) = buf.get(..len).filter(|t| !t.is_empty()) else {
         return;
