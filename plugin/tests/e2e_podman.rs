@@ -6,7 +6,8 @@
 //!   of collectd's reads (cpu time between the two rows around it, memory between them, the
 //!   same pids);
 //! - after `podman rm -f` a container is no longer dispatched within two intervals while the
-//!   others still are;
+//!   others still are (no CSV row later than that), and collectd's cache lets it go
+//!   (`collectdctl listval` over unixsock);
 //! - `podman restart` (a new cgroup, its counters from zero) never yields a negative or
 //!   spiking cpu percent: every percent written lies in [0, 100 x cpus + 10].
 //!
@@ -146,7 +147,15 @@ fn plugin_dispatches_live_containers_like_the_cli() {
         "  Store \"{}\"\n  RootlessStores false\n  Include \"^lpstest-e2p-\" \"^{infra}$\"",
         h.graphroot().display()
     );
-    let mut d = Daemon::new(Some(&block));
+    // unixsock too: its cache is what `collectdctl listval` shows (collectd runs in BaseDir,
+    // so the socket's relative path lands in the daemon's temp dir).
+    let mut d = Daemon::with_config(
+        support::HOST,
+        &format!(
+            "LoadPlugin unixsock\n<Plugin unixsock>\n  SocketFile \"collectd.sock\"\n\
+             </Plugin>\nLoadPlugin libpodstats\n<Plugin libpodstats>\n{block}\n</Plugin>\n"
+        ),
+    );
     d.start();
     let ready = d.wait_for(Duration::from_secs(30), |d| {
         live.iter()
@@ -210,7 +219,15 @@ fn plugin_dispatches_live_containers_like_the_cli() {
     }
 
     // Removed: not dispatched within two intervals, while the others still are.
+    let idle_id = format!("{}/libpodstats-lpstest-e2p-idle/pod_cpu", support::HOST);
+    let member_id = format!("{}/libpodstats-lpstest-e2p-member/pod_cpu", support::HOST);
+    let listed = listval(&d);
+    assert!(
+        listed.contains(&idle_id) && listed.contains(&member_id),
+        "collectdctl listval: {listed:?}"
+    );
     h.rm("lpstest-e2p-idle");
+    let removed = Instant::now();
     let removed_at = epoch_now();
     let later = removed_at + 2.0;
     let others_go_on = d.wait_for(Duration::from_secs(10), |d| {
@@ -230,6 +247,21 @@ fn plugin_dispatches_live_containers_like_the_cli() {
     eprintln!(
         "removed: last row {:.3} s after `podman rm -f` returned",
         last - removed_at
+    );
+    // collectd's cache forgets a value list 2 intervals (its `Timeout`) after the last
+    // dispatch, checked once per interval.
+    let dropped = d.wait_for(Duration::from_secs(10), |d| {
+        let listed = listval(d);
+        !listed.contains(&idle_id) && listed.contains(&member_id)
+    });
+    assert!(
+        dropped,
+        "collectdctl listval still has {idle_id}: {:?}",
+        listval(&d)
+    );
+    eprintln!(
+        "removed: gone from collectdctl listval {:.3} s after `podman rm -f` returned",
+        removed.elapsed().as_secs_f64()
     );
 
     // Restarted: counters from zero in a new cgroup; never a negative or spiking percent.
@@ -277,6 +309,25 @@ fn plugin_dispatches_live_containers_like_the_cli() {
     let log = d.log();
     let ours: Vec<&str> = log.lines().filter(|l| l.contains("libpodstats:")).collect();
     assert!(ours.is_empty(), "the plugin logged: {ours:#?}");
+}
+
+/// The identifiers in collectd's cache (`collectdctl listval` over the daemon's unixsock).
+fn listval(d: &Daemon) -> Vec<String> {
+    let out = Command::new("collectdctl")
+        .arg("-s")
+        .arg(d.dir.path().join("collectd.sock"))
+        .arg("listval")
+        .output()
+        .expect("running collectdctl (collectd-utils)");
+    assert!(
+        out.status.success(),
+        "collectdctl listval: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last().map(str::to_string))
+        .collect()
 }
 
 /// What became of one podman command.
