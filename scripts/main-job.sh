@@ -100,7 +100,7 @@ collectd_pid=""
 echo "== collectd's log (libpodstats lines)"
 grep -E "libpodstats" "$tmp/collectd.log" || true
 echo
-echo "== values collectd wrote ($tmp/csv/<host>/<plugin>-<instance>/<type>[-<type instance>]-<date>)"
+echo "== values collectd wrote (csv/<host>/<plugin>-<instance>/<type>[-<type instance>], header: epoch and data sources)"
 if [ -d "$tmp/csv" ]; then
   find "$tmp/csv" -type f | sort | while read -r f; do
     rel="${f#"$tmp"/csv/}"

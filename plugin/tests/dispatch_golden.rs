@@ -1,0 +1,83 @@
+//! Golden: every value list the plugin dispatches, step by step, when it replays the bundled
+//! podman series (`fixtures/cgroupv1/series-podman`). The same reader collectd drives, with a
+//! recording closure in place of collectd; the real-collectd tests check that collectd's CSV
+//! holds exactly these values.
+
+use std::path::Path;
+
+use collectd_plugin::Value;
+use podstats::config::PluginConfig;
+use podstats::reader::Reader;
+use podstats::source::open;
+
+fn render(cfg: PluginConfig) -> Vec<Vec<String>> {
+    let source = open(&cfg).expect("opening the replay");
+    let mut reader = Reader::new(cfg, source);
+    let mut steps = Vec::new();
+    while !reader.ended() {
+        let mut lines = Vec::new();
+        let mut logs = Vec::new();
+        reader.read_catching_panics(
+            &mut |d| {
+                let values: Vec<String> = d
+                    .list
+                    .values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Gauge(g) if g.is_nan() => "nan".to_string(),
+                        Value::Gauge(g) => format!("{g:.6}"),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                let ti = d
+                    .list
+                    .type_instance
+                    .map(|t| format!("-{t}"))
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "{}-{}/{}{ti}: {}",
+                    d.plugin,
+                    d.plugin_instance,
+                    d.list.type_,
+                    values.join(" ")
+                ));
+                Ok(())
+            },
+            &mut |level, message| logs.push(format!("log {level}: {message}")),
+        );
+        lines.extend(logs);
+        steps.push(lines);
+        assert!(steps.len() < 100, "the replay never ends");
+    }
+    steps
+}
+
+fn series_cfg() -> PluginConfig {
+    PluginConfig {
+        replay: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cgroupv1/series-podman"),
+        ),
+        ..PluginConfig::default()
+    }
+}
+
+#[test]
+fn bundled_series_default_options() {
+    insta::assert_yaml_snapshot!(render(series_cfg()));
+}
+
+#[test]
+fn bundled_series_normalized_working_set_by_name_id() {
+    let cfg = PluginConfig {
+        cpu_percent: podstats::config::CpuPercent::Normalized,
+        memory_usage: podstats::config::MemoryUsage::WorkingSet,
+        instance_by: podstats::config::InstanceBy::NameId,
+        metrics: podstats::config::MetricGroups {
+            cpu: true,
+            memory: true,
+            ..podstats::config::MetricGroups::NONE
+        },
+        ..series_cfg()
+    };
+    insta::assert_yaml_snapshot!(render(cfg));
+}
