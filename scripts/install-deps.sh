@@ -8,6 +8,8 @@ packages=(
   podman runc conmon catatonit busybox-static uidmap iptables containernetworking-plugins
   # collectd 5.12 for the plugin tests and the main job
   collectd-core collectd-utils
+  # the libraries of collectd's write_prometheus plugin (collectd-core only recommends them)
+  libprotobuf-c1 libmicrohttpd12
   # sqlite3 CLI for building the db.sql fixture
   sqlite3
   # jq for scripts/fixtures/podman-capture.sh (rebuilding the podman fixtures)
