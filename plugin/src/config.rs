@@ -263,6 +263,10 @@ pub fn parse(items: Option<&[ConfigItem<'_>]>) -> Result<PluginConfig, ConfigErr
             "rootlessstores" => cfg.rootless_stores = one_bool(item)?,
             "store" => {
                 for s in strings(item)? {
+                    // A store is a host path, read under the host root: it must be absolute.
+                    if !s.starts_with('/') {
+                        return Err(bad(item, format!("\"{s}\" is not an absolute path")));
+                    }
                     cfg.stores.push(PathBuf::from(s));
                 }
             }
@@ -506,6 +510,7 @@ mod tests {
             (item("HostRoot", vec![s("")]), "non-empty"),
             (item("Replay", vec![ConfigValue::Number(3.0)]), "`Replay`"),
             (item("Store", vec![ConfigValue::Number(3.0)]), "`Store`"),
+            (item("Store", vec![s("var/lib")]), "not an absolute path"),
         ];
         for (it, needle) in cases {
             let key = it.key;
