@@ -68,10 +68,7 @@ pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
         }
         offset += 1;
     }
-    // A path from /proc or a bundle is data: one with `..` or empty components would
-    // point elsewhere below (or, lexically, above) the controller root.
     end.map(|e| path[..e].to_string())
-        .filter(|p| is_safe_cgroup(p))
 }
 
 fn names_container(comp: &str, id: &str) -> bool {
