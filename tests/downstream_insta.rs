@@ -87,3 +87,62 @@ fn a_built_series_replays_like_a_capture() -> Result<(), Box<dyn std::error::Err
     assert_eq!(b.net_rx_bytes, Some(1000 + 4096));
     Ok(())
 }
+
+#[test]
+fn a_built_v2_host_with_a_pod_snapshots_well() -> Result<(), Box<dyn std::error::Error>> {
+    use libpod_stats::libpod::ContainerState;
+    use libpod_stats::testing::{Layout, PodSpec};
+
+    let dir = tempfile::tempdir()?;
+    let mut host = HostBuilder::new()
+        .layout(Layout::V2)
+        .online_cpus(4)
+        .with_netns_links()
+        .pod(PodSpec::new("shop").with_infra())
+        .container(ContainerSpec::new("shop-web").pod("shop"))
+        .container(
+            ContainerSpec::new("shop-db")
+                .pod("shop")
+                .with_counters(|c| {
+                    c.memory_usage = 256 << 20;
+                    c.memory_limit = Some(1 << 30);
+                }),
+        )
+        .container(ContainerSpec::new("paused").state(ContainerState::Paused))
+        .container(ContainerSpec::new("exited").state(ContainerState::Exited))
+        .container(ContainerSpec::new("created").state(ContainerState::Created));
+    let mut series = Series::new(dir.path());
+    series.push(&host)?;
+    // Two seconds later: everyone but the paused container used one cpu for one second,
+    // and the pod's shared namespace moved 1 MiB each way.
+    host.advance(2_000_000_000, |c| {
+        if c.name != "paused" {
+            c.counters.advance(1_000_000_000, 4096, 1 << 20)
+        }
+    });
+    series.push(&host)?;
+
+    let replay = series.capture()?.replay()?;
+    let last = replay.last().ok_or("no step")?;
+    // Running and paused containers are sampled, the pod's infra container too; every one
+    // is the same instance at both steps: a rate (0 for the idle ones), not a restart.
+    let rates: Vec<(&str, Option<f64>)> = last
+        .samples
+        .iter()
+        .map(|s| (s.name.as_str(), s.cpu_percent))
+        .collect();
+    let infra = last.samples.names()[0].to_string();
+    assert!(infra.ends_with("-infra"), "{infra}");
+    assert_eq!(
+        rates,
+        [
+            (infra.as_str(), Some(0.0)),
+            ("paused", Some(0.0)),
+            ("shop-db", Some(50.0)),
+            ("shop-web", Some(50.0)),
+        ]
+    );
+    assert_eq!(last.pods.len(), 1);
+    insta::assert_yaml_snapshot!("built_v2_pod_last_step", last);
+    Ok(())
+}

@@ -246,7 +246,8 @@ impl HostBuilder {
     }
 
     /// Writes `proc/<pid>/ns/net` links so that the network counters
-    /// ([`Counters::rx_bytes`], [`Counters::tx_bytes`]) reach the samples.
+    /// ([`Counters::rx_bytes`], [`Counters::tx_bytes`]) reach the samples. The members of a
+    /// pod share one namespace, whose counters are those of the pod's first listed member.
     pub fn with_netns_links(mut self) -> Self {
         self.netns_links = true;
         self
@@ -288,12 +289,16 @@ impl HostBuilder {
     /// Moves time on by `ns` and lets `work` change every container (typically
     /// [`Counters::advance`]).
     ///
-    /// A container without an explicit [`ContainerSpec::started_ns`] gets its start pinned
-    /// to the one it had so far (a minute before the snapshot), so that it stays the same
+    /// A container without an explicit [`ContainerSpec::started_ns`] (or a pod's infra
+    /// container without [`PodSpec::infra_started_ns`]) gets its start pinned to the one it
+    /// had so far (a minute before the snapshot), so that it stays the same
     /// instance for the collector instead of looking restarted.
     pub fn advance(&mut self, ns: u64, mut work: impl FnMut(&mut ContainerSpec)) {
         let default_start = self.meta.taken_at_ns.saturating_sub(60_000_000_000);
         self.meta.taken_at_ns += ns;
+        for pod in self.stores.iter_mut().flat_map(|s| s.pods.iter_mut()) {
+            pod.infra_started_ns.get_or_insert(default_start);
+        }
         for c in self.stores.iter_mut().flat_map(|s| s.containers.iter_mut()) {
             c.started_ns.get_or_insert(default_start);
             work(c);
@@ -365,6 +370,7 @@ impl HostBuilder {
                     .pod(&pod.name)
                     .image("localhost/podman-pause:4.3.1");
             infra.infra = true;
+            infra.started_ns = pod.infra_started_ns;
             all.push(infra);
         }
         all
@@ -513,6 +519,22 @@ impl HostBuilder {
         }
     }
 
+    /// What `net/dev` shows for `c`: its own counters, or with [`HostBuilder::netns_links`]
+    /// on, a pod member's namespace is the pod's, counted by its first listed member (so
+    /// every member, the infra container too, reads the same numbers, as on a real host).
+    fn net_counters(&self, store: &StoreSpec, c: &ContainerSpec) -> (u64, u64) {
+        let shared = match (&c.pod, self.netns_links) {
+            (Some(pod), true) => store
+                .containers
+                .iter()
+                .find(|m| m.pod.as_ref() == Some(pod))
+                .map(|m| &m.counters),
+            _ => None,
+        };
+        let counters = shared.unwrap_or(&c.counters);
+        (counters.rx_bytes, counters.tx_bytes)
+    }
+
     fn write_container_files(
         &self,
         out: &Out,
@@ -556,10 +578,8 @@ impl HostBuilder {
                         None => "/".to_string(),
                     });
                 out.write(format!("/proc/{pid}/cgroup"), proc_cgroup(self.layout, &cg))?;
-                out.write(
-                    format!("/proc/{pid}/net/dev"),
-                    net_dev(c.counters.rx_bytes, c.counters.tx_bytes),
-                )?;
+                let (rx, tx) = self.net_counters(store, c);
+                out.write(format!("/proc/{pid}/net/dev"), net_dev(rx, tx))?;
                 if self.netns_links {
                     let owner = place.pod_id.as_deref().unwrap_or(&c.id);
                     out.symlink(&netns_link(owner), format!("/proc/{pid}/ns/net"))?;

@@ -139,6 +139,9 @@ pub struct PodSpec {
     pub cgroup_parent: Option<String>,
     /// Whether to add a running infra container (`<id12>-infra`, `pause: true`).
     pub infra: bool,
+    /// The infra container's start, ns since the epoch; a minute before the snapshot when
+    /// `None` ([`HostBuilder::advance`](super::HostBuilder::advance) pins it).
+    pub infra_started_ns: Option<u64>,
 }
 
 impl PodSpec {
@@ -149,6 +152,7 @@ impl PodSpec {
             id: id_from_name(&format!("pod/{name}")),
             cgroup_parent: None,
             infra: false,
+            infra_started_ns: None,
         }
     }
 
