@@ -18,11 +18,22 @@ use crate::problems::ProblemLog;
 /// What a source found besides samples in one cycle.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CycleProblems {
-    /// `(container id, message)` for each container whose read failed this cycle.
-    pub containers: Vec<(String, String)>,
+    /// Each container whose read failed this cycle.
+    pub containers: Vec<ContainerFailure>,
     /// `(key, message)` for each discovery problem (an unreadable state database, ...); the
     /// key tells problems apart (a source may use the message itself).
     pub discovery: Vec<(String, String)>,
+}
+
+/// One container whose read failed in a cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerFailure {
+    /// The container id (what the failure is remembered by).
+    pub id: String,
+    /// The container name, for the log line.
+    pub name: String,
+    /// What failed, with the path concerned.
+    pub message: String,
 }
 
 /// The result of asking a source for one cycle.
@@ -189,14 +200,15 @@ impl<S: Source> Reader<S> {
     }
 
     fn log_problems(&mut self, problems: CycleProblems, log: &mut dyn FnMut(Level, String)) {
-        let changes = self.container_failures.cycle(problems.containers);
+        let changes = self.container_failures.cycle(
+            problems
+                .containers
+                .into_iter()
+                .map(|f| (f.id, format!("{}: {}", f.name, f.message))),
+        );
         for (id, message) in changes.new {
-            // Failed containers usually have no sample; the name is in the message then.
-            let who = match self.samples.iter().find(|s| s.id == id) {
-                Some(s) => format!("container {} ({id})", s.name),
-                None => format!("container {id}"),
-            };
-            log(Level::Warn, format!("{who}: {message}"));
+            let short = id.get(..12).unwrap_or(&id);
+            log(Level::Warn, format!("container {message} (id {short})"));
         }
         for id in changes.cleared {
             log(Level::Info, format!("container {id}: no longer failing"));
@@ -326,7 +338,11 @@ mod tests {
     #[test]
     fn a_failing_container_is_logged_once_and_the_others_still_dispatch() {
         let bad = || CycleProblems {
-            containers: vec![("b".repeat(64), "cpuacct.usage: ENOENT".into())],
+            containers: vec![ContainerFailure {
+                id: "b".repeat(64),
+                name: "db".into(),
+                message: "cpuacct.usage: ENOENT".into(),
+            }],
             discovery: vec![],
         };
         let script = Script(VecDeque::from(vec![
@@ -338,7 +354,10 @@ mod tests {
         let (lists, logs) = run(&mut r);
         assert_eq!(lists.len(), 1);
         assert_eq!(logs.len(), 1);
-        assert!(logs[0].starts_with("WARN: container bbbb"), "{logs:?}");
+        assert_eq!(
+            logs[0],
+            "WARN: container db: cpuacct.usage: ENOENT (id bbbbbbbbbbbb)"
+        );
         let (lists, logs) = run(&mut r);
         assert_eq!((lists.len(), logs.len()), (1, 0));
         let (_, logs) = run(&mut r);

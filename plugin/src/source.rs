@@ -17,7 +17,7 @@ use libpod_stats::stats::collector::{
 use libpod_stats::stats::Sample;
 
 use crate::config::PluginConfig;
-use crate::reader::{CycleProblems, Source, Step};
+use crate::reader::{ContainerFailure, CycleProblems, Source, Step};
 
 /// The source the plugin reads, chosen by the configuration.
 pub type BoxedSource = Box<dyn Source>;
@@ -102,7 +102,11 @@ impl Discovery {
             containers: report
                 .errors
                 .into_iter()
-                .map(|p| (p.id, p.message))
+                .map(|p| ContainerFailure {
+                    id: p.id,
+                    name: p.name,
+                    message: p.message,
+                })
                 .collect(),
             discovery: self.last.clone(),
         }
@@ -198,7 +202,11 @@ mod tests {
         assert_eq!(first.discovery.len(), 1);
         assert_eq!(
             first.containers,
-            vec![("a".into(), "memory.stat: line 3".into())]
+            vec![ContainerFailure {
+                id: "a".into(),
+                name: "web".into(),
+                message: "memory.stat: line 3".into(),
+            }]
         );
         let quiet = d.problems(CycleReport::default());
         assert_eq!(
