@@ -222,3 +222,54 @@ fn thousands_of_stale_containers_are_all_exited() {
         assert_eq!((c.pid, c.cgroup.as_deref()), (None, None));
     }
 }
+
+// ---- truncated and empty state files -----------------------------------------------------
+
+/// Every state file of a store cut at several lengths (empty included): discovery reports
+/// the store's problem or falls back, lists what it can, and never panics.
+#[test]
+fn truncated_and_empty_state_files_are_reported() {
+    use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
+    for (backend, file) in [
+        (
+            Backend::Bolt,
+            "var/lib/containers/storage/libpod/bolt_state.db",
+        ),
+        (Backend::Sqlite, "var/lib/containers/storage/db.sql"),
+        (
+            Backend::None,
+            "var/lib/containers/storage/overlay-containers/containers.json",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        HostBuilder::new()
+            .store(
+                StoreSpec::root()
+                    .backend(backend)
+                    .container(ContainerSpec::new("lpstest-a"))
+                    .container(ContainerSpec::new("lpstest-b").state(ContainerState::Exited)),
+            )
+            .build(tmp.path())
+            .unwrap();
+        let path = tmp.path().join(file);
+        let whole = std::fs::read(&path).unwrap();
+        let root = HostRoot::new(tmp.path()).unwrap();
+        let full = discover(&root, &DiscoveryOptions::default());
+        assert_eq!(full.containers.len(), 2, "{backend:?}: {:?}", full.errors);
+        let len = whole.len();
+        let mut cuts = vec![0, 1, 15, 100, len / 3, len / 2, len - 1];
+        cuts.extend([4095, 4096, 4097, 8192].into_iter().filter(|c| *c < len));
+        for cut in cuts {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            let report = discover(&root, &DiscoveryOptions::default());
+            assert!(
+                // An empty containers.json is containers/storage's "no containers".
+                report.containers.len() == 2
+                    || !report.errors.is_empty()
+                    || (cut == 0 && matches!(backend, Backend::None)),
+                "{backend:?} cut at {cut}: containers lost without an error: {:?}",
+                report.containers
+            );
+        }
+    }
+}
