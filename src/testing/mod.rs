@@ -21,7 +21,19 @@
 //! The bundled series `fixtures/cgroupv1/series-podman` was captured from real podman 4.3.1:
 //! three steps one second apart, an idle container and a cpu burner. This is the whole test
 //! (the crate's own `tests/downstream_insta.rs` is the same code); for your own capture,
-//! point it at your directory and review the first snapshot with `cargo insta review`:
+//! point it at your directory and review the first snapshot with `cargo insta review`
+//! (`cargo install cargo-insta`; or run once with `INSTA_UPDATE=always` and read the `.snap`
+//! file it writes). The test needs, in your `Cargo.toml`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! libpod-stats = "0.1"  # or a path or git dependency on this repository
+//! insta = { version = "1", features = ["yaml", "redactions"] }
+//! ```
+//!
+//! and a capture: `libpod-stats capture --out tests/captures/my-host --count 3 --interval 1`
+//! on a host running podman (redacted by default: env values, labels, mount sources and host
+//! names are blanked out).
 //!
 //! ```
 //! use libpod_stats::testing::{Capture, VOLATILE_FIELDS};
