@@ -73,6 +73,20 @@ pub fn replay_steps(dir: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
 /// Runs a collector over every step of the series in `dir`, in order.
 ///
 /// `opts.first_cpu_percent` is forced to `Null`: a replay shows rates between steps.
+/// [`testing::Capture`](crate::testing::Capture) wraps this with a stable sample order for
+/// snapshot tests.
+///
+/// ```
+/// use libpod_stats::replay::replay;
+/// use libpod_stats::stats::collector::CollectorOptions;
+///
+/// let series = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman");
+/// let steps = replay(std::path::Path::new(series), CollectorOptions::default())?;
+/// let percents: Vec<Option<f64>> = steps.iter().map(|s| s.samples[0].cpu_percent).collect();
+/// // No rate at the first step, one between each later step and the one before.
+/// assert!(percents[0].is_none() && percents[1].is_some() && percents[2].is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn replay(dir: &Path, mut opts: CollectorOptions) -> Result<Vec<ReplayStep>, ReplayError> {
     opts.first_cpu_percent = FirstCpuPercent::Null;
     let steps = replay_steps(dir)?;

@@ -245,6 +245,25 @@ fn container_store_files(
 }
 
 /// Captures `source` into the snapshot directory `dest` (new or empty).
+///
+/// The source is usually [`HostRoot::live`]; here it is a snapshot, which re-captures (and
+/// redacts) it. Either way the result replays like the host itself:
+///
+/// ```
+/// use libpod_stats::capture::snapshot::{capture_snapshot, CaptureOptions};
+/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::testing::Capture;
+///
+/// let source = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/002");
+/// let dest = tempfile::tempdir()?;
+/// let summary = capture_snapshot(&HostRoot::new(source)?, dest.path(), &CaptureOptions::default())?;
+/// assert_eq!(summary.with_cgroup, 2);
+///
+/// let original = Capture::open(source)?.replay()?;
+/// let recaptured = Capture::open(dest.path())?.replay()?;
+/// assert_eq!(recaptured.steps[0].samples, original.steps[0].samples);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn capture_snapshot(
     source: &HostRoot,
     dest: &Path,
