@@ -250,3 +250,61 @@ impl From<Vec<Sample>> for Samples {
         Samples::new(samples)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rel)
+    }
+
+    #[test]
+    fn a_single_snapshot_is_a_capture_of_one_step() {
+        let c = Capture::open(fixture("cgroupv1/series-podman/001")).unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.meta(0).unwrap().hostname, "vm");
+        let replay = c.replay().unwrap();
+        assert_eq!(replay.steps.len(), 1);
+        assert_eq!(replay.steps[0].snapshot, "001");
+        assert!(replay.steps[0]
+            .samples
+            .iter()
+            .all(|s| s.cpu_percent.is_none()));
+    }
+
+    #[test]
+    fn steps_out_of_range_and_empty_dirs_are_errors_naming_the_path() {
+        let c = Capture::open(fixture("cgroupv1/series-podman")).unwrap();
+        assert!(c.root(2).is_ok());
+        let err = c.root(3).unwrap_err();
+        assert!(err.to_string().contains("003"), "{err}");
+        assert!(c.meta(3).unwrap_err().is_not_found());
+
+        let empty = tempfile::tempdir().unwrap();
+        let err = Capture::open(empty.path()).unwrap_err();
+        assert!(matches!(err, SnapshotError::EmptySeries { .. }), "{err}");
+    }
+
+    #[test]
+    fn samples_sort_by_name_then_id() {
+        let s = |name: &str, id: &str| Sample {
+            name: name.into(),
+            id: id.into(),
+            ..Sample::default()
+        };
+        let samples = Samples::new(vec![s("b", "1"), s("a", "2"), s("a", "1")]);
+        let order: Vec<(&str, &str)> = samples
+            .iter()
+            .map(|s| (s.name.as_str(), s.id.as_str()))
+            .collect();
+        assert_eq!(order, [("a", "1"), ("a", "2"), ("b", "1")]);
+        assert_eq!(samples.get("a").map(|s| s.id.as_str()), Some("1"));
+        assert_eq!(
+            serde_json::to_value(&samples).unwrap()[2]["name"],
+            serde_json::json!("b")
+        );
+    }
+}
