@@ -2,8 +2,10 @@
 # The main job: build the collectd plugin libpodstats (release), run Debian's collectd in the
 # foreground for a few seconds with it, and print the values collectd wrote (its CSV files).
 #
-#   scripts/main-job.sh                 # replay the bundled podman fixture series
-#   scripts/main-job.sh --live          # read this host's running podman containers
+#   scripts/main-job.sh                 # this host's podman containers when any run, else
+#                                       # a replay of the bundled podman fixture series
+#   scripts/main-job.sh --live          # read this host's podman containers, even if none run
+#   scripts/main-job.sh --replay        # replay the bundled podman fixture series
 #   scripts/main-job.sh --series DIR    # replay another captured series
 #   scripts/main-job.sh --seconds N     # run collectd for N seconds (default: replay length)
 #
@@ -13,14 +15,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 series=fixtures/cgroupv1/series-podman
-live=false
+live=auto
 seconds=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --live) live=true ;;
+    --replay) live=false ;;
     --series) series="$2"; shift ;;
     --seconds) seconds="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "main-job: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -49,12 +52,21 @@ mkdir "$tmp/plugins"
 cp "$so" "$tmp/plugins/libpodstats.so"
 cp /usr/lib/collectd/csv.so /usr/lib/collectd/logfile.so "$tmp/plugins/"
 
+if [ "$live" = auto ]; then
+  # Our own reader decides (read-only, no podman process): live when any container runs here.
+  cargo build --release -q --bin libpod-stats
+  running="$("$target_dir/release/libpod-stats" ps --format json 2>/dev/null | grep -o '"id": *"[0-9a-f]\{64\}"' | wc -l || true)"
+  if [ "${running:-0}" -gt 0 ]; then
+    echo "main-job: $running podman container(s) run on this host: reading them live" >&2
+    live=true
+  else
+    echo "main-job: no podman container runs on this host: replaying the bundled fixture" >&2
+    live=false
+  fi
+fi
+
 if $live; then
   block=""
-  running="$(podman ps -q 2>/dev/null | wc -l || true)"
-  if [ "${running:-0}" -eq 0 ]; then
-    echo "main-job: note: podman reports no running containers; collectd will have nothing to show" >&2
-  fi
   seconds="${seconds:-5}"
   echo "main-job: collectd reads the live host for $seconds s" >&2
 else
