@@ -45,6 +45,18 @@ install -D -m 0644 plugin/types.db.libpodstats "$stage/usr/share/collectd/types.
 install -D -m 0644 "$here/libpodstats.conf" "$stage/etc/collectd/collectd.conf.d/libpodstats.conf"
 install -D -m 0644 "$here/collectd.conf" "$stage/usr/share/doc/libpod-stats/examples/collectd.conf"
 install -D -m 0644 README.md "$stage/usr/share/doc/libpod-stats/README.md"
+# Debian policy: every package has a copyright file in its doc dir.
+cat > "$stage/usr/share/doc/libpod-stats/copyright" <<COPYRIGHT
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: libpod-stats
+
+Files: *
+Copyright: libpod-stats maintainers
+License: MIT or Apache-2.0
+ On Debian systems the Apache License 2.0 is in /usr/share/common-licenses/Apache-2.0.
+COPYRIGHT
+# Both binaries need only libc6 (GLIBC_2.34 symbols at most) and libgcc_s (GCC_4.2.0), as
+# `objdump -T` shows; hence the Depends line below.
 # Debug info is most of the size, and a package does not need it (the .so keeps the dynamic
 # symbols collectd looks up).
 strip --strip-unneeded "$stage/usr/bin/libpod-stats" "$stage/usr/lib/collectd/libpodstats.so"
@@ -57,7 +69,7 @@ Version: $version
 Architecture: $arch
 Maintainer: libpod-stats maintainers <root@localhost>
 Installed-Size: $size_kb
-Depends: libc6 (>= 2.34)
+Depends: libc6 (>= 2.34), libgcc-s1 (>= 4.2)
 Recommends: collectd-core
 Suggests: podman
 Section: admin
