@@ -146,3 +146,52 @@ fn pod_totals_over_members() {
     assert_eq!(pod.cpu_ns, Some(members));
     assert_eq!(steps[0].pods[0].cpu_percent, None);
 }
+
+/// A capture of a synthesized host in every layout (the co-mounted one has `cpu` and
+/// `cpuacct` symlinks beside `cpu,cpuacct`) reads back to exactly the same samples.
+#[test]
+fn captures_read_back_the_same_in_every_layout() {
+    use libpod_stats::capture::snapshot::{capture_snapshot, CaptureOptions};
+    use libpod_stats::host::HostRoot;
+    use libpod_stats::stats::collector::{Collector, FirstCpuPercent, Timestamp};
+
+    for layout in [Layout::V1, Layout::V1CoMounted, Layout::Hybrid, Layout::V2] {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("source");
+        let host = HostBuilder::new()
+            .layout(layout)
+            .pod(PodSpec::new("lpstest-pod"))
+            .container(ctr("a").with_counters(|c| c.cpu_ns = 7 * S))
+            .container(ctr("b").pod("lpstest-pod"))
+            .container(ctr("c").state(ContainerState::Paused))
+            .container(ctr("d").state(ContainerState::Exited));
+        host.build(&source).unwrap();
+        let captured = tmp.path().join("captured");
+        let opts = options();
+        let summary = capture_snapshot(
+            &HostRoot::new(&source).unwrap(),
+            &captured,
+            &CaptureOptions {
+                discovery: opts.discovery.clone(),
+                ..CaptureOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(summary.with_cgroup, 3, "{layout:?}: {summary:?}");
+        let read = |dir: &std::path::Path| {
+            let mut o = options();
+            o.first_cpu_percent = FirstCpuPercent::SinceStart;
+            o.all = true;
+            let mut c = Collector::new(HostRoot::new(dir).unwrap(), o).unwrap();
+            let mut out = Vec::new();
+            let report = c
+                .collect(Timestamp::at(host.meta.taken_at_ns), &mut out)
+                .unwrap();
+            assert!(report.errors.is_empty(), "{layout:?}: {report:?}");
+            out
+        };
+        let original = read(&source);
+        assert_eq!(original.len(), 4, "{layout:?}");
+        assert_eq!(read(&captured), original, "{layout:?}");
+    }
+}
