@@ -3,6 +3,8 @@
 //! end of the run from those times (so every ratio compares numbers of the same run).
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -66,6 +68,18 @@ pub fn median_ns(id: &str) -> Option<f64> {
     }
     last.sort_by(|a, b| a.total_cmp(b));
     Some(last[last.len() / 2])
+}
+
+/// The median of every sample recorded under `id` (for per-run records, not criterion's
+/// samples), in ns.
+pub fn median_all(id: &str) -> Option<f64> {
+    let times = TIMES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut all = times.get(id)?.clone();
+    if all.is_empty() {
+        return None;
+    }
+    all.sort_by(|a, b| a.total_cmp(b));
+    Some(all[all.len() / 2])
 }
 
 /// A human-readable duration from ns.

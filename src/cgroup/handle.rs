@@ -168,8 +168,14 @@ impl HeldSource<'_> {
                 let grown = self.buf.len().max(INITIAL_BUF) * 2;
                 self.buf.resize(grown, 0);
             }
+            let want = self.buf.len() - len;
             match held.file.read_at(&mut self.buf[len..], len as u64) {
                 Ok(0) => return Ok(len),
+                // A short read is the end: every file held here is either a regular file
+                // (snapshots) or a cgroupfs file, which the kernel renders as one seq_file
+                // record and hands over whole when it fits. Not asking again halves the
+                // syscalls: a second `pread` past the end makes cgroupfs render it again.
+                Ok(n) if n < want => return Ok(len + n),
                 Ok(n) => len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(source) => {

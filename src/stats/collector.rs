@@ -7,16 +7,8 @@
 //! caller's buffer with one [`Sample`] per container, overwriting the samples already there
 //! so a steady state reuses their strings.
 //!
-//! The hot path allocates nothing once settled: the state files are re-stat'ed through
-//! paths resolved once ([`StateWatch`]), each container's cgroup files and `net/dev` are held
-//! open and re-read with `pread`, `ns/net` is read with `readlink` into a stack buffer. A
-//! held file is dropped when its directory or file changes identity (`stat` device and
-//! inode): a removed cgroup (a vanished container, reported as such) or one made again under
-//! the same path (read afresh at once; its counters from zero restart the rate).
-//!
 //! Which metric groups are read is chosen in [`CollectorOptions::metrics`]: `net` skips the
-//! `/proc` reads, and with every cgroup group off no cgroup file is read; within the cgroup
-//! groups the reader reads its whole file set.
+//! `/proc` reads, and each cgroup group opens only its own files.
 //!
 //! Time is passed in: live callers use [`Timestamp::now`] (rates on the monotonic clock, so
 //! a wall-clock jump cannot produce a spike); a replay passes each snapshot's `taken_at_ns`.
@@ -35,9 +27,13 @@
 //!   ([`MetricGroups::cgroup_files`]), and the slow-moving limits ([`SLOW_FILES`]) are
 //!   re-read every [`SLOW_FILES_EVERY`] cycles and whenever a handle is opened;
 //!   `/proc/<pid>/net/dev` is held the same way;
+//! - `ns/net` is read with `readlink` into a stack buffer;
 //! - a held file answering ENODEV means the cgroup was removed: the handle is dropped, a
 //!   cgroup recreated under the same path is opened at once, and when there is none the
-//!   next cycle re-discovers;
+//!   next cycle re-discovers. Snapshot files do not answer ENODEV, so under a snapshot root
+//!   the cgroup directory's and `net/dev`'s identity (`stat` device and inode) is checked
+//!   each cycle instead: a removed cgroup is a vanished container, one made again under the
+//!   same path is read afresh at once (its counters from zero restart the rate);
 //! - discovery is cached: each cycle only re-stamps the state files ([`StateWatch`]);
 //! - the descriptors held are bounded ([`CollectorOptions::max_open_files`]); containers
 //!   past the bound are read with open/read/close every cycle.
@@ -255,6 +251,11 @@ struct Tracked {
     net_file: Option<File>,
     /// `net/dev` resolved, to notice that the process (or the snapshot file) went away.
     net_dev_real: Option<CString>,
+    /// The held cgroup files are not cgroupfs files (a snapshot): their directory's
+    /// identity is checked each cycle, since no ENODEV will say it was removed.
+    check_cgroup_dir: bool,
+    /// Likewise for `net/dev` when it is not a procfs file.
+    check_net_dev: bool,
     /// Its identity when `net_file` was opened.
     net_file_id: Option<FileId>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
@@ -276,6 +277,25 @@ fn file_id(path: &CString) -> Option<FileId> {
     }
     #[allow(clippy::unnecessary_cast)]
     Some((st.st_dev as u64, st.st_ino as u64))
+}
+
+/// True when `path` is on cgroupfs (v1 or v2) or procfs: file systems whose held files
+/// answer ENODEV or keep following their object, so no identity check is needed.
+fn on_kernel_fs(path: &CString) -> bool {
+    const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+    // SAFETY: a zeroed `statfs` is valid storage for statfs(2); the path is NUL-terminated.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(path.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    let kind = st.f_type as i64;
+    matches!(
+        kind,
+        CGROUP_SUPER_MAGIC | CGROUP2_SUPER_MAGIC | PROC_SUPER_MAGIC
+    )
 }
 
 fn resolved(root: &HostRoot, host_path: &Path) -> Option<CString> {
@@ -314,6 +334,8 @@ impl Tracked {
             _ => None,
         };
         let net_dev_real = net_dev.as_deref().and_then(|p| resolved(root, p));
+        let check_cgroup_dir = cgroup_dir.as_ref().is_some_and(|d| !on_kernel_fs(d));
+        let check_net_dev = net_dev_real.as_ref().is_some_and(|d| !on_kernel_fs(d));
         Tracked {
             container,
             rate: CpuRate::new(),
@@ -325,6 +347,8 @@ impl Tracked {
             net_file: None,
             net_dev_real,
             net_file_id: None,
+            check_cgroup_dir,
+            check_net_dev,
             ns_link,
             unheld: false,
         }
@@ -577,7 +601,7 @@ impl Collector {
                 // Removed or made again since the handle was opened: its held files are
                 // stale. Only snapshots need the check (a `stat` per container per cycle):
                 // on cgroupfs a held file of a removed cgroup answers ENODEV.
-                if !self.root.is_live() {
+                if t.check_cgroup_dir {
                     let dir_id = t.cgroup_dir.as_ref().and_then(file_id);
                     if t.handle.is_some() && t.cgroup_dir.is_some() && dir_id != t.cgroup_dir_id {
                         t.handle = None;
@@ -818,9 +842,9 @@ fn fill_net(
             None => return,
         }
     } else {
-        // A snapshot file removed or replaced: reopen. (Live, a new process is a new
+        // A snapshot file removed or replaced: reopen. (On procfs a new process is a new
         // pid and so a new discovery; the check would cost a `stat` per cycle.)
-        if !root.is_live() {
+        if t.check_net_dev {
             let id = t.net_dev_real.as_ref().and_then(file_id);
             if t.net_file.is_some() && t.net_dev_real.is_some() && id != t.net_file_id {
                 t.net_file = None;
