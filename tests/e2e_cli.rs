@@ -19,10 +19,10 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::libpod_stats;
 use support::podman::PodmanHarness;
 
 const MIB: u64 = 1024 * 1024;
@@ -37,29 +37,6 @@ fn cgroup_counter(ctrl: &str, cgroup: &str, file: &str) -> u64 {
     text.trim()
         .parse()
         .unwrap_or_else(|e| panic!("{path:?}: {text:?}: {e}"))
-}
-
-/// `libpod-stats --no-rootless --store <graphroot> ARGS`, its stdout as JSON.
-fn libpod_stats(h: &PodmanHarness, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--no-rootless")
-        .arg("--store")
-        .arg(h.graphroot())
-        .args(args)
-        .output()
-        .expect("running libpod-stats");
-    assert!(
-        out.status.success(),
-        "libpod-stats {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "libpod-stats {args:?} printed no JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 /// The JSON array's objects keyed by their `id` field (`Id` for podman's).

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::libpod_stats;
 use support::podman::PodmanHarness;
 
 fn cgroup_file(root: &Path, ctrl: &str, cgroup: &str, file: &str) -> u64 {
@@ -23,22 +24,6 @@ fn cgroup_file(root: &Path, ctrl: &str, cgroup: &str, file: &str) -> u64 {
         .trim()
         .parse()
         .unwrap()
-}
-
-fn libpod_stats(h: &PodmanHarness, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--no-rootless")
-        .arg("--store")
-        .arg(h.graphroot())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "libpod-stats {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn ours<'a>(samples: &'a Value, id: &str) -> &'a Value {

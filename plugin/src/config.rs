@@ -12,66 +12,26 @@ use std::path::PathBuf;
 use collectd_plugin::{ConfigItem, ConfigValue};
 use regex::Regex;
 
-/// Which metric groups are dispatched (`Metrics` option). Every group is on by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetricGroups {
-    /// `pod_cpu` and the user/system split.
-    pub cpu: bool,
-    /// `pod_memory`, usage, working set, limit and percent.
-    pub memory: bool,
-    /// Processes in the cgroup.
-    pub pids: bool,
-    /// Block device bytes read and written.
-    pub blkio: bool,
-    /// Network bytes received and sent.
-    pub net: bool,
-    /// OOM kills.
-    pub oom: bool,
-}
+/// Which metric groups are dispatched (`Metrics` option): the collector's own type, so the
+/// groups dispatched are exactly the groups read. Every group is on by default.
+pub use libpod_stats::stats::collector::MetricGroups;
 
-impl MetricGroups {
-    /// Every group on: the default when `Metrics` is not given.
-    pub const ALL: MetricGroups = MetricGroups {
-        cpu: true,
-        memory: true,
-        pids: true,
-        blkio: true,
-        net: true,
-        oom: true,
+/// The names `Metrics` accepts, in the order the README lists them.
+pub const METRIC_GROUP_NAMES: [&str; 6] = ["cpu", "memory", "pids", "blkio", "net", "oom"];
+
+/// Turns on the group `name` (any case); `false` when no group has that name.
+fn enable_group(groups: &mut MetricGroups, name: &str) -> bool {
+    let flag = match name.to_ascii_lowercase().as_str() {
+        "cpu" => &mut groups.cpu,
+        "memory" => &mut groups.memory,
+        "pids" => &mut groups.pids,
+        "blkio" => &mut groups.blkio,
+        "net" => &mut groups.net,
+        "oom" => &mut groups.oom,
+        _ => return false,
     };
-
-    /// No group on: the start of a `Metrics` list.
-    pub const NONE: MetricGroups = MetricGroups {
-        cpu: false,
-        memory: false,
-        pids: false,
-        blkio: false,
-        net: false,
-        oom: false,
-    };
-
-    /// The names `Metrics` accepts, in the order the README lists them.
-    pub const NAMES: [&'static str; 6] = ["cpu", "memory", "pids", "blkio", "net", "oom"];
-
-    fn enable(&mut self, name: &str) -> bool {
-        let flag = match name.to_ascii_lowercase().as_str() {
-            "cpu" => &mut self.cpu,
-            "memory" => &mut self.memory,
-            "pids" => &mut self.pids,
-            "blkio" => &mut self.blkio,
-            "net" => &mut self.net,
-            "oom" => &mut self.oom,
-            _ => return false,
-        };
-        *flag = true;
-        true
-    }
-}
-
-impl Default for MetricGroups {
-    fn default() -> Self {
-        Self::ALL
-    }
+    *flag = true;
+    true
 }
 
 /// What a container's plugin instance is built from (`InstanceBy`).
@@ -224,12 +184,12 @@ pub fn parse(items: Option<&[ConfigItem<'_>]>) -> Result<PluginConfig, ConfigErr
             "metrics" => {
                 let groups = metrics.get_or_insert(MetricGroups::NONE);
                 for name in strings(item)? {
-                    if !groups.enable(name) {
+                    if !enable_group(groups, name) {
                         return Err(bad(
                             item,
                             format!(
                                 "unknown metric group \"{name}\" (groups: {})",
-                                MetricGroups::NAMES.join(", ")
+                                METRIC_GROUP_NAMES.join(", ")
                             ),
                         ));
                     }

@@ -12,7 +12,7 @@ use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::replay::replay_steps;
 use libpod_stats::snapshot::SnapshotMeta;
 use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, CycleReport, FirstCpuPercent, MetricGroups, Timestamp,
+    Collector, CollectorOptions, CycleReport, FirstCpuPercent, Timestamp,
 };
 use libpod_stats::stats::Sample;
 
@@ -60,7 +60,6 @@ pub fn open(cfg: &PluginConfig) -> Result<BoxedSource, String> {
 
 /// The collector's options for this configuration: only the groups dispatched are read.
 pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
-    let m = cfg.metrics;
     CollectorOptions {
         discovery: DiscoveryOptions {
             rootless_stores: cfg.rootless_stores,
@@ -68,14 +67,7 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
             ..DiscoveryOptions::default()
         },
         all: false,
-        metrics: MetricGroups {
-            cpu: m.cpu,
-            memory: m.memory,
-            pids: m.pids,
-            blkio: m.blkio,
-            net: m.net,
-            oom: m.oom,
-        },
+        metrics: cfg.metrics,
         first_cpu_percent: FirstCpuPercent::Null,
         max_open_files: None,
     }

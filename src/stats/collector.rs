@@ -87,6 +87,16 @@ impl MetricGroups {
         net: true,
         oom: true,
     };
+
+    /// No group: the start of a list that turns groups on one by one (the plugin's `Metrics`).
+    pub const NONE: MetricGroups = MetricGroups {
+        cpu: false,
+        memory: false,
+        pids: false,
+        blkio: false,
+        net: false,
+        oom: false,
+    };
 }
 
 impl Default for MetricGroups {

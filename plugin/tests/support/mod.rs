@@ -282,15 +282,7 @@ LoadPlugin csv
 
     /// The `<plugin>[-<instance>]` directories the csv plugin created.
     pub fn csv_dirs(&self) -> Vec<String> {
-        let dir = self.dir.path().join("csv").join(&self.host);
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        list_names(&self.dir.path().join("csv").join(&self.host))
     }
 }
 
