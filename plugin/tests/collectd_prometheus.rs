@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::{collectd_available, Daemon, COLLECTD_PLUGINS, HOST};
+use support::{collectd_available, skip_or_fail, Daemon, COLLECTD_PLUGINS, HOST};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 fn free_tcp_port() -> u16 {
@@ -44,11 +44,9 @@ fn write_prometheus_usable() -> bool {
             })
             .unwrap_or(false);
     if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "write_prometheus.so or its libraries are missing: run scripts/install-deps.sh"
+        skip_or_fail(
+            "write_prometheus.so or its libraries are missing: run scripts/install-deps.sh",
         );
-        eprintln!("note: write_prometheus cannot be loaded here; skipping");
     }
     ok
 }

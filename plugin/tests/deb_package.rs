@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use support::{collectd_available, Daemon, STOCK_TYPES_DB};
+use support::{collectd_available, skip_or_fail, Daemon, STOCK_TYPES_DB};
 
 const PACKAGE: &str = "libpod-stats";
 const INSTALLED: [&str; 5] = [
@@ -65,11 +65,7 @@ fn can_install() -> bool {
     let root = unsafe { libc::geteuid() } == 0;
     let tools = Command::new("dpkg-deb").arg("--version").output().is_ok();
     if !(root && tools) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the package test needs root and dpkg-deb"
-        );
-        eprintln!("note: not root or no dpkg-deb; skipping the package test");
+        skip_or_fail("the package test needs root and dpkg-deb");
         return false;
     }
     if installed() {

@@ -12,7 +12,7 @@ pub mod layout;
 mod memory_stat;
 pub mod reader;
 pub mod stats;
-pub mod v1;
+mod v1;
 mod v2;
 
 pub use error::CgroupError;
