@@ -35,8 +35,9 @@ pub enum SqliteWriteError {
     },
 }
 
-/// Writes `state` as a new SQLite database at `dest` (which must not exist), owner-only.
-pub fn write_sqlite_state(state: &RawState, dest: &Path) -> Result<(), SqliteWriteError> {
+/// Writes `state` as a new SQLite database at `dest` (which must not exist), owner-only:
+/// [`sqlite::write_sqlite_state`] with the file created 0600 first and errors naming `dest`.
+pub fn create_owner_only(state: &RawState, dest: &Path) -> Result<(), SqliteWriteError> {
     let sql = |source| SqliteWriteError::Sqlite {
         path: dest.to_path_buf(),
         source,
@@ -97,7 +98,7 @@ mod tests {
             },
         };
         let dest = dir.path().join("db.sql");
-        write_sqlite_state(&state, &dest).unwrap();
+        create_owner_only(&state, &dest).unwrap();
         let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let root = HostRoot::new(dir.path()).unwrap();

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::capture::redact::redact_json_bytes;
-use crate::capture::sqlite_state::{write_sqlite_state, SqliteWriteError};
+use crate::capture::sqlite_state::{create_owner_only, SqliteWriteError};
 use crate::capture::writer::{create_private_dir, SkipReason, SnapshotWriter, WriteError};
 use crate::host::HostRoot;
 use crate::libpod::bolt::writer::Writer as BoltWriter;
@@ -161,7 +161,7 @@ pub fn copy_state_db(
                 Err(e) => return Ok(skip(&state.path, e)),
             };
             redact_raw_state(&mut raw);
-            write_sqlite_state(&raw, dest)?;
+            create_owner_only(&raw, dest)?;
             Ok(Ok(()))
         }
         (StateFormat::Sqlite, false) => Ok(vacuum_into(source, &state.path, dest)),
@@ -250,7 +250,7 @@ mod tests {
             StateFormat::Bolt => {
                 std::fs::write(&path, write_bolt_state(&s, &BoltWriter::new()).unwrap()).unwrap()
             }
-            StateFormat::Sqlite => write_sqlite_state(&s, &path).unwrap(),
+            StateFormat::Sqlite => create_owner_only(&s, &path).unwrap(),
         }
         let root = HostRoot::new(src.path()).unwrap();
         let sf = StateFile {
