@@ -42,8 +42,9 @@ pub const VOLATILE_FIELDS: [&str; 5] = [
     ".**.taken_at_ns",
 ];
 
-/// What [`Replay::redact_volatile`] and the doc examples put in place of a volatile value.
-pub const REDACTED: &str = "[redacted]";
+/// What [`Replay::redact_volatile`] puts in place of a volatile value (not to be confused
+/// with the `REDACTED` a capture writes over secrets).
+pub const VOLATILE_PLACEHOLDER: &str = "[redacted]";
 
 /// A captured snapshot or series, ready to replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,19 +149,19 @@ impl Replay {
             .collect()
     }
 
-    /// Replaces every value [`VOLATILE_FIELDS`] names with [`REDACTED`] (times become 0),
-    /// for tests that compare without insta's redactions.
+    /// Replaces every value [`VOLATILE_FIELDS`] names with [`VOLATILE_PLACEHOLDER`] (times
+    /// become 0), for tests that compare without insta's redactions.
     pub fn redact_volatile(&mut self) {
         for step in &mut self.steps {
             step.taken_at_ns = 0;
             for s in step.samples.0.iter_mut() {
-                s.id = REDACTED.to_string();
+                s.id = VOLATILE_PLACEHOLDER.to_string();
                 redact_opt(&mut s.pod_id);
                 redact_opt(&mut s.cgroup);
                 redact_opt(&mut s.net_namespace);
             }
             for p in &mut step.pods {
-                p.pod_id = REDACTED.to_string();
+                p.pod_id = VOLATILE_PLACEHOLDER.to_string();
             }
         }
     }
@@ -168,7 +169,7 @@ impl Replay {
 
 fn redact_opt(field: &mut Option<String>) {
     if let Some(v) = field.as_mut() {
-        *v = REDACTED.to_string();
+        *v = VOLATILE_PLACEHOLDER.to_string();
     }
 }
 

@@ -112,7 +112,7 @@ mod write;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use capture::{Capture, Replay, Samples, Step, REDACTED, VOLATILE_FIELDS};
+pub use capture::{Capture, Replay, Samples, Step, VOLATILE_FIELDS, VOLATILE_PLACEHOLDER};
 pub use cgroupfs::{meminfo, mountinfo, net_dev, proc_cgroup, V1_UNLIMITED};
 pub use libpod_files::{go_time, image_id, slice_path};
 pub use spec::{
