@@ -85,7 +85,9 @@ impl CgroupReader {
             kind,
             root_dir: self.root().dir().to_path_buf(),
             files,
-            buf: vec![0; INITIAL_BUF],
+            // Allocated on the first read that needs it: a collector of many cgroups lends
+            // one shared buffer instead (`read_into_with`).
+            buf: Vec::new(),
         })
     }
 }
@@ -115,9 +117,24 @@ impl OpenCgroup {
         out: &mut CgroupStats,
         skip: FileSet,
     ) -> Result<(), CgroupError> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.read_into_with(out, skip, &mut buf);
+        self.buf = buf;
+        result
+    }
+
+    /// Like [`read_into_skipping`](Self::read_into_skipping), reading through `buf` (grown
+    /// when a file does not fit, then kept): one buffer for all the handles of a collector
+    /// instead of one per cgroup.
+    pub fn read_into_with(
+        &mut self,
+        out: &mut CgroupStats,
+        skip: FileSet,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), CgroupError> {
         let mut src = HeldSource {
             files: &self.files,
-            buf: &mut self.buf,
+            buf,
             root_dir: &self.root_dir,
             skip,
             removed: false,
@@ -165,7 +182,7 @@ impl HeldSource<'_> {
         let mut len = 0;
         loop {
             if len == self.buf.len() {
-                let grown = self.buf.len().max(INITIAL_BUF) * 2;
+                let grown = (self.buf.len() * 2).max(INITIAL_BUF);
                 self.buf.resize(grown, 0);
             }
             let want = self.buf.len() - len;

@@ -624,17 +624,17 @@ impl Collector {
                 let result = if t.unheld {
                     // Past the budget: open, read, close.
                     t.handle = None;
-                    self.reader
-                        .open_only(cgroup, files)
-                        .and_then(|mut h| h.read_into(&mut t.stats))
+                    self.reader.open_only(cgroup, files).and_then(|mut h| {
+                        h.read_into_with(&mut t.stats, FileSet::EMPTY, &mut self.buf)
+                    })
                 } else {
                     read_cgroup(
                         &self.reader,
                         cgroup,
-                        files,
-                        skip,
+                        (files, skip),
                         &mut t.handle,
                         &mut t.stats,
+                        &mut self.buf,
                     )
                 };
                 open_files = (open_files + t.open_files()).saturating_sub(before);
@@ -716,14 +716,14 @@ impl Collector {
 fn read_cgroup(
     reader: &CgroupReader,
     cgroup: &str,
-    files: FileSet,
-    skip: FileSet,
+    (files, skip): (FileSet, FileSet),
     handle: &mut Option<OpenCgroup>,
     stats: &mut CgroupStats,
+    buf: &mut Vec<u8>,
 ) -> Result<(), CgroupError> {
     if let Some(h) = handle.as_mut() {
         let limits = (stats.memory.limit, stats.pids.limit);
-        match h.read_into_skipping(stats, skip) {
+        match h.read_into_with(stats, skip, buf) {
             Err(e) if e.is_not_found() => *handle = None,
             other => {
                 if !skip.is_empty() {
@@ -735,7 +735,7 @@ fn read_cgroup(
     }
     reader
         .open_only(cgroup, files)
-        .and_then(|h| handle.insert(h).read_into(stats))
+        .and_then(|h| handle.insert(h).read_into_with(stats, FileSet::EMPTY, buf))
 }
 
 fn problem(c: &Container, message: &str) -> ContainerProblem {
