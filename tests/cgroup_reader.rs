@@ -224,3 +224,72 @@ fn held_files_see_new_contents_and_larger_files() {
     assert_eq!(s.memory.stat.len(), 3000);
     assert_eq!(s.memory.stat.get("key_2999"), Some(&2999));
 }
+
+/// A handle told to keep only the working set's `memory.stat` keys stores just those, gives
+/// the same numbers as a full read, and still refuses a malformed file.
+#[test]
+fn a_handle_can_keep_only_the_working_set_keys() {
+    use libpod_stats::cgroup::memory_stat::WORKING_SET_KEYS;
+
+    for (data, cgroup, kept) in [
+        (
+            "v1-hybrid",
+            v1_cgroup(),
+            &["inactive_file", "total_inactive_file"][..],
+        ),
+        (
+            "v2-handwritten",
+            format!("/machine.slice/libpod-{V2_ID}.scope"),
+            &["inactive_file"][..],
+        ),
+    ] {
+        let r = reader(data);
+        let full = r.read(&cgroup).unwrap();
+        assert!(full.memory.stat.len() > kept.len(), "{data}");
+        let mut handle = r.open(&cgroup).unwrap().keep_memory_stat(WORKING_SET_KEYS);
+        for _ in 0..2 {
+            let s = handle.read().unwrap();
+            let keys: Vec<&str> = s.memory.stat.keys().map(String::as_str).collect();
+            assert_eq!(keys, kept, "{data}");
+            assert_eq!(
+                s.memory.working_set_bytes(),
+                full.memory.working_set_bytes()
+            );
+            assert_eq!(s.cpu, full.cpu);
+            assert_eq!(s.memory.usage_bytes, full.memory.usage_bytes);
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-hybrid");
+    copy_tree(&src, dir.path());
+    let r = CgroupReader::new(HostRoot::new(dir.path()).unwrap()).unwrap();
+    let stat = dir
+        .path()
+        .join("sys/fs/cgroup/memory/libpod_parent")
+        .join(format!("libpod-{V1_ID}/memory.stat"));
+    std::fs::write(&stat, "cache 1\nnot a line\ninactive_file 2\n").unwrap();
+    let err = r
+        .open(&v1_cgroup())
+        .unwrap()
+        .keep_memory_stat(WORKING_SET_KEYS)
+        .read()
+        .unwrap_err();
+    assert!(err.to_string().contains("memory.stat"), "{err}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}

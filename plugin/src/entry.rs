@@ -12,11 +12,12 @@ use std::sync::{Mutex, OnceLock};
 
 use collectd_plugin::{
     CollectdLoggerBuilder, ConfigItem, Plugin, PluginCapabilities, PluginManager,
-    PluginRegistration, ValueListBuilder,
+    PluginRegistration,
 };
 use log::LevelFilter;
 
 use crate::config;
+use crate::dispatch::dispatch;
 use crate::reader::{Dispatch, Reader};
 use crate::source::{self, BoxedSource};
 
@@ -72,13 +73,7 @@ impl Plugin for ReadPlugin {
 /// Hands one value list to collectd. Time and host are left to collectd (its current time and
 /// `Hostname`), also in a replay.
 fn submit(d: &Dispatch<'_>) -> Result<(), String> {
-    let mut builder = ValueListBuilder::new(d.plugin, d.list.type_)
-        .plugin_instance(d.plugin_instance)
-        .values(d.list.values);
-    if let Some(ti) = d.list.type_instance {
-        builder = builder.type_instance(ti);
-    }
-    builder.submit().map_err(|e| e.to_string())
+    dispatch(d).map_err(|e| e.to_string())
 }
 
 /// Routes the `log` crate to collectd's log (`libpodstats: ...`) and panics to the same place,

@@ -12,10 +12,11 @@
 //!        -> identifier::InstanceCache             valid, unique plugin instances
 //!        -> metrics::{container_lists, pod_lists} types, type instances, values
 //!        -> problems::ProblemLog                  each problem logged once
-//!   -> ValueListBuilder::submit                   plugin_dispatch_values
+//!   -> dispatch::dispatch                         plugin_dispatch_values
 //! ```
 //!
 //! - [`config`]: the `<Plugin libpodstats>` block, parsed and validated.
+//! - [`dispatch`]: a value list built on the stack, without meta data, handed to collectd.
 //! - [`identifier`]: plugin instances collectd accepts and no two containers share.
 //! - [`metrics`]: which value lists a sample becomes.
 //! - [`problems`]: what was already logged, so nothing is logged every interval.
@@ -27,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod dispatch;
 pub mod identifier;
 pub mod metrics;
 pub mod problems;

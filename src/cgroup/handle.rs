@@ -9,11 +9,13 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::error::CgroupError;
 use super::files::{CgroupFile, FileSet};
-use super::layout::LayoutKind;
+use super::layout::{CgroupLayout, Controller, Hierarchy, LayoutKind};
+use super::memory_stat::MemoryStatKeys;
 use super::reader::{is_absent, CgroupFileSource, CgroupReader};
 use super::stats::CgroupStats;
 use super::{v1, v2};
@@ -24,11 +26,39 @@ use crate::parse::ParseError;
 /// is about 1.5 KiB.
 const INITIAL_BUF: usize = 16 * 1024;
 
-/// One held file and the host path it was opened from (for error messages).
+/// What every handle of one reader shares, to name a file in an error without each handle
+/// keeping a path per file (at 1000 containers those paths were 2 MiB of a collectd's memory).
 #[derive(Debug)]
-struct Held {
-    file: File,
-    path: PathBuf,
+pub(crate) struct HandlePaths {
+    /// The host root's directory.
+    root_dir: PathBuf,
+    /// Each mounted hierarchy's mount point (a host path).
+    mounts: Vec<(Hierarchy, PathBuf)>,
+}
+
+impl HandlePaths {
+    /// The paths of `root_dir` and `layout`'s mounts.
+    pub(crate) fn new(root_dir: &Path, layout: &CgroupLayout) -> Arc<HandlePaths> {
+        let hierarchies = std::iter::once(Hierarchy::Unified)
+            .chain(Controller::ALL.into_iter().map(Hierarchy::V1));
+        let mounts = hierarchies
+            .filter_map(|h| layout.mount(h).map(|m| (h, m.to_path_buf())))
+            .collect();
+        Arc::new(HandlePaths {
+            root_dir: root_dir.to_path_buf(),
+            mounts,
+        })
+    }
+
+    /// The host path of `file` of `cgroup` (only built for an error message).
+    fn file_path(&self, cgroup: &str, file: CgroupFile) -> PathBuf {
+        let mount = self
+            .mounts
+            .iter()
+            .find(|(h, _)| *h == file.hierarchy())
+            .map_or(Path::new("/"), |(_, m)| m.as_path());
+        mount.join(cgroup.trim_start_matches('/')).join(file.name())
+    }
 }
 
 /// A container cgroup's files, held open and re-read in place.
@@ -36,8 +66,11 @@ struct Held {
 pub struct OpenCgroup {
     cgroup: String,
     kind: LayoutKind,
-    root_dir: PathBuf,
-    files: Vec<Option<Held>>,
+    paths: Arc<HandlePaths>,
+    /// The held files, in the layout's order (a handful: a short list beats a table).
+    files: Vec<(CgroupFile, File)>,
+    /// Which `memory.stat` keys a read keeps.
+    memory_stat_keys: MemoryStatKeys,
     /// Initialized bytes to read into; only `..len` of a read is meaningful.
     buf: Vec<u8>,
 }
@@ -57,11 +90,11 @@ impl CgroupReader {
     pub fn open_only(&self, cgroup: &str, wanted: FileSet) -> Result<OpenCgroup, CgroupError> {
         let rel = super::reader::relative_cgroup_path(cgroup)?;
         let kind = self.layout().kind();
-        let mut files: Vec<Option<Held>> = (0..CgroupFile::COUNT).map(|_| None).collect();
+        let mut files: Vec<(CgroupFile, File)> = Vec::new();
         for file in CgroupFile::for_layout(kind).filter(|f| wanted.contains(*f)) {
             if file
                 .fallback_for()
-                .is_some_and(|primary| files[primary.index()].is_some())
+                .is_some_and(|primary| files.iter().any(|(f, _)| *f == primary))
             {
                 continue;
             }
@@ -70,21 +103,23 @@ impl CgroupReader {
             };
             let path = mount.join(rel).join(file.name());
             match self.root().open(&path) {
-                Ok(f) => files[file.index()] = Some(Held { file: f, path }),
+                Ok(f) => files.push((file, f)),
                 Err(e) if is_absent(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        if files.iter().all(Option::is_none) && !self.exists(cgroup) {
+        if files.is_empty() && !self.exists(cgroup) {
             return Err(CgroupError::NotFound {
                 cgroup: cgroup.to_owned(),
             });
         }
+        files.shrink_to_fit();
         Ok(OpenCgroup {
             cgroup: cgroup.to_owned(),
             kind,
-            root_dir: self.root().dir().to_path_buf(),
+            paths: self.handle_paths(),
             files,
+            memory_stat_keys: MemoryStatKeys::All,
             // Allocated on the first read that needs it: a collector of many cgroups lends
             // one shared buffer instead (`read_into_with`).
             buf: Vec::new(),
@@ -100,7 +135,15 @@ impl OpenCgroup {
 
     /// How many file descriptors this handle holds (they count against `RLIMIT_NOFILE`).
     pub fn open_files(&self) -> usize {
-        self.files.iter().filter(|f| f.is_some()).count()
+        self.files.len()
+    }
+
+    /// Keeps only `keys` of `memory.stat` from now on (the file is still read and checked
+    /// whole): a collector that needs two of its forty keys neither stores nor looks up the
+    /// others.
+    pub fn keep_memory_stat(mut self, keys: MemoryStatKeys) -> OpenCgroup {
+        self.memory_stat_keys = keys;
+        self
     }
 
     /// Reads everything again into `out` (see [`CgroupReader::read_into`]); no allocation
@@ -135,7 +178,9 @@ impl OpenCgroup {
         let mut src = HeldSource {
             files: &self.files,
             buf,
-            root_dir: &self.root_dir,
+            cgroup: &self.cgroup,
+            paths: &self.paths,
+            memory_stat_keys: self.memory_stat_keys,
             skip,
             removed: false,
         };
@@ -167,9 +212,11 @@ impl OpenCgroup {
 
 /// Serves held files to the v1/v2 interpretation.
 struct HeldSource<'a> {
-    files: &'a [Option<Held>],
+    files: &'a [(CgroupFile, File)],
     buf: &'a mut Vec<u8>,
-    root_dir: &'a std::path::Path,
+    cgroup: &'a str,
+    paths: &'a HandlePaths,
+    memory_stat_keys: MemoryStatKeys,
     /// Files not read this time.
     skip: FileSet,
     /// A held file answered ENODEV: the cgroup was removed.
@@ -178,7 +225,7 @@ struct HeldSource<'a> {
 
 impl HeldSource<'_> {
     /// The whole file from offset 0; the length read.
-    fn pread_all(&mut self, held: &Held) -> Result<usize, HostError> {
+    fn pread_all(&mut self, file: &File) -> std::io::Result<usize> {
         let mut len = 0;
         loop {
             if len == self.buf.len() {
@@ -186,7 +233,7 @@ impl HeldSource<'_> {
                 self.buf.resize(grown, 0);
             }
             let want = self.buf.len() - len;
-            match held.file.read_at(&mut self.buf[len..], len as u64) {
+            match file.read_at(&mut self.buf[len..], len as u64) {
                 Ok(0) => return Ok(len),
                 // A short read is the end: every file held here is either a regular file
                 // (snapshots) or a cgroupfs file, which the kernel renders as one seq_file
@@ -195,13 +242,7 @@ impl HeldSource<'_> {
                 Ok(n) if n < want => return Ok(len + n),
                 Ok(n) => len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    return Err(HostError {
-                        root: self.root_dir.to_path_buf(),
-                        path: held.path.clone(),
-                        source,
-                    })
-                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -217,19 +258,37 @@ impl CgroupFileSource for HeldSource<'_> {
             return Ok(None);
         }
         let files = self.files;
-        let Some(held) = files.get(file.index()).and_then(Option::as_ref) else {
+        let Some((_, held)) = files.iter().find(|(f, _)| *f == file) else {
             return Ok(None);
         };
         match self.pread_all(held) {
-            Ok(len) => parse(&self.buf[..len])
-                .map(Some)
-                .map_err(|e| CgroupError::parse(self.root_dir, &held.path, e)),
-            Err(e) if e.source.raw_os_error() == Some(libc::ENODEV) => {
+            Ok(len) => parse(&self.buf[..len]).map(Some).map_err(|e| {
+                CgroupError::parse(
+                    &self.paths.root_dir,
+                    &self.paths.file_path(self.cgroup, file),
+                    e,
+                )
+            }),
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
                 self.removed = true;
                 Ok(None)
             }
-            Err(e) if is_absent(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+            Err(source) => {
+                let e = HostError {
+                    root: self.paths.root_dir.clone(),
+                    path: self.paths.file_path(self.cgroup, file),
+                    source,
+                };
+                if is_absent(&e) {
+                    Ok(None)
+                } else {
+                    Err(e.into())
+                }
+            }
         }
+    }
+
+    fn memory_stat_keys(&self) -> MemoryStatKeys {
+        self.memory_stat_keys
     }
 }

@@ -7,11 +7,13 @@
 //! and re-reads them with `pread` can replace the path-based source without touching it.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::CgroupError;
 use super::files::CgroupFile;
+use super::handle::HandlePaths;
 use super::layout::{CgroupLayout, LayoutKind};
+use super::memory_stat::MemoryStatKeys;
 use super::stats::CgroupStats;
 use super::{v1, v2};
 use crate::host::{HostError, HostRoot};
@@ -27,6 +29,11 @@ pub trait CgroupFileSource {
         file: CgroupFile,
         parse: impl FnOnce(&[u8]) -> Result<T, ParseError>,
     ) -> Result<Option<T>, CgroupError>;
+
+    /// Which `memory.stat` keys to keep (all, unless the source was told otherwise).
+    fn memory_stat_keys(&self) -> MemoryStatKeys {
+        MemoryStatKeys::All
+    }
 }
 
 /// Reads cgroups of one host (live or snapshot) on the layout detected for it.
@@ -65,6 +72,8 @@ pub trait CgroupFileSource {
 pub struct CgroupReader {
     root: HostRoot,
     layout: CgroupLayout,
+    /// Shared with every handle opened by this reader.
+    handle_paths: Arc<HandlePaths>,
     scratch: Mutex<Scratch>,
 }
 
@@ -85,6 +94,7 @@ impl CgroupReader {
     /// A reader for a layout already known (detected once and shared, or built by a test).
     pub fn with_layout(root: HostRoot, layout: CgroupLayout) -> CgroupReader {
         CgroupReader {
+            handle_paths: HandlePaths::new(root.dir(), &layout),
             root,
             layout,
             scratch: Mutex::new(Scratch {
@@ -102,6 +112,11 @@ impl CgroupReader {
     /// The host root this reader reads under.
     pub fn root(&self) -> &HostRoot {
         &self.root
+    }
+
+    /// What the handles this reader opens share.
+    pub(crate) fn handle_paths(&self) -> Arc<HandlePaths> {
+        Arc::clone(&self.handle_paths)
     }
 
     /// Reads everything this library knows about `cgroup` (a path such as

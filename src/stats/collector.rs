@@ -47,6 +47,7 @@ use std::path::{Path, PathBuf};
 use crate::cgroup::error::CgroupError;
 use crate::cgroup::files::{CgroupFile, FileSet};
 use crate::cgroup::handle::OpenCgroup;
+use crate::cgroup::memory_stat::WORKING_SET_KEYS;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::CgroupStats;
 use crate::host::HostRoot;
@@ -246,7 +247,8 @@ pub struct CycleReport {
 struct Tracked {
     container: Container,
     rate: CpuRate,
-    /// The last cgroup read, reused so a steady state does not reallocate `memory.stat`.
+    /// The last cgroup read, reused from cycle to cycle; of `memory.stat` it keeps only the
+    /// working set's keys ([`WORKING_SET_KEYS`]).
     stats: CgroupStats,
     /// The cgroup's files held open (opened on the first read, dropped when it vanishes).
     handle: Option<OpenCgroup>,
@@ -624,8 +626,12 @@ impl Collector {
                 let result = if t.unheld {
                     // Past the budget: open, read, close.
                     t.handle = None;
-                    self.reader.open_only(cgroup, files).and_then(|mut h| {
-                        h.read_into_with(&mut t.stats, FileSet::EMPTY, &mut self.buf)
+                    self.reader.open_only(cgroup, files).and_then(|h| {
+                        h.keep_memory_stat(WORKING_SET_KEYS).read_into_with(
+                            &mut t.stats,
+                            FileSet::EMPTY,
+                            &mut self.buf,
+                        )
                     })
                 } else {
                     read_cgroup(
@@ -733,9 +739,11 @@ fn read_cgroup(
             }
         }
     }
-    reader
-        .open_only(cgroup, files)
-        .and_then(|h| handle.insert(h).read_into_with(stats, FileSet::EMPTY, buf))
+    reader.open_only(cgroup, files).and_then(|h| {
+        handle
+            .insert(h.keep_memory_stat(WORKING_SET_KEYS))
+            .read_into_with(stats, FileSet::EMPTY, buf)
+    })
 }
 
 fn problem(c: &Container, message: &str) -> ContainerProblem {
