@@ -6,12 +6,23 @@
 //! mirrors the host's paths. Resolution is confined: `..` stops at the root and symlinks are
 //! followed *inside* the root (an absolute link target is re-rooted), so nothing a snapshot
 //! or a database holds can make the reader leave its root.
+//!
+//! Under a snapshot the kernel does the confined resolution when it can (`openat2(2)` with
+//! `RESOLVE_IN_ROOT`, against a descriptor of the root held open): one system call per open
+//! instead of one `lstat` per path component, and no window between resolving and opening.
+//! Where `openat2` is missing or refused (kernels before 5.6, seccomp filters) the same rules
+//! run in userland, component by component.
 
-use std::ffi::OsString;
+mod dirents;
+mod openat2;
+
+use std::ffi::{CStr, OsString};
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::snapshot::SnapshotMeta;
 
@@ -78,10 +89,24 @@ fn display_path(root: &Path, path: &Path) -> String {
 /// assert_eq!(root.snapshot_meta()?.map(|m| m.online_cpus), Some(2));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HostRoot {
     root: PathBuf,
+    /// Under a snapshot whose kernel offers `openat2`: the root directory, held open
+    /// (`O_PATH`) for the kernel to resolve against. `None` on the live host and where host
+    /// paths are resolved by the userland walk.
+    fd: Option<Arc<OwnedFd>>,
 }
+
+/// Two roots are equal when they name the same directory; how paths are resolved under it
+/// does not change what they resolve to.
+impl PartialEq for HostRoot {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root
+    }
+}
+
+impl Eq for HostRoot {}
 
 impl Default for HostRoot {
     fn default() -> Self {
@@ -89,24 +114,53 @@ impl Default for HostRoot {
     }
 }
 
+/// Whether [`resolve_confined`](HostRoot::resolve_confined) may step past a component that
+/// is missing or is not a directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// As the kernel resolves for an open: a missing component with more after it is
+    /// `ENOENT`, a non-directory with more after it `ENOTDIR`.
+    Strict,
+    /// A path is produced even for what does not exist (yet), for [`HostRoot::resolve`].
+    Lenient,
+}
+
 impl HostRoot {
     /// The live host: paths are used as they are.
     pub fn live() -> Self {
         HostRoot {
             root: PathBuf::from("/"),
+            fd: None,
         }
     }
 
     /// A snapshot directory (or `/`). The directory must exist; it is made absolute so the
-    /// reader does not depend on the working directory.
+    /// reader does not depend on the working directory. Paths are resolved by the kernel
+    /// (`openat2`) when it offers that, else by the userland walk.
+    ///
+    /// A snapshot directory is held open from here on, so paths resolve in the mount
+    /// namespace this call ran in, below the directory it found: make the root *after*
+    /// entering a new mount namespace or mounting over the snapshot directory itself
+    /// (mounts made later below it are seen).
     pub fn new(dir: impl AsRef<Path>) -> Result<Self, HostError> {
+        let mut root = Self::new_walking(dir)?;
+        if !root.is_live() {
+            root.fd = open_root_for_kernel(&root.root).map(Arc::new);
+        }
+        Ok(root)
+    }
+
+    /// Like [`new`](Self::new), but host paths are always resolved by the userland walk
+    /// (one `lstat` per component), as on kernels without `openat2`: for tests that prove
+    /// both resolvers agree, and for comparing them.
+    pub fn new_walking(dir: impl AsRef<Path>) -> Result<Self, HostError> {
         let dir = dir.as_ref();
         let root = std::fs::canonicalize(dir).map_err(|source| HostError {
             root: dir.to_path_buf(),
             path: PathBuf::from("/"),
             source,
         })?;
-        Ok(HostRoot { root })
+        Ok(HostRoot { root, fd: None })
     }
 
     /// The root directory itself.
@@ -119,16 +173,25 @@ impl HostRoot {
         self.root == Path::new("/")
     }
 
+    /// True when opens under this snapshot root are resolved by the kernel (`openat2` with
+    /// `RESOLVE_IN_ROOT`), false for the live host and the userland walk.
+    pub fn resolves_in_kernel(&self) -> bool {
+        self.fd.is_some()
+    }
+
     /// The file-system path of `host_path`, confined to the root.
     ///
     /// On the live host this is the path itself. Under a snapshot every component is
-    /// checked: `..` cannot climb above the root and symlinks resolve inside it.
+    /// checked: `..` cannot climb above the root and symlinks resolve inside it. A missing
+    /// component is not an error here (the caller's own open says so). The path is for
+    /// callers that need one (SQLite, capture, `stat` by path); [`open`](Self::open) and
+    /// the other readers do not go through it.
     pub fn resolve(&self, host_path: impl AsRef<Path>) -> Result<PathBuf, HostError> {
         let host_path = host_path.as_ref();
         if self.is_live() {
             return Ok(lexical_absolute(host_path));
         }
-        self.resolve_confined(host_path)
+        self.resolve_confined(host_path, Walk::Lenient)
             .map_err(|source| self.error(host_path, source))
     }
 
@@ -142,7 +205,7 @@ impl HostRoot {
         Ok(self.resolve(parent)?.join(name))
     }
 
-    fn resolve_confined(&self, host_path: &Path) -> io::Result<PathBuf> {
+    fn resolve_confined(&self, host_path: &Path, walk: Walk) -> io::Result<PathBuf> {
         let mut pending: Vec<OsString> = components_reversed(host_path);
         let mut resolved: Vec<OsString> = Vec::new();
         let mut links = 0usize;
@@ -166,14 +229,49 @@ impl HostRoot {
                     }
                     pending.extend(components_reversed(&target));
                 }
-                // A missing component is not an error here: the open that follows says so
-                // with the right path.
+                Ok(meta) if walk == Walk::Strict && !pending.is_empty() && !meta.is_dir() => {
+                    return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
+                }
+                Err(e) if walk == Walk::Strict && !pending.is_empty() => return Err(e),
+                // A missing last component is not an error here: the open that follows
+                // says so with the right path.
                 _ => resolved.push(part),
             }
         }
         let mut out = self.root.clone();
         out.extend(&resolved);
         Ok(out)
+    }
+
+    /// The file-system path to open for `host_path` when the kernel does not resolve it:
+    /// the path itself on the live host, the strict userland walk under a snapshot.
+    fn walked(&self, host_path: &Path) -> Result<PathBuf, HostError> {
+        if self.is_live() {
+            return Ok(lexical_absolute(host_path));
+        }
+        self.resolve_confined(host_path, Walk::Strict)
+            .map_err(|source| self.error(host_path, source))
+    }
+
+    /// Opens `host_path` with `flags` through `openat2` confined to the snapshot root.
+    /// `None` when this root does not resolve in the kernel or the kernel refused the call
+    /// itself (then the caller walks in userland).
+    fn open_in_kernel(&self, host_path: &Path, flags: i32) -> Option<Result<OwnedFd, HostError>> {
+        let root_fd = self.fd.as_deref()?;
+        let opened = with_c_path(host_path, |path| {
+            // EAGAIN: a rename raced with `..` resolution; the kernel asks to retry.
+            let mut tries = 0;
+            loop {
+                match openat2::open_in_root(root_fd.as_fd(), path, flags) {
+                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) && tries < 3 => tries += 1,
+                    other => return other,
+                }
+            }
+        });
+        match opened {
+            Err(e) if openat2::unsupported(&e) || e.raw_os_error() == Some(libc::EAGAIN) => None,
+            other => Some(other.map_err(|e| self.error(host_path, e))),
+        }
     }
 
     fn error(&self, host_path: &Path, source: io::Error) -> HostError {
@@ -188,21 +286,22 @@ impl HostRoot {
     pub fn open(&self, host_path: impl AsRef<Path>) -> Result<File, HostError> {
         use std::os::unix::fs::OpenOptionsExt;
         let host_path = host_path.as_ref();
-        let real = self.resolve(host_path)?;
+        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
+        if let Some(opened) = self.open_in_kernel(host_path, flags) {
+            return opened.map(File::from);
+        }
+        let real = self.walked(host_path)?;
         std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+            .custom_flags(flags)
             .open(&real)
             .map_err(|e| self.error(host_path, e))
     }
 
     /// Reads a whole host file.
     pub fn read(&self, host_path: impl AsRef<Path>) -> Result<Vec<u8>, HostError> {
-        let host_path = host_path.as_ref();
-        let mut file = self.open(host_path)?;
-        let mut buf = Vec::with_capacity(4096);
-        file.read_to_end(&mut buf)
-            .map_err(|e| self.error(host_path, e))?;
+        let mut buf = Vec::new();
+        self.read_into(host_path, &mut buf)?;
         Ok(buf)
     }
 
@@ -213,11 +312,9 @@ impl HostRoot {
         buf: &mut Vec<u8>,
     ) -> Result<(), HostError> {
         let host_path = host_path.as_ref();
-        let mut file = self.open(host_path)?;
+        let file = self.open(host_path)?;
         buf.clear();
-        file.read_to_end(buf)
-            .map_err(|e| self.error(host_path, e))?;
-        Ok(())
+        read_whole(&file, buf).map_err(|e| self.error(host_path, e))
     }
 
     /// Reads a whole host file as UTF-8 text.
@@ -231,25 +328,44 @@ impl HostRoot {
     /// Metadata of a host path, following symlinks inside the root.
     pub fn metadata(&self, host_path: impl AsRef<Path>) -> Result<Metadata, HostError> {
         let host_path = host_path.as_ref();
-        let real = self.resolve(host_path)?;
+        if let Some(opened) = self.open_in_kernel(host_path, libc::O_PATH) {
+            // `fstat` of the descriptor the confined resolution produced.
+            return opened.and_then(|fd| {
+                File::from(fd)
+                    .metadata()
+                    .map_err(|e| self.error(host_path, e))
+            });
+        }
+        let real = self.walked(host_path)?;
         std::fs::metadata(&real).map_err(|e| self.error(host_path, e))
     }
 
     /// True when the host path exists (after confined symlink resolution).
     pub fn exists(&self, host_path: impl AsRef<Path>) -> bool {
-        self.metadata(host_path).is_ok()
+        let host_path = host_path.as_ref();
+        match self.open_in_kernel(host_path, libc::O_PATH) {
+            Some(opened) => opened.is_ok(),
+            None => self.metadata(host_path).is_ok(),
+        }
     }
 
     /// The entry names of a host directory, sorted bytewise so results are deterministic.
     pub fn read_dir_names(&self, host_path: impl AsRef<Path>) -> Result<Vec<OsString>, HostError> {
         let host_path = host_path.as_ref();
-        let real = self.resolve(host_path)?;
-        let entries = std::fs::read_dir(&real).map_err(|e| self.error(host_path, e))?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.error(host_path, e))?;
-            names.push(entry.file_name());
-        }
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        let mut names = match self.open_in_kernel(host_path, flags) {
+            Some(opened) => dirents::names(&opened?).map_err(|e| self.error(host_path, e))?,
+            None => {
+                let real = self.walked(host_path)?;
+                let entries = std::fs::read_dir(&real).map_err(|e| self.error(host_path, e))?;
+                let mut names = Vec::new();
+                for entry in entries {
+                    let entry = entry.map_err(|e| self.error(host_path, e))?;
+                    names.push(entry.file_name());
+                }
+                names
+            }
+        };
         names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         Ok(names)
     }
@@ -282,6 +398,90 @@ fn lexical_absolute(host_path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The root directory held open for `openat2`, when the kernel resolves in it: `None` when
+/// it cannot be opened or `openat2` is missing or refused (the walk is used then).
+fn open_root_for_kernel(dir: &Path) -> Option<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let root = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(dir)
+        .ok()?;
+    let root = OwnedFd::from(root);
+    openat2::open_in_root(root.as_fd(), c".", libc::O_PATH).ok()?;
+    Some(root)
+}
+
+/// Bytes of a host path up to which [`with_c_path`] needs no heap.
+const STACK_PATH: usize = 256;
+
+/// Calls `f` with `host_path` as a C string, its `..` kept (the kernel clamps them at the
+/// root) and `.`, repeated and trailing slashes dropped, as the userland walk reads it.
+/// Short paths are built on the stack. A path with a NUL byte is `EINVAL`.
+fn with_c_path<T>(host_path: &Path, f: impl FnOnce(&CStr) -> io::Result<T>) -> io::Result<T> {
+    let parts = || {
+        host_path.components().filter_map(|c| match c {
+            Component::Normal(name) => Some(name.as_bytes()),
+            Component::ParentDir => Some(&b".."[..]),
+            _ => None,
+        })
+    };
+    let len = parts().map(|p| p.len() + 1).sum::<usize>().max(1) + 1;
+    let mut stack = [0u8; STACK_PATH];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if len <= STACK_PATH {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    buf[0] = b'/';
+    let mut at = 0;
+    for part in parts() {
+        buf[at] = b'/';
+        buf[at + 1..at + 1 + part.len()].copy_from_slice(part);
+        at += 1 + part.len();
+    }
+    let end = at.max(1);
+    buf[end] = 0;
+    let path = CStr::from_bytes_with_nul(&buf[..=end])
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    f(path)
+}
+
+/// Reads `file` to its end into `buf`. Small files (all of `/proc`, cgroupfs and most
+/// configuration) take one `read` plus the one that says end of file; only a file that
+/// fills the first read pays std's `fstat` and `lseek` for a size hint.
+fn read_whole(mut file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
+    const FIRST: usize = 4096;
+    let start = buf.len();
+    buf.resize(start + FIRST, 0);
+    let first = retry_interrupted(|| file.read(&mut buf[start..]));
+    buf.truncate(start + *first.as_ref().unwrap_or(&0));
+    let n = first?;
+    if n == 0 {
+        return Ok(());
+    }
+    if n < FIRST {
+        let mut probe = [0u8; 64];
+        let more = retry_interrupted(|| file.read(&mut probe))?;
+        if more == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&probe[..more]);
+    }
+    file.read_to_end(buf).map(drop)
+}
+
+fn retry_interrupted(mut f: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
+    loop {
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
 }
 
 /// The normal and `..` components of `path`, last first (a stack to pop from).
@@ -373,5 +573,253 @@ mod tests {
             root.resolve("/proc/../proc/self").unwrap(),
             Path::new("/proc/self")
         );
+    }
+
+    /// The same snapshot through the kernel's resolution and through the userland walk.
+    fn both(dir: &Path) -> [HostRoot; 2] {
+        let kernel = HostRoot::new(dir).unwrap();
+        let walk = HostRoot::new_walking(dir).unwrap();
+        assert!(!walk.resolves_in_kernel());
+        [kernel, walk]
+    }
+
+    /// What every reader of `root` says about `path`: bytes read, metadata kind, existence
+    /// and directory listing, or the errno of each.
+    fn outcome(root: &HostRoot, path: &str) -> String {
+        let errno = |e: &HostError| format!("errno {:?}", e.source.raw_os_error());
+        let read = match root.read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => errno(&e),
+        };
+        let meta = match root.metadata(path) {
+            Ok(m) => format!("dir {} file {} len {}", m.is_dir(), m.is_file(), m.len()),
+            Err(e) => errno(&e),
+        };
+        let list = match root.read_dir_names(path) {
+            Ok(names) => format!("{names:?}"),
+            Err(e) => errno(&e),
+        };
+        format!(
+            "read {read} | meta {meta} | exists {} | list {list}",
+            root.exists(path)
+        )
+    }
+
+    /// A tree with every kind of link: `(tmp, root dir, outside dir)`. The outside holds
+    /// `secret`; the root holds its own `etc/passwd` and `outside/secret`.
+    fn tricky_tree() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = tmp.path().join("root");
+        let out = tmp.path().join("outside");
+        for (path, text) in [
+            ("root/etc/passwd", "inside passwd"),
+            ("root/proc/meminfo", "MemTotal: 1 kB\n"),
+            ("root/sys/fs/cgroup/cpu,cpuacct/x", "1"),
+            ("root/outside/secret", "inside secret"),
+            ("root/file", "plain"),
+            ("outside/secret", "OUTSIDE"),
+            ("outside/passwd", "OUTSIDE"),
+        ] {
+            let p = tmp.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let climb = "../".repeat(out.components().count() + 3);
+        symlink(
+            "/sys/fs/cgroup/cpu,cpuacct",
+            r.join("sys/fs/cgroup/cpuacct"),
+        )
+        .unwrap();
+        symlink("cpu,cpuacct", r.join("sys/fs/cgroup/cpuacct-rel")).unwrap();
+        symlink(&out, r.join("abs-out")).unwrap();
+        symlink(out.join("secret"), r.join("abs-out-file")).unwrap();
+        symlink("../outside", r.join("up")).unwrap();
+        symlink(format!("{climb}etc"), r.join("climb")).unwrap();
+        symlink("/", r.join("slash")).unwrap();
+        symlink("/b", r.join("a")).unwrap();
+        symlink("/a", r.join("b")).unwrap();
+        symlink("self", r.join("self")).unwrap();
+        symlink("/etc/passwd", r.join("etc/link-to-passwd")).unwrap();
+        symlink("../../../../..", r.join("proc/parent")).unwrap();
+        (tmp, r, out)
+    }
+
+    const PROBES: &[&str] = &[
+        "/proc/meminfo",
+        "proc/meminfo",
+        "/proc/../../proc/meminfo",
+        "/../../../../proc/./meminfo",
+        "/proc//meminfo/",
+        "/",
+        "",
+        "/..",
+        "/proc",
+        "/sys/fs/cgroup/cpuacct/x",
+        "/sys/fs/cgroup/cpuacct-rel/x",
+        "/sys/fs/cgroup/cpuacct",
+        "/sys/fs/cgroup/cpuacct/../cpuacct/x",
+        "/abs-out/secret",
+        "/abs-out",
+        "/abs-out-file",
+        "/up/secret",
+        "/up",
+        "/climb/passwd",
+        "/slash/etc/passwd",
+        "/slash/../../etc/passwd",
+        "/etc/link-to-passwd",
+        "/proc/parent/etc/passwd",
+        "/proc/parent",
+        "/a/x",
+        "/a",
+        "/self",
+        "/missing/../etc/passwd",
+        "/missing",
+        "/file/../etc/passwd",
+        "/file/x",
+        "/etc/passwd/",
+    ];
+
+    #[test]
+    fn kernel_and_walk_agree_on_every_kind_of_path() {
+        let (_tmp, r, _out) = tricky_tree();
+        let [kernel, walk] = both(&r);
+        for probe in PROBES {
+            assert_eq!(
+                outcome(&kernel, probe),
+                outcome(&walk, probe),
+                "{probe}: kernel (left) and walk (right) differ"
+            );
+        }
+    }
+
+    #[test]
+    fn both_resolvers_clamp_dot_dot_and_re_root_links() {
+        let (_tmp, r, _out) = tricky_tree();
+        for root in both(&r) {
+            let mem = b"MemTotal: 1 kB\n".to_vec();
+            for p in ["/proc/../../proc/meminfo", "/../../../../proc/meminfo"] {
+                assert_eq!(root.read(p).unwrap(), mem, "{p}");
+            }
+            assert_eq!(root.read("/sys/fs/cgroup/cpuacct/x").unwrap(), b"1");
+            assert_eq!(root.read("/sys/fs/cgroup/cpuacct-rel/x").unwrap(), b"1");
+            assert_eq!(root.read("/etc/link-to-passwd").unwrap(), b"inside passwd");
+            assert_eq!(
+                root.read("/proc/parent/etc/passwd").unwrap(),
+                b"inside passwd"
+            );
+            assert_eq!(
+                root.read("/slash/../../etc/passwd").unwrap(),
+                b"inside passwd"
+            );
+            assert_eq!(root.read("/climb/passwd").unwrap(), b"inside passwd");
+            assert!(root.metadata("/sys/fs/cgroup/cpuacct").unwrap().is_dir());
+            assert!(root.exists("/proc/parent/proc/meminfo"));
+        }
+    }
+
+    #[test]
+    fn links_pointing_outside_stay_confined() {
+        let (_tmp, r, out) = tricky_tree();
+        for root in both(&r) {
+            // A relative link climbing out is clamped at the root: the root's own `outside`.
+            assert_eq!(root.read("/up/secret").unwrap(), b"inside secret");
+            assert_eq!(root.read_dir_names("/up").unwrap(), ["secret"]);
+            // The outside's absolute path is re-rooted, where the snapshot has nothing.
+            for p in ["/abs-out/secret", "/abs-out-file"] {
+                let err = root.read(p).unwrap_err();
+                assert!(err.is_not_found(), "{p}: {err}");
+                assert!(!root.exists(p), "{p}");
+            }
+            assert!(root.read_dir_names("/abs-out").unwrap_err().is_not_found());
+            assert!(root.read(out.join("passwd")).unwrap_err().is_not_found());
+        }
+        // With a copy at that path inside the root, the copy is what is read.
+        let copy = r.join(out.strip_prefix("/").unwrap());
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::write(copy.join("secret"), b"re-rooted").unwrap();
+        for root in both(&r) {
+            assert_eq!(root.read("/abs-out/secret").unwrap(), b"re-rooted");
+            assert_eq!(root.read("/abs-out-file").unwrap(), b"re-rooted");
+            assert_eq!(root.read_dir_names("/abs-out").unwrap(), ["secret"]);
+            assert!(root.metadata("/abs-out").unwrap().is_dir());
+        }
+    }
+
+    #[test]
+    fn both_resolvers_answer_loops_with_eloop() {
+        let (_tmp, r, _out) = tricky_tree();
+        for root in both(&r) {
+            for p in ["/a/x", "/a", "/self", "/b/c/d"] {
+                let err = root.read(p).unwrap_err();
+                assert_eq!(err.source.raw_os_error(), Some(libc::ELOOP), "{p}");
+                assert!(!root.exists(p), "{p}");
+                let err = root.metadata(p).unwrap_err();
+                assert_eq!(err.source.raw_os_error(), Some(libc::ELOOP), "{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn forty_links_are_followed_and_the_forty_first_is_eloop() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("target"), b"end").unwrap();
+        // l0 -> target, l1 -> l0, ... : reading `lN` follows N + 1 links.
+        symlink("target", dir.path().join("l0")).unwrap();
+        for i in 1..=40 {
+            symlink(format!("/l{}", i - 1), dir.path().join(format!("l{i}"))).unwrap();
+        }
+        for root in both(dir.path()) {
+            assert_eq!(root.read("/l39").unwrap(), b"end", "40 links");
+            let err = root.read("/l40").unwrap_err();
+            assert_eq!(err.source.raw_os_error(), Some(libc::ELOOP), "41 links");
+        }
+    }
+
+    #[test]
+    fn missing_and_non_directory_components_fail_as_the_kernel_says() {
+        let (_tmp, r, _out) = tricky_tree();
+        for root in both(&r) {
+            let err = root.read("/missing/../etc/passwd").unwrap_err();
+            assert_eq!(err.source.raw_os_error(), Some(libc::ENOENT));
+            let err = root.read("/file/../etc/passwd").unwrap_err();
+            assert_eq!(err.source.raw_os_error(), Some(libc::ENOTDIR));
+            assert!(root.read("/file/x").unwrap_err().is_not_found());
+            let err = root.read("/proc/bad\0name").unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        }
+    }
+
+    #[test]
+    fn the_kernel_resolves_where_openat2_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let fd = OwnedFd::from(File::open(dir.path()).unwrap());
+        match openat2::open_in_root(fd.as_fd(), c".", libc::O_PATH) {
+            Ok(_) => assert!(HostRoot::new(dir.path()).unwrap().resolves_in_kernel()),
+            Err(e) if openat2::unsupported(&e) => {
+                eprintln!("note: openat2 unavailable here ({e}); the userland walk is used");
+                assert!(!HostRoot::new(dir.path()).unwrap().resolves_in_kernel());
+            }
+            Err(e) => panic!("openat2 probe: {e}"),
+        }
+        assert!(!HostRoot::live().resolves_in_kernel());
+        assert_eq!(
+            HostRoot::new(dir.path()).unwrap(),
+            HostRoot::new_walking(dir.path()).unwrap()
+        );
+    }
+
+    #[test]
+    fn large_and_empty_files_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        for len in [0, 1, 4095, 4096, 4097, 4096 + 64, 4096 + 65, 100_000] {
+            std::fs::write(dir.path().join("f"), &big[..len]).unwrap();
+            for root in both(dir.path()) {
+                assert_eq!(root.read("/f").unwrap(), &big[..len], "{len}");
+                let mut buf = b"old".to_vec();
+                root.read_into("/f", &mut buf).unwrap();
+                assert_eq!(buf, &big[..len], "{len}");
+            }
+        }
     }
 }

@@ -45,6 +45,11 @@ impl Layout {
     fn root(&self) -> HostRoot {
         HostRoot::new(self.root_dir()).unwrap()
     }
+    /// The root through the kernel's resolution (`openat2`, where available) and through
+    /// the userland walk used where it is not.
+    fn roots(&self) -> [HostRoot; 2] {
+        [self.root(), HostRoot::new_walking(self.root_dir()).unwrap()]
+    }
 }
 
 #[test]
@@ -67,7 +72,12 @@ fn symlinks_and_dot_dots_in_a_snapshot_stay_inside_it() {
     std::fs::create_dir_all(r.join("sys/fs")).unwrap();
     symlink(l.tmp.path(), r.join("sys/fs/cgroup")).unwrap();
 
-    let root = l.root();
+    for root in l.roots() {
+        probe_everything(&root, &l, &climb);
+    }
+}
+
+fn probe_everything(root: &HostRoot, l: &Layout, climb: &str) {
     let probes = [
         "/abs/secret".to_string(),
         "/abs-file".into(),
@@ -93,6 +103,12 @@ fn symlinks_and_dot_dots_in_a_snapshot_stay_inside_it() {
         if let Ok(bytes) = root.read(probe) {
             assert_ne!(bytes, SECRET, "{probe} read the file outside the root");
         }
+        // Nothing of that name exists inside the root: not even its existence leaks.
+        assert!(!root.exists(probe), "{probe}: found outside the root");
+        assert!(
+            root.metadata(probe).is_err(),
+            "{probe}: stat outside the root"
+        );
         if let Ok(names) = root.read_dir_names(probe.trim_end_matches("/secret")) {
             assert!(
                 !names.iter().any(|n| n == "secret"),

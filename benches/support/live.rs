@@ -65,6 +65,7 @@ impl LiveHost {
         let built = builder
             .build(tmp.path())
             .map_err(|e| format!("building the snapshot: {e}"))?;
+        let snapshot_dir = tmp.path().to_path_buf();
         let mut live = LiveHost {
             root: HostRoot::new(tmp.path()).map_err(|e| e.to_string())?,
             built,
@@ -86,6 +87,9 @@ impl LiveHost {
             }
         }
         live.mount_cgroupfs()?;
+        // Made again now: a snapshot root holds its directory open from construction and
+        // resolves in the mount namespace it was opened in (the one without the bind mount).
+        live.root = HostRoot::new(&snapshot_dir).map_err(|e| e.to_string())?;
         Ok(live)
     }
 
