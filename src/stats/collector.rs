@@ -401,7 +401,7 @@ fn read_link_into<'b>(path: &CString, buf: &'b mut [u8; 128]) -> Option<&'b [u8]
 struct HostFacts {
     mem_total_bytes: Option<u64>,
     online_cpus: Option<u32>,
-    /// pid 1's `ns/net` link text.
+    /// pid 1's `ns/net` link text (ours on a live host where pid 1's cannot be read).
     host_netns: Option<Vec<u8>>,
 }
 
@@ -418,7 +418,14 @@ impl HostFacts {
         };
         let mut buf = [0u8; 128];
         let host_netns = link_path(root, Path::new("/proc/1/ns/net"))
-            .and_then(|p| read_link_into(&p, &mut buf).map(<[u8]>::to_vec));
+            .and_then(|p| read_link_into(&p, &mut buf).map(<[u8]>::to_vec))
+            // pid 1's namespaces can be closed even to root (a VM sandbox's init): on the
+            // live host our own stands in, as a reader runs in the host's namespace.
+            .or_else(|| {
+                let own =
+                    link_path(root, Path::new("/proc/self/ns/net")).filter(|_| root.is_live())?;
+                read_link_into(&own, &mut buf).map(<[u8]>::to_vec)
+            });
         Ok(HostFacts {
             mem_total_bytes,
             online_cpus,

@@ -20,7 +20,8 @@ mod page;
 pub mod writer;
 
 use std::collections::HashSet;
-use std::io::Read;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,6 +84,16 @@ impl BoltDb {
     }
 
     fn read_once(root: &HostRoot, host_path: &Path) -> Result<BoltDb, BoltError> {
+        // One descriptor for every copy and the meta check: `pread` at offset 0 sees the
+        // file's current bytes as a fresh `open` would (bbolt writes in place); a file
+        // replaced by rename keeps its old, complete content under this descriptor, which
+        // is then read consistently, and the next state check notices the new file.
+        let file = root.open(host_path)?;
+        let io_error = |source| crate::host::HostError {
+            root: root.dir().to_path_buf(),
+            path: host_path.to_path_buf(),
+            source,
+        };
         read_consistent(
             shown_path(root, host_path),
             || {
@@ -90,16 +101,18 @@ impl BoltDb {
                 // meta check alone misses when a whole file is overwritten in place (a
                 // restore, a copy tool) with one whose meta looks the same. A third copy
                 // makes an A-B-A rewrite that pauses at the same byte twice harmless.
-                let first = root.read(host_path)?;
+                // The later copies are only compared, a chunk at a time, never kept.
+                let first = pread_to_end(&file).map_err(io_error)?;
+                let mut chunk = vec![0u8; COMPARE_CHUNK];
                 for _ in 1..COPIES {
-                    wait_for_write_in_flight(root, host_path);
-                    if root.read(host_path)? != first {
+                    wait_for_write_in_flight(&file);
+                    if !reads_the_same(&file, &first, &mut chunk).map_err(io_error)? {
                         return Ok(None);
                     }
                 }
                 Ok(Some(first))
             },
-            |len| read_prefix(root, host_path, len),
+            |len| Ok(pread_prefix(&file, len).map_err(io_error)?),
         )
     }
 
@@ -247,27 +260,87 @@ fn file_stamp(root: &HostRoot, host_path: &Path) -> Option<(u64, u64, u64, i64, 
 /// same torn bytes twice. `lseek(SEEK_DATA)` takes the inode lock a write holds on ext4,
 /// xfs, btrfs and tmpfs; it takes no lock of its own that a writer could wait on for
 /// longer than the call. Elsewhere it returns at once and only the meta check remains.
-fn wait_for_write_in_flight(root: &HostRoot, host_path: &Path) {
+fn wait_for_write_in_flight(file: &File) {
     use std::os::unix::io::AsRawFd;
-    if let Ok(file) = root.open(host_path) {
-        // SAFETY: lseek on a descriptor this function owns; any result is fine.
-        unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_DATA) };
-    }
+    // SAFETY: lseek on a descriptor the caller owns; any result is fine (the file position
+    // is not used: every read is a `pread`).
+    unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_DATA) };
 }
 
-/// The first `len` bytes of the file (all of it when shorter).
-fn read_prefix(root: &HostRoot, host_path: &Path, len: usize) -> Result<Vec<u8>, BoltError> {
-    let file = root.open(host_path)?;
-    let mut out = Vec::new();
-    let limit = u64::try_from(len).unwrap_or(u64::MAX);
-    file.take(limit)
-        .read_to_end(&mut out)
-        .map_err(|source| crate::host::HostError {
-            root: root.dir().to_path_buf(),
-            path: host_path.to_path_buf(),
-            source,
-        })?;
+/// The whole file from offset 0, sized by `fstat` and read with `pread` until it ends.
+fn pread_to_end(file: &File) -> std::io::Result<Vec<u8>> {
+    let hint = file
+        .metadata()
+        .map(|m| usize::try_from(m.len()).unwrap_or(0))
+        .unwrap_or(0);
+    // One byte more than the size, so that a file still of that size shows its end
+    // without a second pass.
+    let mut out = vec![0u8; hint.saturating_add(1).max(4096)];
+    let mut len = 0usize;
+    loop {
+        if len == out.len() {
+            out.resize(out.len().saturating_mul(2), 0);
+        }
+        let Some(spare) = out.get_mut(len..) else {
+            break;
+        };
+        match file.read_at(spare, len as u64) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    out.truncate(len);
     Ok(out)
+}
+
+/// The first `len` bytes of the file (all of it when shorter, or when `len` is
+/// `usize::MAX`).
+fn pread_prefix(file: &File, len: usize) -> std::io::Result<Vec<u8>> {
+    if len == usize::MAX {
+        return pread_to_end(file);
+    }
+    let mut out = vec![0u8; len];
+    let mut got = 0usize;
+    while let Some(spare) = out.get_mut(got..).filter(|s| !s.is_empty()) {
+        match file.read_at(spare, got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    out.truncate(got);
+    Ok(out)
+}
+
+/// How much of a later copy is read at a time to compare it with the first.
+const COMPARE_CHUNK: usize = 64 * 1024;
+
+/// True when the file's bytes now are exactly `first`: read again a chunk at a time into
+/// `chunk` and compared, stopping at the first difference.
+fn reads_the_same(file: &File, first: &[u8], chunk: &mut [u8]) -> std::io::Result<bool> {
+    let mut offset = 0usize;
+    loop {
+        let n = match file.read_at(chunk, offset as u64) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(offset == first.len());
+        }
+        let (Some(now), Some(then)) = (chunk.get(..n), first.get(offset..offset.saturating_add(n)))
+        else {
+            // Longer than the first copy.
+            return Ok(false);
+        };
+        if now != then {
+            return Ok(false);
+        }
+        offset += n;
+    }
 }
 
 fn stamp(data: &[u8]) -> Option<Stamp> {
