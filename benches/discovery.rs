@@ -6,8 +6,9 @@
 //! The hosts are synthesized with `HostBuilder` on tmpfs (`/dev/shm`): 1000 running
 //! containers with `/proc/<pid>/cgroup` and cgroup directories, so discovery also settles
 //! every container against /proc and cgroupfs as it does live. Paths under a snapshot root
-//! are resolved component by component (confined symlinks), which a live root skips, so
-//! these are upper bounds for a live host.
+//! are resolved confined to it: by the kernel (`openat2` with `RESOLVE_IN_ROOT`), and, in
+//! the `*-walk` rows, by the userland walk (one `lstat` per component) that kernels or
+//! seccomp filters without `openat2` get. A live root resolves nothing.
 //!
 //! The BoltDB host is also read through the *live* root `/` (`bolt-live`): in a private
 //! mount namespace of this thread, the snapshot's store and `/proc` are bind-mounted over
@@ -144,6 +145,17 @@ fn main() {
                 })
             })
         });
+        // The same host through the userland walk (kernels or seccomp without openat2). The
+        // cached check is the same for both: `stat` of paths resolved once.
+        let walking = HostRoot::new_walking(root.dir()).expect("root");
+        let cold_walk = format!("{group_name}/cold-walk");
+        group.bench_function("cold-walk", |b| {
+            b.iter_custom(|iters| {
+                timed(&cold_walk, iters, || {
+                    black_box(discover(&walking, &opts));
+                })
+            })
+        });
         let fp = format!("{group_name}/fingerprint");
         group.bench_function("fingerprint", |b| {
             b.iter_custom(|iters| {
@@ -155,6 +167,13 @@ fn main() {
         group.finish();
         table.time(&format!("{name} cold"), &cold, 1.0, "< 30 ms");
         table.time(&format!("{name} cached"), &cached, 1.0, "< 50 us");
+        table.time(&format!("{name} cold, walk"), &cold_walk, 1.0, "< 30 ms");
+        table.ratio(
+            &format!("{name} cold: walk / kernel"),
+            &cold_walk,
+            &cold,
+            "report",
+        );
         table.time(
             &format!("{name} full fingerprint"),
             &fp,
