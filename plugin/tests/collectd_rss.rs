@@ -101,25 +101,12 @@ fn putval_lines(root: &Path) -> (String, usize) {
     let mut lists = 0;
     reader.read_catching_panics(
         &mut |d| {
-            let values: Vec<String> = d
-                .list
-                .values
-                .iter()
-                .map(|v| match v {
-                    Value::Gauge(g) if g.is_nan() => "U".to_string(),
-                    other => other.to_string(),
-                })
-                .collect();
-            let ti = d
-                .list
-                .type_instance
-                .map(|t| format!("-{t}"))
-                .unwrap_or_default();
+            let (ident, values) = support::render_dispatch(d, |v| match v {
+                Value::Gauge(g) if g.is_nan() => "U".to_string(),
+                other => other.to_string(),
+            });
             out.push_str(&format!(
-                "PUTVAL \"{HOST}/{}-{}/{}{ti}\" interval=1 N:{}\n",
-                d.plugin,
-                d.plugin_instance,
-                d.list.type_,
+                "PUTVAL \"{HOST}/{ident}\" interval=1 N:{}\n",
                 values.join(":")
             ));
             lists += 1;

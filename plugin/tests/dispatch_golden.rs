@@ -3,6 +3,8 @@
 //! recording closure in place of collectd; the real-collectd tests check that collectd's CSV
 //! holds exactly these values.
 
+mod support;
+
 use std::path::Path;
 
 use collectd_plugin::Value;
@@ -19,28 +21,12 @@ fn render(cfg: PluginConfig) -> Vec<Vec<String>> {
         let mut logs = Vec::new();
         reader.read_catching_panics(
             &mut |d| {
-                let values: Vec<String> = d
-                    .list
-                    .values
-                    .iter()
-                    .map(|v| match v {
-                        Value::Gauge(g) if g.is_nan() => "nan".to_string(),
-                        Value::Gauge(g) => format!("{g:.6}"),
-                        other => other.to_string(),
-                    })
-                    .collect();
-                let ti = d
-                    .list
-                    .type_instance
-                    .map(|t| format!("-{t}"))
-                    .unwrap_or_default();
-                lines.push(format!(
-                    "{}-{}/{}{ti}: {}",
-                    d.plugin,
-                    d.plugin_instance,
-                    d.list.type_,
-                    values.join(" ")
-                ));
+                let (ident, values) = support::render_dispatch(d, |v| match v {
+                    Value::Gauge(g) if g.is_nan() => "nan".to_string(),
+                    Value::Gauge(g) => format!("{g:.6}"),
+                    other => other.to_string(),
+                });
+                lines.push(format!("{ident}: {}", values.join(" ")));
                 Ok(())
             },
             &mut |level, message| logs.push(format!("log {level}: {message}")),

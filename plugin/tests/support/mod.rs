@@ -309,3 +309,18 @@ impl Drop for Daemon {
         self.stop();
     }
 }
+
+/// One dispatched value list as text: `plugin-instance/type[-type_instance]`, and its values
+/// each rendered by `value` (the golden and the exec feeder write numbers differently).
+pub fn render_dispatch(
+    d: &podstats::reader::Dispatch<'_>,
+    value: impl Fn(&collectd_plugin::Value) -> String,
+) -> (String, Vec<String>) {
+    let ti = d
+        .list
+        .type_instance
+        .map(|t| format!("-{t}"))
+        .unwrap_or_default();
+    let ident = format!("{}-{}/{}{ti}", d.plugin, d.plugin_instance, d.list.type_);
+    (ident, d.list.values.iter().map(value).collect())
+}
