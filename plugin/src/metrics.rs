@@ -41,82 +41,91 @@ fn derive(n: u64) -> Value {
     Value::Derive(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+/// The figures one entity's lists are made of: a container's, or a pod's totals with `None`
+/// where a sum has no meaning, so both go through the same list code.
+struct Figures {
+    cpu_ns: Option<u64>,
+    cpu_percent: Option<f64>,
+    cpu_percent_normalized: Option<f64>,
+    cpu_user_ns: Option<u64>,
+    cpu_system_ns: Option<u64>,
+    memory_bytes: Option<u64>,
+    memory_working_set_bytes: Option<u64>,
+    memory_limit_bytes: Option<u64>,
+    memory_percent: Option<f64>,
+    pids: Option<u64>,
+    block_read_bytes: Option<u64>,
+    block_write_bytes: Option<u64>,
+    net_rx_bytes: Option<u64>,
+    net_tx_bytes: Option<u64>,
+    oom_kills: Option<u64>,
+}
+
+impl From<&Sample> for Figures {
+    fn from(s: &Sample) -> Self {
+        Figures {
+            cpu_ns: s.cpu_ns,
+            cpu_percent: s.cpu_percent,
+            cpu_percent_normalized: s.cpu_percent_normalized,
+            cpu_user_ns: s.cpu_user_ns,
+            cpu_system_ns: s.cpu_system_ns,
+            memory_bytes: s.memory_bytes,
+            memory_working_set_bytes: s.memory_working_set_bytes,
+            memory_limit_bytes: s.memory_limit_bytes,
+            memory_percent: s.memory_percent,
+            pids: s.pids,
+            block_read_bytes: s.block_read_bytes,
+            block_write_bytes: s.block_write_bytes,
+            net_rx_bytes: s.net_rx_bytes,
+            net_tx_bytes: s.net_tx_bytes,
+            oom_kills: s.oom_kills,
+        }
+    }
+}
+
+impl From<&PodSample> for Figures {
+    /// The user/system split, the limit and its percent have no meaningful sum over members.
+    fn from(p: &PodSample) -> Self {
+        Figures {
+            cpu_ns: p.cpu_ns,
+            cpu_percent: p.cpu_percent,
+            cpu_percent_normalized: p.cpu_percent_normalized,
+            cpu_user_ns: None,
+            cpu_system_ns: None,
+            memory_bytes: p.memory_bytes,
+            memory_working_set_bytes: p.memory_working_set_bytes,
+            memory_limit_bytes: None,
+            memory_percent: None,
+            pids: p.pids,
+            block_read_bytes: p.block_read_bytes,
+            block_write_bytes: p.block_write_bytes,
+            net_rx_bytes: p.net_rx_bytes,
+            net_tx_bytes: p.net_tx_bytes,
+            oom_kills: p.oom_kills,
+        }
+    }
+}
+
 /// Calls `emit` once per value list `sample` gives under `cfg`, in a fixed order.
-pub fn container_lists(sample: &Sample, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
-    let mut list = |type_: &'static str, type_instance: Option<&'static str>, values: &[Value]| {
-        emit(ValueList {
-            type_,
-            type_instance,
-            values,
-        })
-    };
-    let groups = cfg.metrics;
-    if groups.cpu {
-        if let Some(ns) = sample.cpu_ns {
-            let percent = match cfg.cpu_percent {
-                CpuPercent::Podman => sample.cpu_percent,
-                CpuPercent::Normalized => sample.cpu_percent_normalized,
-            };
-            list(
-                "pod_cpu",
-                None,
-                &[Value::Gauge(percent.unwrap_or(f64::NAN)), derive(ns)],
-            );
-        }
-        if let Some(ns) = sample.cpu_user_ns {
-            list("pod_cpu_mode", Some("user"), &[derive(ns)]);
-        }
-        if let Some(ns) = sample.cpu_system_ns {
-            list("pod_cpu_mode", Some("system"), &[derive(ns)]);
-        }
-    }
-    if groups.memory {
-        let seed = match cfg.memory_usage {
-            MemoryUsage::Raw => sample.memory_bytes,
-            MemoryUsage::WorkingSet => sample.memory_working_set_bytes,
-        };
-        if let Some(b) = seed {
-            list("pod_memory", None, &[gauge(b)]);
-        }
-        if let Some(b) = sample.memory_bytes {
-            list("memory", Some("usage"), &[gauge(b)]);
-        }
-        if let Some(b) = sample.memory_working_set_bytes {
-            list("memory", Some("working_set"), &[gauge(b)]);
-        }
-        if let Some(b) = sample.memory_limit_bytes {
-            list("memory", Some("limit"), &[gauge(b)]);
-        }
-        if let Some(p) = sample.memory_percent {
-            list("percent", Some("memory"), &[Value::Gauge(p)]);
-        }
-    }
-    if groups.pids {
-        if let Some(n) = sample.pids {
-            list("pod_pids", None, &[gauge(n)]);
-        }
-    }
-    if groups.blkio {
-        if let (Some(r), Some(w)) = (sample.block_read_bytes, sample.block_write_bytes) {
-            list("disk_octets", None, &[derive(r), derive(w)]);
-        }
-    }
-    if groups.net {
-        if let (Some(rx), Some(tx)) = (sample.net_rx_bytes, sample.net_tx_bytes) {
-            list("if_octets", None, &[derive(rx), derive(tx)]);
-        }
-    }
-    if groups.oom {
-        if let Some(n) = sample.oom_kills {
-            list("pod_oom_kills", None, &[derive(n)]);
-        }
-    }
+pub fn container_lists(sample: &Sample, cfg: &PluginConfig, emit: impl FnMut(ValueList<'_>)) {
+    figure_lists(&Figures::from(sample), cfg, emit);
 }
 
 /// Calls `emit` once per value list of a pod's totals under `cfg`. The same types as a
 /// container's, under [`POD_PLUGIN`], minus what has no meaningful sum (the user/system split,
 /// the limit and its percent), plus `count`-`containers`: how many members the totals cover.
 pub fn pod_lists(pod: &PodSample, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
+    emit(ValueList {
+        type_: "count",
+        type_instance: Some("containers"),
+        values: &[gauge(u64::from(pod.containers))],
+    });
+    figure_lists(&Figures::from(pod), cfg, emit);
+}
+
+/// The lists of one entity's figures, in a fixed order; a list whose values are not all
+/// known is left out.
+fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
     let mut list = |type_: &'static str, type_instance: Option<&'static str>, values: &[Value]| {
         emit(ValueList {
             type_,
@@ -124,17 +133,12 @@ pub fn pod_lists(pod: &PodSample, cfg: &PluginConfig, mut emit: impl FnMut(Value
             values,
         })
     };
-    list(
-        "count",
-        Some("containers"),
-        &[gauge(u64::from(pod.containers))],
-    );
     let groups = cfg.metrics;
     if groups.cpu {
-        if let Some(ns) = pod.cpu_ns {
+        if let Some(ns) = f.cpu_ns {
             let percent = match cfg.cpu_percent {
-                CpuPercent::Podman => pod.cpu_percent,
-                CpuPercent::Normalized => pod.cpu_percent_normalized,
+                CpuPercent::Podman => f.cpu_percent,
+                CpuPercent::Normalized => f.cpu_percent_normalized,
             };
             list(
                 "pod_cpu",
@@ -142,39 +146,51 @@ pub fn pod_lists(pod: &PodSample, cfg: &PluginConfig, mut emit: impl FnMut(Value
                 &[Value::Gauge(percent.unwrap_or(f64::NAN)), derive(ns)],
             );
         }
+        if let Some(ns) = f.cpu_user_ns {
+            list("pod_cpu_mode", Some("user"), &[derive(ns)]);
+        }
+        if let Some(ns) = f.cpu_system_ns {
+            list("pod_cpu_mode", Some("system"), &[derive(ns)]);
+        }
     }
     if groups.memory {
         let seed = match cfg.memory_usage {
-            MemoryUsage::Raw => pod.memory_bytes,
-            MemoryUsage::WorkingSet => pod.memory_working_set_bytes,
+            MemoryUsage::Raw => f.memory_bytes,
+            MemoryUsage::WorkingSet => f.memory_working_set_bytes,
         };
         if let Some(b) = seed {
             list("pod_memory", None, &[gauge(b)]);
         }
-        if let Some(b) = pod.memory_bytes {
+        if let Some(b) = f.memory_bytes {
             list("memory", Some("usage"), &[gauge(b)]);
         }
-        if let Some(b) = pod.memory_working_set_bytes {
+        if let Some(b) = f.memory_working_set_bytes {
             list("memory", Some("working_set"), &[gauge(b)]);
+        }
+        if let Some(b) = f.memory_limit_bytes {
+            list("memory", Some("limit"), &[gauge(b)]);
+        }
+        if let Some(p) = f.memory_percent {
+            list("percent", Some("memory"), &[Value::Gauge(p)]);
         }
     }
     if groups.pids {
-        if let Some(n) = pod.pids {
+        if let Some(n) = f.pids {
             list("pod_pids", None, &[gauge(n)]);
         }
     }
     if groups.blkio {
-        if let (Some(r), Some(w)) = (pod.block_read_bytes, pod.block_write_bytes) {
+        if let (Some(r), Some(w)) = (f.block_read_bytes, f.block_write_bytes) {
             list("disk_octets", None, &[derive(r), derive(w)]);
         }
     }
     if groups.net {
-        if let (Some(rx), Some(tx)) = (pod.net_rx_bytes, pod.net_tx_bytes) {
+        if let (Some(rx), Some(tx)) = (f.net_rx_bytes, f.net_tx_bytes) {
             list("if_octets", None, &[derive(rx), derive(tx)]);
         }
     }
     if groups.oom {
-        if let Some(n) = pod.oom_kills {
+        if let Some(n) = f.oom_kills {
             list("pod_oom_kills", None, &[derive(n)]);
         }
     }
