@@ -2,6 +2,7 @@
 //!
 //! - [`collector`]: one read cycle over every container, with rates between cycles.
 //! - [`clock`]: the live clocks and CPU count.
+//! - [`metric_groups`]: which groups of metrics a cycle reads, and the files they need.
 //! - [`metrics`]: the arithmetic of each derived number (percentages, limit clamp, working set).
 //! - [`cpu_rate`]: CPU percent between two readings of one container instance.
 //! - [`state_watch`]: has libpod's state changed since discovery (allocation-free).
@@ -11,6 +12,7 @@
 pub mod clock;
 pub mod collector;
 pub mod cpu_rate;
+pub mod metric_groups;
 pub mod metrics;
 pub mod pod;
 pub mod sample;
