@@ -8,7 +8,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use libpod_stats::capture::snapshot::{capture_snapshot, CaptureOptions};
+use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
 use libpod_stats::libpod::bolt_state::write_bolt_state;

@@ -151,7 +151,7 @@ fn pod_totals_over_members() {
 /// `cpuacct` symlinks beside `cpu,cpuacct`) reads back to exactly the same samples.
 #[test]
 fn captures_read_back_the_same_in_every_layout() {
-    use libpod_stats::capture::snapshot::{capture_snapshot, CaptureOptions};
+    use libpod_stats::capture::{capture_snapshot, CaptureOptions};
     use libpod_stats::host::HostRoot;
     use libpod_stats::stats::collector::{Collector, FirstCpuPercent, Timestamp};
 

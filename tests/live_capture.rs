@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use libpod_stats::capture::snapshot::{capture_series, capture_snapshot, CaptureOptions};
+use libpod_stats::capture::{capture_series, capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
 use libpod_stats::libpod::bolt_state::write_bolt_state;

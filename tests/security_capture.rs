@@ -6,7 +6,7 @@
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use libpod_stats::capture::snapshot::{capture_snapshot, CaptureOptions};
+use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::{Node, Writer};
 use libpod_stats::libpod::bolt::BoltDb;

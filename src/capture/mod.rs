@@ -1,13 +1,23 @@
 //! Capturing a host (or a snapshot) into the snapshot layout, to replay it anywhere.
 //!
-//! - [`snapshot`]: what one capture copies (an allow-list built from discovery) and series.
+//! - [`allow_list`]: what one capture copies (an allow-list built from discovery), and
+//!   series of captures; its entry points are re-exported here.
 //! - [`writer`]: safe copies of regular files and symlinks into an owner-only snapshot dir.
 //! - [`redact`]: what is blanked out of config and state JSON before it leaves the host.
 //! - [`state_db`]: the libpod database, rewritten from redacted records or copied whole.
 //! - [`sqlite_state`]: a fresh owner-only `db.sql` from (redacted) records.
 
+pub mod allow_list;
 pub mod redact;
-pub mod snapshot;
 pub mod sqlite_state;
 pub mod state_db;
 pub mod writer;
+
+pub use allow_list::{
+    capture_series, capture_snapshot, CaptureError, CaptureOptions, CaptureSummary,
+};
+
+/// The module's former name, kept only for `src/cli/capture.rs` until that file imports
+/// from [`crate::capture`]; the name `snapshot` belongs to [`crate::snapshot`].
+#[doc(hidden)]
+pub use allow_list as snapshot;

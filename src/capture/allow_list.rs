@@ -250,7 +250,7 @@ fn container_store_files(
 /// redacts) it. Either way the result replays like the host itself:
 ///
 /// ```
-/// use libpod_stats::capture::snapshot::{capture_snapshot, CaptureOptions};
+/// use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 /// use libpod_stats::host::HostRoot;
 /// use libpod_stats::testing::Capture;
 ///
