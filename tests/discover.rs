@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, state_fingerprint, DiscoveryOptions};
+use libpod_stats::libpod::discover::{
+    discover, discover_stores, fingerprint_of, state_fingerprint, DiscoveryOptions,
+};
+use libpod_stats::libpod::stores::find_stores;
 use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
 use libpod_stats::libpod::sqlite::write_sqlite_state;
 use libpod_stats::libpod::{ContainerState, Source};
@@ -224,6 +227,45 @@ fn fingerprint_follows_the_state_files() {
         "[]",
     );
     assert_ne!(a, state_fingerprint(&h.root, &opts));
+}
+
+#[test]
+fn stores_found_once_give_the_same_fingerprint_and_discovery() {
+    let h = host();
+    write(
+        h.dir.path(),
+        "/etc/containers/containers.conf",
+        "# a comment\n[engine]\n# static_dir = \"/nowhere\"\n",
+    );
+    let opts = DiscoveryOptions::default();
+    let found = find_stores(&h.root, opts.rootless_stores, &opts.extra_stores);
+    assert_eq!(found.config_files.len(), found.config_stamps.len());
+    let fingerprint = fingerprint_of(&h.root, &found);
+    assert_eq!(fingerprint, state_fingerprint(&h.root, &opts));
+    // The configuration files are in it, stamped (the missing ones as absent).
+    for (path, present) in [
+        ("/etc/passwd", true),
+        ("/etc/containers/containers.conf", true),
+        ("/etc/containers/storage.conf", false),
+    ] {
+        let (_, stamp) = fingerprint
+            .files
+            .iter()
+            .find(|(p, _)| p == Path::new(path))
+            .unwrap_or_else(|| panic!("{path} not watched"));
+        assert_eq!(stamp.is_some(), present, "{path}");
+    }
+    let once = discover_stores(&h.root, &opts, found);
+    let twice = discover(&h.root, &opts);
+    let names = |r: &libpod_stats::libpod::discover::DiscoveryReport| {
+        r.containers
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone(), c.state, c.cgroup.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&once), names(&twice));
+    assert_eq!(once.stores, twice.stores);
+    assert_eq!(once.errors.len(), twice.errors.len());
 }
 
 #[test]

@@ -19,7 +19,8 @@ use super::raw::RawState;
 use super::state_error::StateError;
 use super::storage::{self, StorageError};
 use super::stores::{
-    clean_abs, find_stores, is_driver_name, StateFile, StateFormat, Store, StoreConfigError,
+    clean_abs, find_stores, is_driver_name, FoundStores, StateFile, StateFormat, Store,
+    StoreConfigError,
 };
 use crate::host::HostRoot;
 
@@ -138,7 +139,20 @@ pub struct DiscoveryReport {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn discover(root: &HostRoot, opts: &DiscoveryOptions) -> DiscoveryReport {
-    let found = find_stores(root, opts.rootless_stores, &opts.extra_stores);
+    discover_stores(
+        root,
+        opts,
+        find_stores(root, opts.rootless_stores, &opts.extra_stores),
+    )
+}
+
+/// [`discover`] over stores already found (by [`find_stores`] with the same options, e.g.
+/// for [`fingerprint_of`] first).
+pub fn discover_stores(
+    root: &HostRoot,
+    opts: &DiscoveryOptions,
+    found: FoundStores,
+) -> DiscoveryReport {
     let mut report = DiscoveryReport {
         errors: found
             .errors
@@ -306,6 +320,23 @@ pub struct FileStamp {
     pub mtime_ns: i128,
 }
 
+impl FileStamp {
+    /// The stamp of a file's metadata (a directory's size and mtime count as 0: listing
+    /// changes are not what it watches).
+    pub fn of(m: &std::fs::Metadata) -> FileStamp {
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: if m.is_dir() { 0 } else { m.size() },
+            mtime_ns: if m.is_dir() {
+                0
+            } else {
+                i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
+            },
+        }
+    }
+}
+
 /// The stamps of every file discovery's answer depends on (state databases, container
 /// lists, storage.conf files, /etc/passwd): while it is equal, a cached
 /// [`DiscoveryReport`] is still what [`discover`] would find, except for processes that
@@ -319,28 +350,32 @@ pub struct StateFingerprint {
 /// Stamps the files [`discover`] would read with these options. Much cheaper than
 /// discovery: only `stat` calls plus the small configuration files.
 pub fn state_fingerprint(root: &HostRoot, opts: &DiscoveryOptions) -> StateFingerprint {
-    let found = find_stores(root, opts.rootless_stores, &opts.extra_stores);
-    let mut paths: Vec<PathBuf> = found.config_files;
+    fingerprint_of(
+        root,
+        &find_stores(root, opts.rootless_stores, &opts.extra_stores),
+    )
+}
+
+/// The fingerprint of stores already found: the configuration files with the stamps taken
+/// when they were read, then each store's files stamped now, before [`discover_stores`]
+/// reads them. With [`discover_stores`] it finds the stores once where
+/// [`state_fingerprint`] then [`discover`] would read the configuration twice.
+pub fn fingerprint_of(root: &HostRoot, found: &FoundStores) -> StateFingerprint {
+    let mut files: Vec<(PathBuf, Option<FileStamp>)> = found
+        .config_files
+        .iter()
+        .cloned()
+        .zip(found.config_stamps.iter().copied())
+        .collect();
+    let mut paths: Vec<PathBuf> = Vec::new();
     for store in &found.stores {
         paths.push(store.graph_root.clone());
         paths.extend(store.state_candidates().into_iter().map(|f| f.path));
         paths.extend(storage::list_files(root, store));
     }
-    let files = paths
-        .into_iter()
-        .map(|p| {
-            let stamp = root.metadata(&p).ok().map(|m| FileStamp {
-                dev: m.dev(),
-                ino: m.ino(),
-                size: if m.is_dir() { 0 } else { m.size() },
-                mtime_ns: if m.is_dir() {
-                    0
-                } else {
-                    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
-                },
-            });
-            (p, stamp)
-        })
-        .collect();
+    files.extend(paths.into_iter().map(|p| {
+        let stamp = root.metadata(&p).ok().map(|m| FileStamp::of(&m));
+        (p, stamp)
+    }));
     StateFingerprint { files }
 }

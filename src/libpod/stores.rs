@@ -16,6 +16,7 @@ use nom::IResult;
 use nom::Parser;
 use serde::{Deserialize, Serialize};
 
+use super::discover::FileStamp;
 use crate::host::{HostError, HostRoot};
 
 /// The system storage configuration files, in the order containers/storage tries them.
@@ -229,39 +230,47 @@ impl StorageConf {
 /// (about 0.7 M instructions for the 24 KB `containers.conf`, read on every discovery).
 /// A line whose first non-blank character is `#` is wholly a comment unless it sits inside
 /// a multi-line string, and such a string opens on a line that is not a comment: so when
-/// no other line holds a `"""` or `'''`, there is none, and otherwise nothing is changed. A
-/// comment holding a control character other than tab is left for the parser to refuse.
+/// no other line holds a `"""` or `'''`, there is none, and otherwise nothing is changed.
+/// Nor is a text with a control character other than tab and newline (a comment holding
+/// one is invalid, and a CR belongs to a line end only when a LF follows): the parser
+/// judges those.
 fn blank_comment_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    if has_control(bytes) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut blanked = false;
-    for line in text.split_inclusive('\n') {
-        let (content, end) = match line.strip_suffix("\r\n") {
-            Some(c) => (c, "\r\n"),
-            None => match line.strip_suffix('\n') {
-                Some(c) => (c, "\n"),
-                None => (line, ""),
-            },
-        };
+    let mut start = 0usize;
+    while let Some(rest) = text.get(start..).filter(|r| !r.is_empty()) {
+        let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
+        let line = rest.get(..len).unwrap_or(rest);
+        start += len;
+        let content = line.strip_suffix('\n').unwrap_or(line);
         if content.trim_start_matches([' ', '\t']).starts_with('#') {
-            // Branch-free, so that it runs over the bytes in wide steps.
-            let control = content.bytes().fold(false, |seen, b| {
-                seen | ((b < 0x20) & (b != b'\t')) | (b == 0x7f)
-            });
-            if !control {
-                out.push_str(end);
-                blanked = true;
-                continue;
-            }
+            out.push_str(line.get(content.len()..).unwrap_or_default());
+            blanked = true;
         } else if has_triple_quote(content.as_bytes()) {
             return std::borrow::Cow::Borrowed(text);
+        } else {
+            out.push_str(line);
         }
-        out.push_str(line);
     }
     if blanked {
         std::borrow::Cow::Owned(out)
     } else {
         std::borrow::Cow::Borrowed(text)
     }
+}
+
+/// True when `bytes` holds a control character other than tab and newline (DEL counts).
+fn has_control(bytes: &[u8]) -> bool {
+    // Branch-free over fixed chunks, so that it runs in wide steps.
+    bytes.chunks(64).any(|chunk| {
+        chunk.iter().fold(false, |seen, &b| {
+            seen | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == 0x7f)
+        })
+    })
 }
 
 /// True when `line` holds `"""` or `'''` (a multi-line string's delimiter).
@@ -300,20 +309,14 @@ pub const SYSTEM_CONTAINERS_CONF: [&str; 2] = [
 impl EngineDirs {
     /// Layers the `[engine]` keys of `files` (missing ones skipped; each later key wins);
     /// `dropin_dirs` add their `*.conf` files, in name order, after the files.
-    fn layered(
-        root: &HostRoot,
-        files: &[PathBuf],
-        errors: &mut Vec<StoreConfigError>,
-        consulted: &mut Vec<PathBuf>,
-    ) -> Self {
+    fn layered(root: &HostRoot, files: &[PathBuf], found: &mut FoundStores) -> Self {
         let mut out = EngineDirs::default();
         for file in files {
-            consulted.push(file.clone());
-            let text = match root.read_to_string(file) {
-                Ok(t) => t,
-                Err(e) if e.is_not_found() => continue,
+            let text = match found.consult(root, file) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
                 Err(e) => {
-                    errors.push(e.into());
+                    found.errors.push(e.into());
                     continue;
                 }
             };
@@ -326,7 +329,7 @@ impl EngineDirs {
                         out.tmp_dir = conf.engine.tmp_dir;
                     }
                 }
-                Err(e) => errors.push(StoreConfigError::Invalid {
+                Err(e) => found.errors.push(StoreConfigError::Invalid {
                     path: file.clone(),
                     reason: e.to_string().trim_end().to_string(),
                 }),
@@ -437,6 +440,48 @@ pub struct FoundStores {
     pub errors: Vec<StoreConfigError>,
     /// Every configuration file consulted (for change detection).
     pub config_files: Vec<PathBuf>,
+    /// The stamp of each of `config_files`, in the same order, taken just before the file
+    /// was read (`None`: it did not exist, and was not read). A file changed after its
+    /// stamp shows another one on the next check, so a fingerprint made of these stamps
+    /// never hides a change the stores found do not reflect.
+    pub config_stamps: Vec<Option<FileStamp>>,
+}
+
+impl FoundStores {
+    /// Stamps a configuration file, then reads it: its text, or `None` when it does not
+    /// exist.
+    fn consult(&mut self, root: &HostRoot, path: &Path) -> Result<Option<String>, HostError> {
+        let stamp = root.metadata(path).ok().map(|m| FileStamp::of(&m));
+        self.config_files.push(path.to_path_buf());
+        self.config_stamps.push(stamp);
+        if stamp.is_none() {
+            return Ok(None);
+        }
+        match root.read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Like [`consult`](Self::consult), parsing a `storage.conf`.
+    fn consult_storage_conf(
+        &mut self,
+        root: &HostRoot,
+        path: &Path,
+    ) -> Result<Option<StorageConf>, StoreConfigError> {
+        match self.consult(root, path)? {
+            Some(text) => {
+                StorageConf::parse(&text)
+                    .map(Some)
+                    .map_err(|reason| StoreConfigError::Invalid {
+                        path: path.to_path_buf(),
+                        reason,
+                    })
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 /// Finds the stores under `root`. `rootless` adds users' rootless stores; `extra` are graph
@@ -445,8 +490,7 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
     let mut found = FoundStores::default();
     let mut system = StorageConf::default();
     for path in SYSTEM_STORAGE_CONF {
-        found.config_files.push(PathBuf::from(path));
-        match StorageConf::read(root, Path::new(path)) {
+        match found.consult_storage_conf(root, Path::new(path)) {
             Ok(Some(conf)) => {
                 system = conf;
                 break;
@@ -458,10 +502,9 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             }
         }
     }
-    found.config_files.push(PathBuf::from(PASSWD));
-    let users = match root.read_to_string(PASSWD) {
-        Ok(text) => parse_passwd(&text),
-        Err(e) if e.is_not_found() => Vec::new(),
+    let users = match found.consult(root, Path::new(PASSWD)) {
+        Ok(Some(text)) => parse_passwd(&text),
+        Ok(None) => Vec::new(),
         Err(e) => {
             found.errors.push(e.into());
             Vec::new()
@@ -469,12 +512,7 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
     };
 
     let system_confs = system_containers_confs(root);
-    let engine = EngineDirs::layered(
-        root,
-        &system_confs,
-        &mut found.errors,
-        &mut found.config_files,
-    );
+    let engine = EngineDirs::layered(root, &system_confs, &mut found);
     let graph_root = system
         .graphroot
         .as_deref()
@@ -504,8 +542,7 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
         users_sorted.sort_by(|a, b| a.name.cmp(&b.name));
         for user in users_sorted.iter().filter(|u| u.uid != 0) {
             let user_conf_path = user.home.join(".config/containers/storage.conf");
-            found.config_files.push(user_conf_path.clone());
-            let user_conf = match StorageConf::read(root, &user_conf_path) {
+            let user_conf = match found.consult_storage_conf(root, &user_conf_path) {
                 Ok(c) => c,
                 Err(e) => {
                     found.errors.push(e);
@@ -516,8 +553,7 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             let user_dir = user.home.join(".config/containers");
             confs.push(user_dir.join("containers.conf"));
             confs.extend(dropins(root, &user_dir.join("containers.conf.d")));
-            let engine =
-                EngineDirs::layered(root, &confs, &mut found.errors, &mut found.config_files);
+            let engine = EngineDirs::layered(root, &confs, &mut found);
             let mut store = rootless_store(user, user_conf.as_ref(), &system);
             let expand_dir = |v: &Option<String>| {
                 v.as_deref()
@@ -910,11 +946,14 @@ mod tests {
 
     #[test]
     fn comment_lines_are_blanked_only_when_that_changes_nothing() {
-        let text = "# head\r\n[engine]\n  # indented\n\tstatic_dir = \"/s\" # tail\n#\n";
+        let text = "# head\n[engine]\n  # indented\n\tstatic_dir = \"/s\" # tail\n#";
         assert_eq!(
             blank_comment_lines(text),
-            "\r\n[engine]\n\n\tstatic_dir = \"/s\" # tail\n\n"
+            "\n[engine]\n\n\tstatic_dir = \"/s\" # tail\n"
         );
+        // CRLF line ends are left to the parser.
+        let crlf = "# head\r\n[engine]\r\n";
+        assert_eq!(blank_comment_lines(crlf), crlf);
         // Inside a multi-line string a `#` line is text: nothing is touched.
         let multi = "[engine]\nstatic_dir = \"\"\"\n# not a comment\"\"\"\n";
         assert_eq!(blank_comment_lines(multi), multi);

@@ -51,8 +51,11 @@ use crate::cgroup::memory_stat::WORKING_SET_KEYS;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::CgroupStats;
 use crate::host::HostRoot;
-use crate::libpod::discover::{discover, state_fingerprint, DiscoveryOptions, StateFingerprint};
+use crate::libpod::discover::{
+    discover_stores, fingerprint_of, DiscoveryOptions, StateFingerprint,
+};
 use crate::libpod::model::Container;
+use crate::libpod::stores::find_stores;
 use crate::parse::{meminfo, net_dev};
 use crate::stats::cpu_rate::CpuRate;
 use crate::stats::metrics;
@@ -458,12 +461,15 @@ impl Collector {
         if self.watch.as_ref().is_some_and(StateWatch::unchanged) {
             return;
         }
-        let fingerprint = state_fingerprint(&self.root, &self.opts.discovery);
+        // The stores are found once for both the fingerprint and the discovery.
+        let d = &self.opts.discovery;
+        let stores = find_stores(&self.root, d.rootless_stores, &d.extra_stores);
+        let fingerprint = fingerprint_of(&self.root, &stores);
         if self.fingerprint.as_ref() == Some(&fingerprint) {
             self.watch = Some(StateWatch::new(&self.root, &fingerprint));
             return;
         }
-        let found = discover(&self.root, &self.opts.discovery);
+        let found = discover_stores(&self.root, d, stores);
         report.rediscovered = true;
         report.discovery_errors = found.errors.iter().map(|e| e.to_string()).collect();
         let mut old = std::mem::take(&mut self.tracked);
