@@ -370,6 +370,29 @@ impl HostRoot {
         Ok(names)
     }
 
+    /// True when some entry of a host directory satisfies `pred`, read only as far as the
+    /// first that does: cheaper than [`read_dir_names`](Self::read_dir_names) for asking
+    /// whether a big directory (a captured `/proc`) holds anything of a kind.
+    pub fn any_dir_entry(
+        &self,
+        host_path: impl AsRef<Path>,
+        mut pred: impl FnMut(&std::ffi::OsStr) -> bool,
+    ) -> Result<bool, HostError> {
+        let host_path = host_path.as_ref();
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        if let Some(opened) = self.open_in_kernel(host_path, flags) {
+            return dirents::any(&opened?, pred).map_err(|e| self.error(host_path, e));
+        }
+        let real = self.walked(host_path)?;
+        for entry in std::fs::read_dir(&real).map_err(|e| self.error(host_path, e))? {
+            let entry = entry.map_err(|e| self.error(host_path, e))?;
+            if pred(&entry.file_name()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The snapshot's `snapshot.json`, when this root is a snapshot that has one.
     pub fn snapshot_meta(&self) -> Result<Option<SnapshotMeta>, crate::snapshot::SnapshotError> {
         if self.is_live() {
@@ -599,8 +622,12 @@ mod tests {
             Ok(names) => format!("{names:?}"),
             Err(e) => errno(&e),
         };
+        let any = match root.any_dir_entry(path, |n| n.as_encoded_bytes().starts_with(b"s")) {
+            Ok(found) => found.to_string(),
+            Err(e) => errno(&e),
+        };
         format!(
-            "read {read} | meta {meta} | exists {} | list {list}",
+            "read {read} | meta {meta} | exists {} | list {list} | any s* {any}",
             root.exists(path)
         )
     }

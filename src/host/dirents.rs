@@ -2,10 +2,10 @@
 //! only list a directory by path, which would resolve the path again, outside the
 //! confinement the descriptor was opened with.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// Bytes asked for per call: a few hundred entries.
 const BUF_LEN: usize = 32 * 1024;
@@ -30,6 +30,30 @@ pub(super) fn names(dir: &OwnedFd) -> io::Result<Vec<OsString>> {
             let (name, rest) = record(records)?;
             if name != b"." && name != b".." {
                 names.push(OsString::from_vec(name.to_vec()));
+            }
+            records = rest;
+        }
+    }
+}
+
+/// Bytes asked for per call by [`any`]: a few dozen entries, so that a match among the
+/// first entries of a big directory costs the kernel only those.
+const SMALL_BUF_LEN: usize = 2 * 1024;
+
+/// True when some entry of the directory `dir` (not `.` or `..`) satisfies `pred`; reads
+/// no further than the batch holding the first match.
+pub(super) fn any(dir: &OwnedFd, mut pred: impl FnMut(&OsStr) -> bool) -> io::Result<bool> {
+    let mut buf = vec![0u8; SMALL_BUF_LEN];
+    loop {
+        let filled = getdents64(dir, &mut buf)?;
+        if filled == 0 {
+            return Ok(false);
+        }
+        let mut records = buf.get(..filled).unwrap_or(&[]);
+        while !records.is_empty() {
+            let (name, rest) = record(records)?;
+            if name != b"." && name != b".." && pred(OsStr::from_bytes(name)) {
+                return Ok(true);
             }
             records = rest;
         }
@@ -118,5 +142,18 @@ mod tests {
         got.sort();
         let want: Vec<OsString> = (0..2000).map(|i| format!("entry-{i:04}").into()).collect();
         assert_eq!(got, want);
+        // `any` stops at the first match and still sees the last entry past many batches.
+        let fd = OwnedFd::from(std::fs::File::open(dir.path()).unwrap());
+        let mut seen = 0;
+        assert!(any(&fd, |_| {
+            seen += 1;
+            true
+        })
+        .unwrap());
+        assert_eq!(seen, 1);
+        for (wanted, found) in [("entry-1999", true), ("entry-2000", false), (".", false)] {
+            let fd = OwnedFd::from(std::fs::File::open(dir.path()).unwrap());
+            assert_eq!(any(&fd, |n| n == wanted).unwrap(), found, "{wanted}");
+        }
     }
 }

@@ -116,12 +116,12 @@ pub fn proc_captured(root: &HostRoot) -> bool {
     if root.is_live() {
         return true;
     }
-    root.read_dir_names("/proc").is_ok_and(|names| {
-        names.iter().any(|n| {
-            let n = n.as_encoded_bytes();
-            !n.is_empty() && n.iter().all(u8::is_ascii_digit)
-        })
+    // Stops at the first pid: a captured /proc of a busy host has thousands.
+    root.any_dir_entry("/proc", |n| {
+        let n = n.as_encoded_bytes();
+        !n.is_empty() && n.iter().all(u8::is_ascii_digit)
     })
+    .unwrap_or(false)
 }
 
 /// True when the cgroup (a path relative to the controller root) exists under `root`, in
