@@ -51,6 +51,7 @@ by_name meminfo 'meminfo'
 by_name net_dev 'dev'
 by_name bolt_reader 'bolt_state.db' '*.bolt'
 by_name bolt_state 'bolt_state.db'
+by_name sqlite_state 'db.sql'
 by_name containers_json 'containers.json' 'volatile-containers.json'
 by_name redact_json '*.json'
 # The JSON interpreter's input is config and state joined by NUL bytes; a fixture's

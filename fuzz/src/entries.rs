@@ -42,6 +42,7 @@ pub const TARGETS: &[(&str, EntryPoint)] = &[
     ("bolt_reader", bolt_reader),
     ("bolt_structured", bolt_structured),
     ("bolt_state", bolt_state),
+    ("sqlite_state", sqlite_state),
     ("state_json", state_json),
     ("containers_json", containers_json),
     ("redact_json", redact_json),
@@ -340,6 +341,40 @@ pub fn bolt_state(data: &[u8]) {
             interpret_all(&raw);
         }
     }
+}
+
+/// Podman's state from a SQLite `db.sql` holding these bytes, then interpreted: a state or an
+/// error naming the file, never a panic (SQLite itself checks its pages; what it hands back
+/// is podman's JSON, which must not panic the reader either).
+pub fn sqlite_state(data: &[u8]) {
+    use libpod_stats::host::HostRoot;
+    use libpod_stats::libpod::sqlite::read_sqlite_state;
+
+    thread_local! {
+        /// One host root for every input: a fresh directory per input would cost more than
+        /// the read.
+        static ROOT: Option<(tempfile::TempDir, PathBuf)> = tempfile::tempdir().ok().map(|dir| {
+            let storage = dir.path().join("var/lib/containers/storage");
+            let _ = std::fs::create_dir_all(&storage);
+            (dir, storage)
+        });
+    }
+    ROOT.with(|root| {
+        let Some((dir, storage)) = root else { return };
+        // What an earlier input may have left beside the database (a WAL index) goes first.
+        for side in ["db.sql-wal", "db.sql-shm", "db.sql-journal"] {
+            let _ = std::fs::remove_file(storage.join(side));
+        }
+        if std::fs::write(storage.join("db.sql"), data).is_err() {
+            return;
+        }
+        let Ok(host) = HostRoot::new(dir.path()) else {
+            return;
+        };
+        if let Ok(raw) = read_sqlite_state(&host, Path::new("/var/lib/containers/storage/db.sql")) {
+            interpret_all(&raw);
+        }
+    });
 }
 
 const CTR_ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
