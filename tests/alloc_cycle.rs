@@ -7,6 +7,8 @@
 
 #[path = "../benches/support/live.rs"]
 mod live;
+#[path = "support/skip.rs"]
+mod skip;
 
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::cell::Cell;
@@ -167,11 +169,7 @@ fn a_steady_cycle_allocates_nothing_on_live_cgroups() {
     let live = match live::LiveHost::create("alloc", N) {
         Ok(live) => live,
         Err(note) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "live cgroups needed on CI: {note}"
-            );
-            eprintln!("skipped: {note}");
+            skip::skip_or_fail(&format!("live cgroups: {note}"));
             return;
         }
     };

@@ -6,6 +6,9 @@
 //! hierarchies, removed by a Drop guard even when the test fails. Without them the test
 //! fails under `CI=true` and prints a note otherwise.
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -25,13 +28,6 @@ use libpod_stats::stats::Sample;
 
 const CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "memory", "pids", "blkio"];
 const PLANTED: &str = "lpstest-planted-env-value-5b1e";
-
-fn skip_or_fail(why: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("live cgroup test cannot run under CI: {why}");
-    }
-    eprintln!("note: live cgroup test skipped: {why}");
-}
 
 /// A process in its own live cgroups; everything is undone on drop.
 struct LiveContainer {
@@ -169,6 +165,44 @@ fn store(graph_root: &Path, id: &str, name: &str, parent: &str, pid: u32) {
     .unwrap();
 }
 
+/// A live container under the parent cgroup `tag`, recorded in a fresh store.
+struct Stored {
+    tag: String,
+    id: String,
+    container: LiveContainer,
+    /// Holds the store at `graph_root`.
+    tmp: tempfile::TempDir,
+    graph_root: PathBuf,
+}
+
+/// Starts a container tagged `what` and records it; `None` (after a note, or a failure
+/// under `CI=true`) when this host cannot run one.
+fn stored(what: &str) -> Option<Stored> {
+    if unsafe { libc::geteuid() } != 0 {
+        skip::skip_or_fail("live cgroups need root");
+        return None;
+    }
+    let tag = format!("lpstest-{}-{what}", std::process::id());
+    let id = hex_id(&tag);
+    let container = match start(&tag, &id) {
+        Ok(c) => c,
+        Err(why) => {
+            skip::skip_or_fail(&why);
+            return None;
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let graph_root = tmp.path().join("storage");
+    store(&graph_root, &id, &tag, &tag, container.child.id());
+    Some(Stored {
+        tag,
+        id,
+        container,
+        tmp,
+        graph_root,
+    })
+}
+
 fn options(graph_root: &Path) -> CollectorOptions {
     CollectorOptions {
         discovery: DiscoveryOptions {
@@ -205,18 +239,16 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn capture_of_live_cgroups_replays_to_the_live_numbers() {
-    if unsafe { libc::geteuid() } != 0 {
-        return skip_or_fail("not root");
-    }
-    let tag = format!("lpstest-{}-live", std::process::id());
-    let id = hex_id(&tag);
-    let container = match start(&tag, &id) {
-        Ok(c) => c,
-        Err(why) => return skip_or_fail(&why),
+    let Some(Stored {
+        tag,
+        id,
+        container,
+        tmp,
+        graph_root,
+    }) = stored("live")
+    else {
+        return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let graph_root = tmp.path().join("storage");
-    store(&graph_root, &id, &tag, &tag, container.child.id());
 
     // A live read, the cgroup files read directly, a capture recording the same time, and
     // a second live read. The kernel may still settle memory (per-cpu charge caches drain
@@ -393,18 +425,16 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
 /// and the cycle after that a rate again.
 #[test]
 fn a_cgroup_recreated_under_the_same_path_restarts_the_rate() {
-    if unsafe { libc::geteuid() } != 0 {
-        return skip_or_fail("not root");
-    }
-    let tag = format!("lpstest-{}-recreate", std::process::id());
-    let id = hex_id(&tag);
-    let container = match start(&tag, &id) {
-        Ok(c) => c,
-        Err(why) => return skip_or_fail(&why),
+    let Some(Stored {
+        id,
+        container,
+        tmp: _store,
+        graph_root,
+        ..
+    }) = stored("recreate")
+    else {
+        return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let graph_root = tmp.path().join("storage");
-    store(&graph_root, &id, &tag, &tag, container.child.id());
     let mut opts = options(&graph_root);
     opts.first_cpu_percent = FirstCpuPercent::Null;
     let mut collector = Collector::new(HostRoot::live(), opts).unwrap();

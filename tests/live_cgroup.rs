@@ -6,6 +6,9 @@
 //! They need root and a writable cgroupfs. With `CI=true` the absence of either is a
 //! failure; elsewhere the tests print a note and pass.
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -50,14 +53,6 @@ impl Drop for LiveCgroup {
     }
 }
 
-/// Says why the live tests cannot run: a failure in CI, a note elsewhere.
-fn unavailable(why: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("live cgroup tests need root and a writable cgroupfs (CI=true): {why}");
-    }
-    eprintln!("note: skipping live cgroup test: {why}");
-}
-
 /// The mount point of every hierarchy the reader uses, once each (co-mounted controllers
 /// share one).
 fn hierarchy_mounts(reader: &CgroupReader) -> Vec<PathBuf> {
@@ -78,7 +73,9 @@ fn start() -> Option<(CgroupReader, LiveCgroup)> {
     let reader = match CgroupReader::new(HostRoot::live()) {
         Ok(r) => r,
         Err(e) => {
-            unavailable(&format!("no cgroup layout: {e}"));
+            skip::skip_or_fail(&format!(
+                "live cgroups need root and a writable cgroupfs: no cgroup layout: {e}"
+            ));
             return None;
         }
     };
@@ -95,7 +92,10 @@ fn start() -> Option<(CgroupReader, LiveCgroup)> {
     for mount in hierarchy_mounts(&reader) {
         let dir = mount.join(&name);
         if let Err(e) = std::fs::create_dir(&dir) {
-            unavailable(&format!("cannot create {}: {e}", dir.display()));
+            skip::skip_or_fail(&format!(
+                "live cgroups need root and a writable cgroupfs: cannot create {}: {e}",
+                dir.display()
+            ));
             return None;
         }
         guard.dirs.push(dir);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod podman;
+pub mod skip;
 
 use std::process::Command;
 

@@ -11,6 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The workspace's one rule for a missing component (fail under `CI=true`, else a note).
+#[path = "../../../tests/support/skip.rs"]
+mod skip;
+pub use skip::skip_or_fail;
+
 /// Where Debian's collectd keeps its plugins.
 pub const COLLECTD_PLUGINS: &str = "/usr/lib/collectd";
 /// collectd's own types.
@@ -31,15 +36,6 @@ pub fn collectd_available() -> bool {
         skip_or_fail("collectd (collectd-core) is not installed: run scripts/install-deps.sh");
     }
     ok
-}
-
-/// A test cannot run here because `why`: under `CI=true` that is a failure (CI installs
-/// everything), elsewhere a note on stderr before the test returns.
-pub fn skip_or_fail(why: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{why}");
-    }
-    eprintln!("note: skipping: {why}");
 }
 
 /// The freshly built `libpodstats.so` (built once per test process, debug profile).
