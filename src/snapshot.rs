@@ -24,6 +24,11 @@ pub struct SnapshotMeta {
     pub hostname: String,
     /// Kernel release of the captured host (`uname -r`).
     pub kernel: String,
+    /// Stores that were named explicitly (`--store`, the plugin's `Store`) when the snapshot
+    /// was captured, as host paths: discovery under this snapshot reads them too, so a replay
+    /// needs no flag to find what the capture found. Left out of the file when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_stores: Vec<PathBuf>,
 }
 
 /// Reading or writing `snapshot.json` or listing a series failed.

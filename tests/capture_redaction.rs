@@ -197,6 +197,7 @@ fn synthesize(root: &Path) {
         online_cpus: 2,
         hostname: HOSTNAME_SECRET.into(),
         kernel: "6.1.0-lpstest".into(),
+        extra_stores: Vec::new(),
     };
     meta.write(root).unwrap();
 }

@@ -129,6 +129,7 @@ impl Host {
             online_cpus: 4,
             hostname: "test".into(),
             kernel: "6.1.0".into(),
+            extra_stores: Vec::new(),
         };
         meta.write(&self.root).unwrap();
         Timestamp::at(meta.taken_at_ns)
@@ -382,6 +383,7 @@ fn no_stream_reports_the_average_since_start() {
         online_cpus: 2,
         hostname: "t".into(),
         kernel: "k".into(),
+        extra_stores: Vec::new(),
     };
     meta.write(&host.root).unwrap();
     let mut collector2 = host.collector(FirstCpuPercent::SinceStart, false);

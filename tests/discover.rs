@@ -6,9 +6,9 @@ use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{
     discover, discover_stores, fingerprint_of, state_fingerprint, DiscoveryOptions,
 };
-use libpod_stats::libpod::stores::find_stores;
 use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
 use libpod_stats::libpod::sqlite::write_sqlite_state;
+use libpod_stats::libpod::stores::find_stores;
 use libpod_stats::libpod::{ContainerState, Source};
 
 fn id(n: u8) -> String {

@@ -190,11 +190,17 @@ fn meta_for(source: &HostRoot, opts: &CaptureOptions) -> Result<SnapshotMeta, Ca
                 online_cpus: online_cpus_live().unwrap_or(0),
                 hostname: hostname.unwrap_or_default(),
                 kernel: kernel.unwrap_or_default(),
+                extra_stores: Vec::new(),
             }
         }
     };
     if let Some(at) = opts.taken_at_ns {
         meta.taken_at_ns = at;
+    }
+    for store in &opts.discovery.extra_stores {
+        if !meta.extra_stores.contains(store) {
+            meta.extra_stores.push(store.clone());
+        }
     }
     if opts.redact {
         meta.hostname = REDACTED.to_string();

@@ -485,7 +485,9 @@ impl FoundStores {
 }
 
 /// Finds the stores under `root`. `rootless` adds users' rootless stores; `extra` are graph
-/// roots named explicitly (an explicit one that is also found otherwise is listed once).
+/// roots named explicitly, and so are those a snapshot root recorded at capture
+/// ([`SnapshotMeta::extra_stores`](crate::snapshot::SnapshotMeta)); an explicit one that is
+/// also found otherwise is listed once.
 pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundStores {
     let mut found = FoundStores::default();
     let mut system = StorageConf::default();
@@ -575,7 +577,15 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
         }
     }
 
-    for path in extra {
+    // A broken snapshot.json is reported by whoever needs its other facts; here it only
+    // means no recorded stores.
+    let recorded = root
+        .snapshot_meta()
+        .ok()
+        .flatten()
+        .map(|meta| meta.extra_stores)
+        .unwrap_or_default();
+    for path in extra.iter().chain(&recorded) {
         let graph_root = if path.is_absolute() {
             path.components().collect::<PathBuf>()
         } else {

@@ -172,6 +172,7 @@ impl Default for HostBuilder {
                 online_cpus: 2,
                 hostname: "testhost".to_string(),
                 kernel: "6.1.0-test-amd64".to_string(),
+                extra_stores: Vec::new(),
             },
             mem_total: 4 << 30,
             stores: Vec::new(),
