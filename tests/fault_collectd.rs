@@ -4,6 +4,11 @@
 //! collectd keeps running, the other plugins keep dispatching every interval, the plugin is
 //! never suspended, and each problem is named in the log once.
 
+#[path = "../plugin/tests/support/daemon_files.rs"]
+mod daemon_files;
+#[path = "support/skip.rs"]
+mod skip;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,46 +16,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PLUGINS: &str = "/usr/lib/collectd";
 const HOST: &str = "lpstest-noharm";
 const IDLE: &str = "7904ca06230c5bbbadb9d290c62e512f2f50fb42f033101e024da6c8172bed5c";
 
-fn available() -> bool {
-    let ok = Command::new("collectd")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-        && ["csv", "logfile", "load", "memory"]
-            .iter()
-            .all(|p| Path::new(PLUGINS).join(format!("{p}.so")).exists());
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("collectd-core is not installed: run scripts/install-deps.sh");
-        }
-        eprintln!("note: collectd is not installed; skipping the no-harm test");
-    }
-    ok
-}
+/// The stock plugins the test runs beside ours.
+const STOCK: [&str; 4] = ["csv", "logfile", "load", "memory"];
 
-/// Builds the plugin and returns `target/<profile>/libpodstats.so`.
-fn plugin_so() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "libpodstats-plugin"])
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the plugin failed");
-    let exe = std::env::current_exe().unwrap();
-    let so = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("libpodstats.so");
-    assert!(so.exists(), "{} not built", so.display());
-    so
+fn available() -> bool {
+    match daemon_files::collectd_missing(&STOCK) {
+        None => true,
+        Some(why) => {
+            skip::skip_or_fail(&format!("the no-harm test: {why}"));
+            false
+        }
+    }
 }
 
 /// The daemon, stopped (SIGTERM, then SIGKILL) on drop.
@@ -60,18 +39,7 @@ struct Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        daemon_files::stop(&mut self.child);
     }
 }
 
@@ -165,37 +133,13 @@ fn collectd_and_its_other_plugins_are_unharmed_by_a_broken_host() {
     )
     .unwrap();
 
-    let plugins = tmp.path().join("plugins");
-    std::fs::create_dir(&plugins).unwrap();
-    std::fs::copy(plugin_so(), plugins.join("libpodstats.so")).unwrap();
-    for p in ["csv", "logfile", "load", "memory"] {
-        std::fs::copy(
-            Path::new(PLUGINS).join(format!("{p}.so")),
-            plugins.join(format!("{p}.so")),
-        )
-        .unwrap();
-    }
-    let d = tmp.path().display();
-    let conf = format!(
-        r#"Hostname "{HOST}"
-FQDNLookup false
-BaseDir "{d}"
-PIDFile "{d}/collectd.pid"
-PluginDir "{d}/plugins"
-TypesDB "/usr/share/collectd/types.db" "{types}"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{d}/collectd.log"
-  Timestamp true
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "{d}/csv"
-  StoreRates false
-</Plugin>
-LoadPlugin load
+    daemon_files::plugin_dir(tmp.path(), &STOCK);
+    let conf = daemon_files::base_conf(
+        HOST,
+        tmp.path(),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/types.db.libpodstats"),
+        &format!(
+            r#"LoadPlugin load
 LoadPlugin memory
 LoadPlugin libpodstats
 <Plugin libpodstats>
@@ -203,10 +147,8 @@ LoadPlugin libpodstats
   RootlessStores false
 </Plugin>
 "#,
-        types = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("plugin/types.db.libpodstats")
-            .display(),
-        snap = snap.display(),
+            snap = snap.display(),
+        ),
     );
     let conf_path = tmp.path().join("collectd.conf");
     std::fs::write(&conf_path, conf).unwrap();

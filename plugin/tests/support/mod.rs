@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The workspace's one rule for a missing component (fail under `CI=true`, else a note).
@@ -16,50 +15,23 @@ use std::time::{Duration, Instant};
 mod skip;
 pub use skip::skip_or_fail;
 
-/// Where Debian's collectd keeps its plugins.
-pub const COLLECTD_PLUGINS: &str = "/usr/lib/collectd";
-/// collectd's own types.
-pub const STOCK_TYPES_DB: &str = "/usr/share/collectd/types.db";
+mod daemon_files;
+// Each test binary uses its own subset, as with `dead_code` above.
+#[allow(unused_imports)]
+pub use daemon_files::{plugin_so, COLLECTD_PLUGINS, STOCK_TYPES_DB};
+
 /// The host name every test daemon uses.
 pub const HOST: &str = "lpstest-host";
 
 /// True when collectd can be run; panics under `CI=true` when it cannot.
 pub fn collectd_available() -> bool {
-    let ok = Command::new("collectd")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-        && Path::new(COLLECTD_PLUGINS).join("csv.so").exists();
-    if !ok {
-        skip_or_fail("collectd (collectd-core) is not installed: run scripts/install-deps.sh");
+    match daemon_files::collectd_missing(&["csv"]) {
+        None => true,
+        Some(why) => {
+            skip_or_fail(&why);
+            false
+        }
     }
-    ok
-}
-
-/// The freshly built `libpodstats.so` (built once per test process, debug profile).
-pub fn plugin_so() -> PathBuf {
-    static SO: OnceLock<PathBuf> = OnceLock::new();
-    SO.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "libpodstats-plugin"])
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "cargo build -p libpodstats-plugin failed");
-        // The test binary is target/debug/deps/<name>: the .so is in target/debug.
-        let exe = std::env::current_exe().expect("current exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/debug")
-            .to_path_buf();
-        let so = profile_dir.join("libpodstats.so");
-        assert!(so.exists(), "{} not built", so.display());
-        so
-    })
-    .clone()
 }
 
 /// The types.db the plugin ships.
@@ -94,38 +66,8 @@ impl Daemon {
             .prefix("lpstest-collectd-")
             .tempdir()
             .expect("temp dir");
-        let plugins = dir.path().join("plugins");
-        std::fs::create_dir(&plugins).unwrap();
-        std::fs::copy(plugin_so(), plugins.join("libpodstats.so")).unwrap();
-        for p in ["csv", "logfile", "unixsock", "network"] {
-            let src = Path::new(COLLECTD_PLUGINS).join(format!("{p}.so"));
-            if src.exists() {
-                std::fs::copy(&src, plugins.join(format!("{p}.so"))).unwrap();
-            }
-        }
-        let d = dir.path().display();
-        let conf = format!(
-            r#"Hostname "{host}"
-FQDNLookup false
-BaseDir "{d}"
-PIDFile "{d}/collectd.pid"
-PluginDir "{d}/plugins"
-TypesDB "{STOCK_TYPES_DB}" "{types}"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{d}/collectd.log"
-  Timestamp true
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "{d}/csv"
-  StoreRates false
-</Plugin>
-{body}"#,
-            types = plugin_types_db().display(),
-        );
+        daemon_files::plugin_dir(dir.path(), &["csv", "logfile", "unixsock", "network"]);
+        let conf = daemon_files::base_conf(host, dir.path(), &plugin_types_db(), body);
         std::fs::write(dir.path().join("collectd.conf"), conf).unwrap();
         Daemon {
             dir,
@@ -206,24 +148,9 @@ LoadPlugin csv
 
     /// Stops collectd with SIGTERM (SIGKILL after 10 s) and waits for it.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(None) = child.try_wait() {
-            // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
-            unsafe {
-                libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-            }
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
+        if let Some(mut child) = self.child.take() {
+            daemon_files::stop(&mut child);
         }
-        let _ = child.wait();
     }
 
     /// The rows of one CSV series (`<plugin>[-<instance>]/<type>[-<type instance>]`), every
