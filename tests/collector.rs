@@ -175,13 +175,7 @@ impl Host {
                     .unwrap(),
                 })
                 .collect(),
-            runtime: RuntimeConfig {
-                graph_root: Some("/var/lib/containers/storage".into()),
-                run_root: Some("/run/containers/storage".into()),
-                static_dir: Some("/var/lib/containers/storage/libpod".into()),
-                tmp_dir: Some("/run/libpod".into()),
-                graph_driver: Some("overlay".into()),
-            },
+            runtime: RuntimeConfig::root_defaults(),
         };
         let db = self.root.join("var/lib/containers/storage/db.sql");
         std::fs::create_dir_all(db.parent().unwrap()).unwrap();

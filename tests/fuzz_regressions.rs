@@ -107,13 +107,7 @@ fn write_bolt_seeds() {
             config_json: parts[2].to_vec(),
             state_json: parts[3].to_vec(),
         }],
-        runtime: RuntimeConfig {
-            graph_root: Some("/var/lib/containers/storage".into()),
-            run_root: Some("/run/containers/storage".into()),
-            static_dir: Some("/var/lib/containers/storage/libpod".into()),
-            tmp_dir: Some("/run/libpod".into()),
-            graph_driver: Some("overlay".into()),
-        },
+        runtime: RuntimeConfig::root_defaults(),
     };
     for (name, page) in [("podman-512.db", 512), ("podman-4096.db", 4096)] {
         let bytes = write_bolt_state(&state, &Writer::new().page_size(page)).unwrap();

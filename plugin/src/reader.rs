@@ -409,22 +409,29 @@ mod tests {
         assert_eq!(logs, vec!["INFO: read: working again"]);
     }
 
-    #[test]
-    fn filters_and_unique_instances_apply() {
+    /// The lists of one cycle over `samples`, with names matching `exclude` left out.
+    fn one_cycle_excluding(exclude: &str, samples: Vec<Sample>) -> Vec<String> {
         let cfg = PluginConfig {
-            exclude: vec![regex::Regex::new("^infra").unwrap()],
+            exclude: vec![regex::Regex::new(exclude).unwrap()],
             ..cpu_only()
         };
         let script = Script(VecDeque::from(vec![Ok((
+            samples,
+            CycleProblems::default(),
+        ))]));
+        run(&mut Reader::new(cfg, script)).0
+    }
+
+    #[test]
+    fn filters_and_unique_instances_apply() {
+        let lists = one_cycle_excluding(
+            "^infra",
             vec![
                 sample("web", 'b', 1),
                 sample("web", 'a', 2),
                 sample("infra-1", 'c', 3),
             ],
-            CycleProblems::default(),
-        ))]));
-        let mut r = Reader::new(cfg, script);
-        let (lists, _) = run(&mut r);
+        );
         assert_eq!(
             lists,
             vec![
@@ -487,20 +494,14 @@ mod tests {
             pod_name: Some("web".into()),
             ..sample(name, id, cpu)
         };
-        let cfg = PluginConfig {
-            exclude: vec![regex::Regex::new("^skip").unwrap()],
-            ..cpu_only()
-        };
-        let script = Script(VecDeque::from(vec![Ok((
+        let lists = one_cycle_excluding(
+            "^skip",
             vec![
                 member("web", 'a', 1),
                 member("b", 'b', 2),
                 member("skip", 'c', 4),
             ],
-            CycleProblems::default(),
-        ))]));
-        let mut r = Reader::new(cfg, script);
-        let (lists, _) = run(&mut r);
+        );
         assert_eq!(
             lists,
             vec![

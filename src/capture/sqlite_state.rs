@@ -89,13 +89,7 @@ mod tests {
                 config_json: br#"{"id":"pp"}"#.to_vec(),
                 state_json: format!(r#"{{"InfraContainerID":"{}"}}"#, "a".repeat(64)).into_bytes(),
             }],
-            runtime: RuntimeConfig {
-                graph_root: Some("/var/lib/containers/storage".into()),
-                run_root: Some("/run/containers/storage".into()),
-                static_dir: Some("/var/lib/containers/storage/libpod".into()),
-                tmp_dir: Some("/run/libpod".into()),
-                graph_driver: Some("overlay".into()),
-            },
+            runtime: RuntimeConfig::root_defaults(),
         };
         let dest = dir.path().join("db.sql");
         create_owner_only(&state, &dest).unwrap();

@@ -308,13 +308,7 @@ mod tests {
                 config_json: br#"{"id":"p"}"#.to_vec(),
                 state_json: br#"{"cgroupPath":"/libpod_parent/p"}"#.to_vec(),
             }],
-            runtime: RuntimeConfig {
-                graph_root: Some("/var/lib/containers/storage".into()),
-                run_root: Some("/run/containers/storage".into()),
-                static_dir: Some("/var/lib/containers/storage/libpod".into()),
-                tmp_dir: Some("/run/libpod".into()),
-                graph_driver: Some("overlay".into()),
-            },
+            runtime: RuntimeConfig::root_defaults(),
         }
     }
 

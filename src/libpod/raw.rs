@@ -3,7 +3,9 @@
 //! Both backends (BoltDB and SQLite) produce a [`RawState`]; one interpreter turns it into
 //! [`Container`](super::Container)s, so the two can never disagree on meaning.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use super::stores::{DEFAULT_GRAPH_ROOT, DEFAULT_RUN_ROOT};
 
 /// One container's records: its config and state JSON, byte for byte as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,6 +48,20 @@ pub struct RuntimeConfig {
     pub tmp_dir: Option<PathBuf>,
     /// `graph-driver-name` / `GraphDriver`.
     pub graph_driver: Option<String>,
+}
+
+impl RuntimeConfig {
+    /// What rootful podman records when no configuration moves anything: the root store's
+    /// default paths, overlay; what a database made for a test usually says.
+    pub fn root_defaults() -> RuntimeConfig {
+        RuntimeConfig {
+            graph_root: Some(DEFAULT_GRAPH_ROOT.into()),
+            run_root: Some(DEFAULT_RUN_ROOT.into()),
+            static_dir: Some(Path::new(DEFAULT_GRAPH_ROOT).join("libpod")),
+            tmp_dir: Some("/run/libpod".into()),
+            graph_driver: Some("overlay".into()),
+        }
+    }
 }
 
 /// Everything discovery needs from one libpod database.

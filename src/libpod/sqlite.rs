@@ -312,6 +312,25 @@ mod tests {
 
     const DB: &str = "/var/lib/containers/storage/db.sql";
 
+    /// A snapshot whose `db.sql` (at the returned real path) holds one running container.
+    fn one_running_container() -> (tempfile::TempDir, HostRoot, PathBuf) {
+        let (dir, root) = snapshot();
+        let real = dir.path().join(&DB[1..]);
+        let id = "c".repeat(64);
+        let state = RawState {
+            containers: vec![RawContainer {
+                id: id.clone(),
+                name: Some("x".into()),
+                pod_id: None,
+                config_json: format!(r#"{{"id":"{id}"}}"#).into_bytes(),
+                state_json: br#"{"state":3}"#.to_vec(),
+            }],
+            ..Default::default()
+        };
+        write_sqlite_state(&state, &real).unwrap();
+        (dir, root, real)
+    }
+
     #[test]
     fn reads_json_columns_and_ignores_the_state_column() {
         let (dir, root) = snapshot();
@@ -439,20 +458,7 @@ mod tests {
 
     #[test]
     fn a_writer_in_a_transaction_does_not_block_and_an_exclusive_one_is_an_error() {
-        let (dir, root) = snapshot();
-        let real = dir.path().join(&DB[1..]);
-        let id = "d".repeat(64);
-        let state = RawState {
-            containers: vec![RawContainer {
-                id: id.clone(),
-                name: Some("x".into()),
-                pod_id: None,
-                config_json: format!(r#"{{"id":"{id}"}}"#).into_bytes(),
-                state_json: br#"{"state":3}"#.to_vec(),
-            }],
-            ..Default::default()
-        };
-        write_sqlite_state(&state, &real).unwrap();
+        let (_dir, root, real) = one_running_container();
         let writer = Connection::open(&real).unwrap();
         // podman's default journal mode (delete): a pending write leaves readers the old data
         writer
@@ -476,20 +482,7 @@ mod tests {
         fn corrupted_databases_fail_cleanly(
             edits in proptest::collection::vec((0usize..16384, proptest::num::u8::ANY), 1..64),
         ) {
-            let (dir, root) = snapshot();
-            let real = dir.path().join(&DB[1..]);
-            let id = "c".repeat(64);
-            let state = RawState {
-                containers: vec![RawContainer {
-                    id: id.clone(),
-                    name: Some("x".into()),
-                    pod_id: None,
-                    config_json: format!(r#"{{"id":"{id}"}}"#).into_bytes(),
-                    state_json: br#"{"state":3}"#.to_vec(),
-                }],
-                ..Default::default()
-            };
-            write_sqlite_state(&state, &real).unwrap();
+            let (_dir, root, real) = one_running_container();
             let mut bytes = std::fs::read(&real).unwrap();
             for (at, b) in edits {
                 let at = at % bytes.len();

@@ -319,15 +319,32 @@ mod tests {
         )
     }
 
-    #[test]
-    fn reads_lists_and_tells_podman_from_others() {
+    /// A host dir whose store lists the containers of [`list_json`].
+    fn with_list() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
         write(
-            d,
+            dir.path(),
             "var/lib/containers/storage/overlay-containers/containers.json",
             &list_json(),
         );
+        dir
+    }
+
+    /// The bundle `config.json` of [`ID`], naming its cgroup.
+    fn write_bundle_cgroup(d: &Path) {
+        write(
+            d,
+            &format!("var/lib/containers/storage/overlay-containers/{ID}/userdata/config.json"),
+            &format!(
+                r#"{{"ociVersion":"1.0.2","linux":{{"cgroupsPath":"/libpod_parent/libpod-{ID}"}}}}"#
+            ),
+        );
+    }
+
+    #[test]
+    fn reads_lists_and_tells_podman_from_others() {
+        let dir = with_list();
+        let d = dir.path();
         let root = HostRoot::new(d).unwrap();
         let (entries, errors) = read_store_entries(&root, &store());
         assert!(errors.is_empty(), "{errors:?}");
@@ -345,13 +362,8 @@ mod tests {
 
     #[test]
     fn running_when_the_pid_lives_in_its_cgroup() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = with_list();
         let d = dir.path();
-        write(
-            d,
-            "var/lib/containers/storage/overlay-containers/containers.json",
-            &list_json(),
-        );
         write(
             d,
             &format!("run/containers/storage/overlay-containers/{ID}/userdata/pidfile"),
@@ -376,20 +388,9 @@ mod tests {
 
     #[test]
     fn without_proc_the_bundle_cgroup_decides() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = with_list();
         let d = dir.path();
-        write(
-            d,
-            "var/lib/containers/storage/overlay-containers/containers.json",
-            &list_json(),
-        );
-        write(
-            d,
-            &format!("var/lib/containers/storage/overlay-containers/{ID}/userdata/config.json"),
-            &format!(
-                r#"{{"ociVersion":"1.0.2","linux":{{"cgroupsPath":"/libpod_parent/libpod-{ID}"}}}}"#
-            ),
-        );
+        write_bundle_cgroup(d);
         let root = HostRoot::new(d).unwrap();
         let (entries, _) = read_store_entries(&root, &store());
         let (dir0, e0) = &entries[0];
@@ -404,18 +405,9 @@ mod tests {
 
     #[test]
     fn without_a_pidfile_the_bundle_cgroup_with_processes_decides() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = with_list();
         let d = dir.path();
-        write(
-            d,
-            "var/lib/containers/storage/overlay-containers/containers.json",
-            &list_json(),
-        );
-        write(
-            d,
-            &format!("var/lib/containers/storage/overlay-containers/{ID}/userdata/config.json"),
-            &format!(r#"{{"linux":{{"cgroupsPath":"/libpod_parent/libpod-{ID}"}}}}"#),
-        );
+        write_bundle_cgroup(d);
         write(d, "proc/1/cgroup", "0::/init.scope\n");
         let procs = format!("sys/fs/cgroup/memory/libpod_parent/libpod-{ID}/cgroup.procs");
         write(d, &procs, "");
