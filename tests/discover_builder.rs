@@ -12,9 +12,20 @@ use libpod_stats::testing::{
     Backend, Built, ContainerSpec, HostBuilder, Layout, PodSpec, ProcEntry, StoreSpec,
 };
 
+/// Builds the host and discovers it; also through the userland walk that kernels without
+/// `openat2` use, which must find exactly the same.
 fn build(builder: &HostBuilder, dir: &Path) -> (Built, DiscoveryReport) {
     let built = builder.build(dir).unwrap();
-    let report = discover(&HostRoot::new(dir).unwrap(), &DiscoveryOptions::default());
+    let opts = DiscoveryOptions::default();
+    let report = discover(&HostRoot::new(dir).unwrap(), &opts);
+    let walked = discover(&HostRoot::new_walking(dir).unwrap(), &opts);
+    assert_eq!(report.containers, walked.containers, "kernel vs walk");
+    assert_eq!(report.stores, walked.stores, "kernel vs walk");
+    assert_eq!(
+        format!("{:?}", report.errors),
+        format!("{:?}", walked.errors),
+        "kernel vs walk"
+    );
     (built, report)
 }
 
