@@ -34,17 +34,7 @@ fn build(builder: &HostBuilder, dir: &Path) -> (Built, DiscoveryReport) {
 #[test]
 fn states_and_cgroups_in_every_layout_manager_and_backend() {
     use ContainerState::*;
-    let states = [
-        Unknown,
-        Created,
-        Initialized,
-        Running,
-        Stopped,
-        Paused,
-        Exited,
-        Removing,
-        Stopping,
-    ];
+    let states = ContainerState::ALL;
     for layout in [Layout::V1, Layout::V1CoMounted, Layout::V2, Layout::Hybrid] {
         for manager in [CgroupManager::Cgroupfs, CgroupManager::Systemd] {
             for backend in [Backend::Bolt, Backend::Sqlite] {

@@ -31,19 +31,25 @@ pub enum ContainerState {
 }
 
 impl ContainerState {
+    /// Every state podman defines, indexed by podman's integer for it.
+    pub const ALL: [ContainerState; 9] = [
+        Self::Unknown,
+        Self::Created,
+        Self::Initialized,
+        Self::Running,
+        Self::Stopped,
+        Self::Paused,
+        Self::Exited,
+        Self::Removing,
+        Self::Stopping,
+    ];
+
     /// The state for podman's integer, `Unknown` for any number podman does not define.
     pub fn from_podman(n: i64) -> Self {
-        match n {
-            1 => Self::Created,
-            2 => Self::Initialized,
-            3 => Self::Running,
-            4 => Self::Stopped,
-            5 => Self::Paused,
-            6 => Self::Exited,
-            7 => Self::Removing,
-            8 => Self::Stopping,
-            _ => Self::Unknown,
-        }
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
+            .unwrap_or(Self::Unknown)
     }
 
     /// Podman's integer for this state.
@@ -146,4 +152,19 @@ pub struct Container {
 /// digits. Only such an id may become part of a path.
 pub fn is_container_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ContainerState;
+
+    #[test]
+    fn podman_numbers_round_trip_and_others_are_unknown() {
+        for s in ContainerState::ALL {
+            assert_eq!(ContainerState::from_podman(i64::from(s.podman_number())), s);
+        }
+        for n in [-1, 9, i64::MAX, i64::MIN] {
+            assert_eq!(ContainerState::from_podman(n), ContainerState::Unknown);
+        }
+    }
 }
