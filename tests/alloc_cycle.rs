@@ -5,14 +5,14 @@
 //! Also the descriptor budget: past `max_open_files` the collector reads by path (open,
 //! read, close) and still reports the same numbers.
 
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 #[path = "../benches/support/live.rs"]
 mod live;
 #[path = "support/skip.rs"]
 mod skip;
 
-use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
-use std::cell::Cell;
-
+use counting_alloc::{allocations, Counting};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::stats::collector::{
@@ -21,41 +21,8 @@ use libpod_stats::stats::collector::{
 use libpod_stats::stats::Sample;
 use libpod_stats::testing::{Built, ContainerSpec, HostBuilder, Layout};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is passed on to the system allocator unchanged; the counter is a
-// const-initialized thread-local that never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: AllocLayout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: AllocLayout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: AllocLayout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: AllocLayout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Allocations made on this thread while running `f`.
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 const N: usize = 40;
 
