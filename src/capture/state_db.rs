@@ -44,41 +44,36 @@ pub enum StateDbError {
     },
 }
 
+/// Redacts a record's config and state JSON in place; false, both left as they were, when
+/// either cannot be parsed.
+fn redact_record(config: &mut Vec<u8>, state: &mut Vec<u8>) -> bool {
+    match (redact_json_bytes(config), redact_json_bytes(state)) {
+        (Ok(c), Ok(s)) => {
+            *config = c;
+            *state = s;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Redacts every record's JSON in place. A record whose JSON cannot be parsed is dropped
 /// (it cannot be redacted, so it is not shared); the return value names them.
 pub fn redact_raw_state(state: &mut RawState) -> Vec<String> {
     let mut dropped = Vec::new();
     state.containers.retain_mut(|c| {
-        match (
-            redact_json_bytes(&c.config_json),
-            redact_json_bytes(&c.state_json),
-        ) {
-            (Ok(config), Ok(st)) => {
-                c.config_json = config;
-                c.state_json = st;
-                true
-            }
-            _ => {
-                dropped.push(format!("container {}", c.id));
-                false
-            }
+        let kept = redact_record(&mut c.config_json, &mut c.state_json);
+        if !kept {
+            dropped.push(format!("container {}", c.id));
         }
+        kept
     });
     state.pods.retain_mut(|p| {
-        match (
-            redact_json_bytes(&p.config_json),
-            redact_json_bytes(&p.state_json),
-        ) {
-            (Ok(config), Ok(st)) => {
-                p.config_json = config;
-                p.state_json = st;
-                true
-            }
-            _ => {
-                dropped.push(format!("pod {}", p.id));
-                false
-            }
+        let kept = redact_record(&mut p.config_json, &mut p.state_json);
+        if !kept {
+            dropped.push(format!("pod {}", p.id));
         }
+        kept
     });
     dropped
 }
