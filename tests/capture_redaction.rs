@@ -4,10 +4,13 @@
 //! captured file holds any of them. With `--no-redact` the config values are kept, the
 //! secrets store still is not copied, and nothing ever follows a FIFO or a symlink.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use cli::{cli, stdout_of};
 use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
@@ -271,18 +274,14 @@ fn planted_secrets_are_nowhere_in_a_redacted_capture() {
     assert!(found.is_empty(), "secrets leaked: {found:#?}");
 
     // The capture still works: the container reads back with its numbers.
-    let stats = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--root")
-        .arg(&out)
-        .args(["--no-rootless", "stats", "--no-stream", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        stats.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stats.stderr)
-    );
-    let samples: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stats = stdout_of(cli().arg("--root").arg(&out).args([
+        "--no-rootless",
+        "stats",
+        "--no-stream",
+        "--format",
+        "json",
+    ]));
+    let samples: serde_json::Value = serde_json::from_slice(&stats).unwrap();
     assert_eq!(samples[0]["id"], ID);
     assert_eq!(samples[0]["cpu_ns"], 123456789);
     assert_eq!(samples[0]["memory_bytes"], 4096000);

@@ -1,9 +1,12 @@
 //! A store named explicitly at capture time is recorded in `snapshot.json`, so discovery
 //! under the capture (a replay, the CLI, the plugin) finds it without being told again.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::path::{Path, PathBuf};
+
+use cli::{cli, stdout_of};
 use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
@@ -56,18 +59,14 @@ fn a_store_named_at_capture_is_found_in_the_capture() {
     assert_eq!(names(&out, vec![store]), ["alices", "rootful"]);
 
     // The CLI alike (`--all`: a rootless container on this v1 layout has no cgroup).
-    let cli = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--root")
-        .arg(&out)
-        .args(["--no-rootless", "ps", "--all", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        cli.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
-    let listed: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let printed = stdout_of(cli().arg("--root").arg(&out).args([
+        "--no-rootless",
+        "ps",
+        "--all",
+        "--format",
+        "json",
+    ]));
+    let listed: serde_json::Value = serde_json::from_slice(&printed).unwrap();
     let mut listed: Vec<&str> = listed
         .as_array()
         .unwrap()

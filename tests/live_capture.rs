@@ -6,6 +6,8 @@
 //! hierarchies, removed by a Drop guard even when the test fails. Without them the test
 //! fails under `CI=true` and prints a note otherwise.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/skip.rs"]
 mod skip;
 
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cli::{cli, stdout_of};
 use libpod_stats::capture::{capture_series, capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
@@ -318,23 +321,18 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
         .collect(Timestamp::at(at_ns), &mut samples)
         .unwrap();
     assert_eq!(sample_of(&samples, &id), live_sample);
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--root")
-        .arg(&snap)
-        .arg("--store")
-        .arg(&graph_root)
-        .args(["--no-rootless", "stats", "--no-stream", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        cli()
+            .arg("--root")
+            .arg(&snap)
+            .arg("--store")
+            .arg(&graph_root)
+            .args(["--no-rootless", "stats", "--no-stream", "--format", "json"]),
     );
     // Compared as JSON: the CLI's floats are printed shortest-exact, and parsing them back
     // into f64 may differ in the last bit; the printed text may not.
-    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cli_sample = cli
+    let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let cli_sample = printed
         .as_array()
         .unwrap()
         .iter()
@@ -347,26 +345,16 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
 
     // Live `--no-stream --interval`: two samples that far apart, the rate between them (the
     // process sleeps: exactly 0).
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--store")
-        .arg(&graph_root)
-        .args([
-            "--no-rootless",
-            "stats",
-            "--no-stream",
-            "--interval",
-            "0.3",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let live_delta: Vec<Sample> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = stdout_of(cli().arg("--store").arg(&graph_root).args([
+        "--no-rootless",
+        "stats",
+        "--no-stream",
+        "--interval",
+        "0.3",
+        "--format",
+        "json",
+    ]));
+    let live_delta: Vec<Sample> = serde_json::from_slice(&out).unwrap();
     let s = sample_of(&live_delta, &id);
     assert_eq!(s.cpu_percent, Some(0.0), "{s:?}");
     assert_eq!(s.cpu_ns, live_sample.cpu_ns);

@@ -7,9 +7,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
+use support::cli::{cli, stdout_of};
 use support::libpod_stats;
 use support::podman::PodmanHarness;
 
@@ -134,19 +134,14 @@ fn stats_capture_and_replay_match_real_podman() {
     // it captured, with CPU % from the deltas between steps.
     let tmp = tempfile::tempdir().unwrap();
     let captured = tmp.path().join("capture");
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .arg("--no-rootless")
-        .arg("--store")
-        .arg(h.graphroot())
-        .args(["capture", "--out"])
-        .arg(&captured)
-        .args(["--count", "3", "--interval", "0.5"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        cli()
+            .arg("--no-rootless")
+            .arg("--store")
+            .arg(h.graphroot())
+            .args(["capture", "--out"])
+            .arg(&captured)
+            .args(["--count", "3", "--interval", "0.5"]),
     );
     let elsewhere: PathBuf = tmp.path().join("another-machine/series");
     std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
@@ -155,20 +150,15 @@ fn stats_capture_and_replay_match_real_podman() {
     drop(h);
     // The containers are gone; the capture alone answers now (the store is named as it was
     // on the captured host).
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .args(["--no-rootless", "--store"])
-        .arg(&graphroot)
-        .args(["replay"])
-        .arg(&elsewhere)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        cli()
+            .args(["--no-rootless", "--store"])
+            .arg(&graphroot)
+            .args(["replay"])
+            .arg(&elsewhere)
+            .args(["--format", "json"]),
     );
-    let steps: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps: Value = serde_json::from_slice(&out).unwrap();
     let steps = steps.as_array().unwrap();
     assert_eq!(steps.len(), 3);
     let mut prev: Option<(u64, u64)> = None;

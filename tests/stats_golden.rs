@@ -7,9 +7,12 @@
 //! gets its golden file with `INSTA_UPDATE=always cargo test --test stats_golden` (review
 //! the `.snap` files it writes).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::path::{Path, PathBuf};
+
+use cli::{cli, stdout_of};
 use serde_json::{json, Value};
 
 const FIXTURE_SETS: [&str; 3] = ["cgroupv1", "cgroupv2", "libpod-state"];
@@ -72,10 +75,7 @@ fn snapshot_name(prefix: &str, dir: &Path) -> String {
 /// Runs the binary and returns its JSON output and warning lines (fixture paths made
 /// relative so the golden files do not depend on the checkout's location).
 fn run(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-        .args(args)
-        .output()
-        .expect("run libpod-stats");
+    let out = cli().args(args).output().expect("run libpod-stats");
     let fixtures = fixtures_dir().to_string_lossy().into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&fixtures, "<fixtures>");
     assert!(
@@ -133,14 +133,13 @@ fn stats_table_renders_every_fixture() {
             Fixture::Snapshot(dir) => dir,
             Fixture::Series(dir) => dir.join("000"),
         };
-        let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-            .args(["--root"])
-            .arg(&dir)
-            .args(["stats", "--no-stream"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{dir:?}");
-        let text = String::from_utf8(out.stdout).unwrap();
+        let out = stdout_of(
+            cli()
+                .args(["--root"])
+                .arg(&dir)
+                .args(["stats", "--no-stream"]),
+        );
+        let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("ID "), "{dir:?}: {text}");
     }
 }
@@ -153,7 +152,7 @@ fn interval_on_a_snapshot_points_to_replay() {
     }) else {
         return;
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
+    let out = cli()
         .arg("--root")
         .arg(&dir)
         .args(["stats", "--no-stream", "--interval", "1"])
@@ -209,17 +208,12 @@ fn a_recaptured_fixture_gives_the_same_stats() {
         };
         let tmp = tempfile::tempdir().unwrap();
         let out_dir = tmp.path().join("recaptured");
-        let capture = Command::new(env!("CARGO_BIN_EXE_libpod-stats"))
-            .arg("--root")
-            .arg(&dir)
-            .args(["capture", "--out"])
-            .arg(&out_dir)
-            .output()
-            .unwrap();
-        assert!(
-            capture.status.success(),
-            "{dir:?}: {}",
-            String::from_utf8_lossy(&capture.stderr)
+        stdout_of(
+            cli()
+                .arg("--root")
+                .arg(&dir)
+                .args(["capture", "--out"])
+                .arg(&out_dir),
         );
         let stats = |root: &Path| {
             let root = root.to_string_lossy().into_owned();
