@@ -66,13 +66,6 @@ fn csv_times(dir: &Path, plugin_dir: &str, type_prefix: &str) -> Vec<f64> {
     out
 }
 
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
 /// The cgroup directories of the idle container in every hierarchy of the snapshot.
 fn idle_dirs(snap: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(snap.join("sys/fs/cgroup"))
@@ -194,7 +187,7 @@ LoadPlugin libpodstats
         })
     };
 
-    let start = now();
+    let start = daemon_files::epoch_now();
     let run_for = Duration::from_secs(10);
     let t0 = Instant::now();
     while t0.elapsed() < run_for {
@@ -210,7 +203,7 @@ LoadPlugin libpodstats
         "collectd is not running:\n{}",
         log()
     );
-    let end = now();
+    let end = daemon_files::epoch_now();
     let log = log();
 
     // The stock plugins dispatched all along.

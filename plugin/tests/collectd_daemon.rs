@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{collectd_available, Daemon};
+use support::{collectd_available, epoch_now, Daemon};
 
 #[test]
 fn a_bad_option_is_logged_and_collectd_refuses_to_start() {
@@ -99,13 +99,6 @@ fn snapshot_copy(fixture: &str) -> tempfile::TempDir {
     dst
 }
 
-fn now_epoch() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
 #[test]
 fn an_unreadable_state_is_logged_once_per_error_and_gone_containers_stop() {
     if !collectd_available() {
@@ -145,7 +138,7 @@ fn an_unreadable_state_is_logged_once_per_error_and_gone_containers_stop() {
         ));
         let _ = std::fs::remove_dir_all(dir);
     }
-    let removed_at = now_epoch();
+    let removed_at = epoch_now();
     // Wait for two more intervals of the other container.
     let burner_dir = "libpodstats-lpstest-burner";
     assert!(

@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use collectd_plugin::Value;
 use libpod_stats::replay::replay;
@@ -16,7 +16,7 @@ use podstats::config::PluginConfig;
 use podstats::identifier::{instance_text, InstanceCache};
 use podstats::metrics::{container_lists, pod_lists, CONTAINER_PLUGIN, POD_PLUGIN};
 use podstats::source::collector_options;
-use support::{collectd_available, Daemon};
+use support::{collectd_available, epoch_now, Daemon};
 
 fn series() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cgroupv1/series-podman")
@@ -90,13 +90,6 @@ fn same(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-6 * a.abs().max(1.0)
 }
 
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
 /// Every series the csv plugin wrote, values as numbers.
 fn written(d: &Daemon) -> BTreeMap<String, Vec<(f64, Vec<f64>)>> {
     d.all_series(&d.host)
@@ -133,7 +126,7 @@ fn run_replay(block: &str, cfg: &PluginConfig) {
         "  Replay \"{}\"\n{block}",
         series().display()
     )));
-    let started = now();
+    let started = epoch_now();
     d.start();
     let done = d.wait_for(Duration::from_secs(30), |d| {
         d.log().contains("last snapshot of the series was served")
@@ -141,7 +134,7 @@ fn run_replay(block: &str, cfg: &PluginConfig) {
     // One more interval: nothing may be dispatched after the end.
     std::thread::sleep(Duration::from_millis(1500));
     d.stop();
-    let stopped = now();
+    let stopped = epoch_now();
     let log = d.log();
     assert!(done, "replay never ended:\n{log}");
     assert_eq!(

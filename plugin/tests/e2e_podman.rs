@@ -28,19 +28,11 @@ mod podman;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use podman::PodmanHarness;
 use serde_json::Value;
-use support::{collectd_available, Daemon};
-
-/// Seconds since the epoch, as collectd's CSV writes them.
-fn epoch_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
+use support::{collectd_available, epoch_now, Daemon};
 
 /// The workspace's build of the `libpod-stats` CLI, built on demand (like the plugin), so
 /// building never falls inside a timed window.

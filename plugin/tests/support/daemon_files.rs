@@ -108,6 +108,14 @@ LoadPlugin csv
     )
 }
 
+/// Seconds since the epoch, the clock collectd's CSV rows are stamped with.
+pub fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// Stops a daemon with SIGTERM (SIGKILL after 10 s) and reaps it.
 pub fn stop(child: &mut Child) {
     if let Ok(None) = child.try_wait() {

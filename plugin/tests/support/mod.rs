@@ -18,7 +18,7 @@ pub use skip::skip_or_fail;
 mod daemon_files;
 // Each test binary uses its own subset, as with `dead_code` above.
 #[allow(unused_imports)]
-pub use daemon_files::{plugin_so, COLLECTD_PLUGINS, STOCK_TYPES_DB};
+pub use daemon_files::{epoch_now, plugin_so, COLLECTD_PLUGINS, STOCK_TYPES_DB};
 
 /// The host name every test daemon uses.
 pub const HOST: &str = "lpstest-host";
