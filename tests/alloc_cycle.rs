@@ -1,6 +1,7 @@
 //! After warm-up, a collector read cycle makes no heap allocation at all: counted with a
-//! counting global allocator over N containers, on synthesized snapshots of every layout
-//! and, where cgroupfs is writable, on real cgroups of this machine.
+//! counting global allocator over N containers (some in a pod, each in a network namespace
+//! of its own), on synthesized snapshots of every layout and, where cgroupfs is writable, on
+//! real cgroups of this machine.
 //!
 //! Also the descriptor budget: past `max_open_files` the collector reads by path (open,
 //! read, close) and still reports the same numbers.
@@ -19,7 +20,7 @@ use libpod_stats::stats::collector::{
     Collector, CollectorOptions, MetricGroups, Timestamp, SLOW_FILES_EVERY,
 };
 use libpod_stats::stats::Sample;
-use libpod_stats::testing::{Built, ContainerSpec, HostBuilder, Layout};
+use libpod_stats::testing::{Built, ContainerSpec, HostBuilder, Layout, PodSpec};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -52,13 +53,15 @@ fn own_netns(built: &Built) {
     }
 }
 
+/// `n` containers, every third in a pod (whose cgroup parent and totals are on the path too).
 fn host(layout: Layout, n: usize) -> HostBuilder {
-    let mut b = HostBuilder::new().layout(layout);
+    let mut b = HostBuilder::new()
+        .layout(layout)
+        .pod(PodSpec::new("lpstest-pod"));
     for i in 0..n {
-        b = b.container(
-            ContainerSpec::new(&format!("c{i:04}"))
-                .with_counters(|c| c.cpu_ns = 1_000_000_000 + i as u64),
-        );
+        let c = ContainerSpec::new(&format!("c{i:04}"))
+            .with_counters(|c| c.cpu_ns = 1_000_000_000 + i as u64);
+        b = b.container(if i % 3 == 0 { c.pod("lpstest-pod") } else { c });
     }
     b
 }
@@ -96,6 +99,12 @@ fn a_steady_cycle_allocates_nothing_on_snapshots() {
             .iter()
             .all(|s| s.cpu_ns.is_some() && s.memory_bytes.is_some()));
         assert!(out.iter().all(|s| s.net_rx_bytes.is_some()), "{layout:?}");
+        assert!(out.iter().all(|s| s.cpu_percent.is_some()), "{layout:?}");
+        assert_eq!(
+            out.iter().filter(|s| s.pod_id.is_some()).count(),
+            N.div_ceil(3),
+            "{layout:?}"
+        );
         assert_eq!(collector.held_containers(), N, "{layout:?}");
         assert_eq!(n, 0, "{layout:?}: {n} allocations in steady cycles");
     }
