@@ -78,7 +78,8 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
 }
 
 fn write_listing(format: Format, shown: &[&Container]) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout alone is line-buffered, a system call per line.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, shown)?;

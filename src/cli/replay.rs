@@ -48,7 +48,8 @@ pub fn run(cli: &Cli, args: &ReplayArgs) -> Result<ExitCode, CliError> {
         max_open_files: None,
     };
     let steps = replay(&args.dir, opts)?;
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: stdout alone is line-buffered, a system call per line.
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     match args.format {
         ReplayFormat::Json => {
             serde_json::to_writer_pretty(&mut stdout, &steps)?;
