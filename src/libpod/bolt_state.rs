@@ -68,39 +68,27 @@ pub fn state_from_db(db: &BoltDb) -> Result<RawState, StateError> {
         })
     };
 
-    let all_ctrs = required(ALL_CTRS)?;
-    let ctr = required(CTR)?;
     let mut containers = Vec::new();
-    for (id, name) in listed(&all_ctrs, &path)? {
-        let bucket = ctr
-            .bucket(id.as_bytes())?
-            .ok_or_else(|| invalid(format!("container {id} is in all-ctrs but not in ctr")))?;
-        let at = format!("ctr/{id}");
+    for r in records(&required(ALL_CTRS)?, &required(CTR)?, "container", &path)? {
         containers.push(RawContainer {
-            config_json: need(&bucket, b"config", &at, &path)?.to_vec(),
-            state_json: need(&bucket, b"state", &at, &path)?.to_vec(),
-            pod_id: bucket
+            config_json: r.config.to_vec(),
+            state_json: r.state.to_vec(),
+            pod_id: r
+                .bucket
                 .get(b"pod-id")?
-                .map(|v| text(v, &format!("{at}/pod-id"), &path))
+                .map(|v| text(v, &format!("{}/pod-id", r.bucket.name()), &path))
                 .transpose()?,
-            id,
-            name,
+            id: r.id,
+            name: r.name,
         });
     }
-
-    let all_pods = required(ALL_PODS)?;
-    let pod = required(POD)?;
     let mut pods = Vec::new();
-    for (id, name) in listed(&all_pods, &path)? {
-        let bucket = pod
-            .bucket(id.as_bytes())?
-            .ok_or_else(|| invalid(format!("pod {id} is in allPods but not in pod")))?;
-        let at = format!("pod/{id}");
+    for r in records(&required(ALL_PODS)?, &required(POD)?, "pod", &path)? {
         pods.push(RawPod {
-            config_json: need(&bucket, b"config", &at, &path)?.to_vec(),
-            state_json: need(&bucket, b"state", &at, &path)?.to_vec(),
-            id,
-            name,
+            config_json: r.config.to_vec(),
+            state_json: r.state.to_vec(),
+            id: r.id,
+            name: r.name,
         });
     }
 
@@ -140,6 +128,49 @@ fn listed(bucket: &Bucket<'_>, path: &Path) -> Result<Vec<(String, Option<String
             let name = text(value, &format!("{}/{id}", bucket.name()), path)?;
             out.push((id, Some(name).filter(|n| !n.is_empty())));
         }
+    }
+    Ok(out)
+}
+
+/// One record a list bucket names: its id and registry name, its own bucket (`ctr/<id>`,
+/// `pod/<id>`) and the config and state JSON every record has.
+struct Record<'a> {
+    id: String,
+    name: Option<String>,
+    bucket: Bucket<'a>,
+    config: &'a [u8],
+    state: &'a [u8],
+}
+
+/// The records `list` (`all-ctrs`, `allPods`) names, each from its bucket in `records` (`ctr`,
+/// `pod`); a named record without its bucket, config or state makes the database invalid.
+fn records<'a>(
+    list: &Bucket<'_>,
+    records: &Bucket<'a>,
+    kind: &str,
+    path: &Path,
+) -> Result<Vec<Record<'a>>, StateError> {
+    let mut out = Vec::new();
+    for (id, name) in listed(list, path)? {
+        let bucket = records
+            .bucket(id.as_bytes())?
+            .ok_or_else(|| StateError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{kind} {id} is in {} but not in {}",
+                    list.name(),
+                    records.name()
+                ),
+            })?;
+        let config = need(&bucket, b"config", bucket.name(), path)?;
+        let state = need(&bucket, b"state", bucket.name(), path)?;
+        out.push(Record {
+            id,
+            name,
+            bucket,
+            config,
+            state,
+        });
     }
     Ok(out)
 }
@@ -374,22 +405,43 @@ mod tests {
 
     #[test]
     fn missing_records_are_errors_naming_the_file() {
+        // The error reading `tree` written as /t/bolt_state.db.
+        let error_of = |tree: &BoltTree| {
+            let bytes = crate::libpod::bolt::writer::write(tree).unwrap();
+            let db = BoltDb::from_bytes(bytes, PathBuf::from("/t/bolt_state.db")).unwrap();
+            state_from_db(&db).unwrap_err().to_string()
+        };
         let state = sample();
         let mut tree = bolt_state_tree(&state);
         if let Some(Node::Bucket(ctr)) = tree.get_mut(CTR) {
             ctr.remove(id(1).as_bytes());
         }
-        let bytes = crate::libpod::bolt::writer::write(&tree).unwrap();
-        let db = BoltDb::from_bytes(bytes, PathBuf::from("/t/bolt_state.db")).unwrap();
-        let err = state_from_db(&db).unwrap_err().to_string();
+        let err = error_of(&tree);
         assert!(err.contains("/t/bolt_state.db"), "{err}");
-        assert!(err.contains("not in ctr"), "{err}");
+        let want = format!("container {} is in all-ctrs but not in ctr", id(1));
+        assert!(err.contains(&want), "{err}");
+
+        let mut tree = bolt_state_tree(&state);
+        if let Some(Node::Bucket(pod)) = tree.get_mut(POD) {
+            pod.remove(id(9).as_bytes());
+        }
+        let err = error_of(&tree);
+        let want = format!("pod {} is in allPods but not in pod", id(9));
+        assert!(err.contains(&want), "{err}");
+
+        let mut tree = bolt_state_tree(&state);
+        if let Some(Node::Bucket(ctr)) = tree.get_mut(CTR) {
+            if let Some(Node::Bucket(one)) = ctr.get_mut(id(2).as_bytes()) {
+                one.remove(b"state".as_slice());
+            }
+        }
+        let err = error_of(&tree);
+        let want = format!("ctr/{} has no `state` key", id(2));
+        assert!(err.contains(&want), "{err}");
 
         let mut tree = BoltTree::new();
         tree.insert(b"something".to_vec(), Node::empty_bucket());
-        let bytes = crate::libpod::bolt::writer::write(&tree).unwrap();
-        let db = BoltDb::from_bytes(bytes, PathBuf::from("/t/other.db")).unwrap();
-        let err = state_from_db(&db).unwrap_err().to_string();
+        let err = error_of(&tree);
         assert!(err.contains("no `all-ctrs` bucket"), "{err}");
     }
 
