@@ -16,8 +16,3 @@ pub mod writer;
 pub use allow_list::{
     capture_series, capture_snapshot, CaptureError, CaptureOptions, CaptureSummary,
 };
-
-/// The module's former name, kept only for `src/cli/capture.rs` until that file imports
-/// from [`crate::capture`]; the name `snapshot` belongs to [`crate::snapshot`].
-#[doc(hidden)]
-pub use allow_list as snapshot;
