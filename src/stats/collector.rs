@@ -834,7 +834,9 @@ fn fill_net(
 }
 
 /// Reads a held file from offset 0 into `buf` (grown when too small, then kept): the byte
-/// count, or `None` on an error.
+/// count, or `None` on an error. Reads until `pread` answers 0: unlike the one-record cgroup
+/// files, `net/dev` is a seq_file of one record per interface, which the kernel hands over
+/// a page at a time, so a short read is not its end.
 fn pread_all(file: &File, buf: &mut Vec<u8>) -> Option<usize> {
     let mut len = 0usize;
     loop {
