@@ -225,3 +225,43 @@ fn a_recaptured_fixture_gives_the_same_stats() {
     }
     assert!(checked > 0, "no fixture had a container to compare");
 }
+
+/// A one-shot `stats` that met a problem prints what it could read, warns, and exits 1, as
+/// `ps` does; a clean one exits 0.
+#[test]
+fn a_problem_makes_the_one_shot_exit_status_1() {
+    use libpod_stats::testing::{ContainerSpec, HostBuilder};
+
+    let tmp = tempfile::tempdir().unwrap();
+    HostBuilder::new()
+        .container(ContainerSpec::new("web"))
+        .build(tmp.path())
+        .unwrap();
+    let run = || {
+        cli()
+            .arg("--root")
+            .arg(tmp.path())
+            .args(["--no-rootless", "stats", "--no-stream", "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let clean = run();
+    assert!(clean.status.success(), "{clean:?}");
+    assert!(clean.stderr.is_empty(), "{clean:?}");
+
+    let stat = std::fs::read_dir(tmp.path().join("sys/fs/cgroup/memory/libpod_parent"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("memory.stat"))
+        .find(|p| p.is_file())
+        .unwrap();
+    std::fs::write(&stat, "cache 1\nnot a line\n").unwrap();
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1), "{broken:?}");
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains("web") && stderr.contains("memory.stat"),
+        "{stderr}"
+    );
+    let samples: Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert!(samples.is_array(), "{samples}");
+}

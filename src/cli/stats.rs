@@ -87,12 +87,24 @@ fn print(format: StatsFormat, samples: &[Sample]) -> Result<(), CliError> {
     Ok(())
 }
 
-fn warn(report: &CycleReport) {
+/// Prints the report's problems as warnings; true when there were any.
+fn warn(report: &CycleReport) -> bool {
     for e in &report.discovery_errors {
         eprintln!("libpod-stats: discovery: {e}");
     }
     for p in &report.errors {
         eprintln!("libpod-stats: {}: {}", p.name, p.message);
+    }
+    !report.discovery_errors.is_empty() || !report.errors.is_empty()
+}
+
+/// A one-shot run's status: 1 when something could not be read, as `ps` (everything that
+/// could be read is still printed). A vanished container is not a problem.
+fn one_shot_status(had_problems: bool) -> ExitCode {
+    if had_problems {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -146,10 +158,10 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
             .ok_or("the snapshot has no snapshot.json, so its time is unknown")?;
         let mut collector = Collector::new(root, opts)?;
         let report = collector.collect(Timestamp::at(meta.taken_at_ns), &mut samples)?;
-        warn(&report);
+        let had_problems = warn(&report);
         print(args.format, &samples)?;
         leave_for_exit(collector, samples);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(one_shot_status(had_problems));
     }
     if args.no_stream {
         let mut collector = Collector::new(root, opts_for_no_stream(opts, interval))?;
@@ -158,10 +170,10 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
             std::thread::sleep(interval);
         }
         let report = collector.collect(Timestamp::now(), &mut samples)?;
-        warn(&report);
+        let had_problems = warn(&report);
         print(args.format, &samples)?;
         leave_for_exit(collector, samples);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(one_shot_status(had_problems));
     }
     // Streaming: the first refresh shows the average since start, like podman stats.
     let interval = interval.unwrap_or(Duration::from_secs(1));
