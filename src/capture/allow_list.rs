@@ -6,7 +6,7 @@
 //! - cgroupfs: the cgroup mounts' layout (`proc/self/mountinfo`, the controller symlinks in
 //!   `/sys/fs/cgroup`, each mount's `cgroup.controllers`), and every readable regular file
 //!   of each container's cgroup directory in every hierarchy;
-//! - `/proc`: `meminfo`, each container process's `cgroup` and `net/dev`, its `ns/net`
+//! - `/proc`: `meminfo`, each container process's `cgroup`, `stat` and `net/dev`, its `ns/net`
 //!   link and pid 1's (as symlinks with the kernel's link text);
 //! - libpod: each store's state database (written afresh when redacting), its
 //!   containers/storage lists, each container's bundle `config.json`, pidfile and
@@ -357,6 +357,9 @@ pub fn capture_snapshot(
         let Some(pid) = c.pid else { continue };
         let proc_dir = PathBuf::from(format!("/proc/{pid}"));
         run.file(&proc_dir.join("cgroup"), true)?;
+        // Its parent pid tells a container without a cgroup of its own (rootless podman on
+        // cgroup v1) from a stranger that reused the pid.
+        run.file(&proc_dir.join("stat"), true)?;
         run.file(&proc_dir.join("net/dev"), true)?;
         run.link(&proc_dir.join("ns/net"), true)?;
     }

@@ -110,6 +110,29 @@ pub fn pid_cgroup(root: &HostRoot, pid: u32, id: &str) -> PidCgroup {
     }
 }
 
+/// True when `pid` is a rootless container's process that runs in no cgroup of its own:
+/// rootless podman on a cgroup v1 host cannot create cgroups, so the process stays in its
+/// user's cgroup. It is taken for the container's own (not a stranger that reused the pid)
+/// when the host is v1 (its `/proc/<pid>/cgroup` lists v1 controllers) and its parent is the
+/// container's conmon (`/proc/<pid>/stat`).
+pub fn runs_without_cgroup(root: &HostRoot, pid: u32, conmon_pid: Option<u32>) -> bool {
+    let Some(conmon) = conmon_pid else {
+        return false;
+    };
+    let Ok(cgroups) = root.read(format!("/proc/{pid}/cgroup")) else {
+        return false;
+    };
+    let v1_host = crate::parse::proc_cgroup::iter(&cgroups)
+        .filter_map(Result::ok)
+        .any(|line| !line.is_unified() && !line.is_named());
+    v1_host
+        && root
+            .read(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| crate::parse::proc_stat::parent_pid(&stat).ok())
+            == Some(conmon)
+}
+
 /// True when `/proc` under `root` was captured: the live host, or a snapshot with at least
 /// one numeric `proc/<pid>/` directory. Without it, pids cannot be checked.
 pub fn proc_captured(root: &HostRoot) -> bool {
@@ -297,6 +320,9 @@ pub fn settle(
                 PidCgroup::Container(cgroup) => {
                     c.cgroup = Some(cgroup);
                     true
+                }
+                PidCgroup::Foreign if rootless_uid.is_some() => {
+                    runs_without_cgroup(root, pid, c.conmon_pid)
                 }
                 PidCgroup::Foreign | PidCgroup::Gone => false,
             },
@@ -501,6 +527,47 @@ mod tests {
         settle(&root, true, &mut created, &h, None);
         assert_eq!(created.state, ContainerState::Initialized);
         assert_eq!(created.cgroup, None);
+    }
+
+    /// Rootless podman on cgroup v1 (measured here with podman 4.3.1): the container's
+    /// process stays in its user's cgroups, its parent is the container's conmon.
+    #[test]
+    fn a_rootless_container_on_v1_runs_without_a_cgroup() {
+        let (dir, root) = snapshot();
+        let p = dir.path();
+        let user_cgroups = "9:name=systemd:/\n8:pids:/\n4:memory:/\n0::/process_api/ebce06ce\n";
+        for (pid, parent, cgroups) in [
+            (100, 90, user_cgroups),
+            (200, 1, user_cgroups),
+            (300, 90, "0::/user.slice/user-1001.slice/session-3.scope\n"),
+        ] {
+            std::fs::create_dir_all(p.join(format!("proc/{pid}"))).unwrap();
+            std::fs::write(p.join(format!("proc/{pid}/cgroup")), cgroups).unwrap();
+            std::fs::write(
+                p.join(format!("proc/{pid}/stat")),
+                format!("{pid} (sleep) S {parent} {pid} {pid} 0 -1\n"),
+            )
+            .unwrap();
+        }
+        let h = CgroupHints::default();
+        let settled = |pid, conmon, uid| {
+            let mut c = container(ContainerState::Running, Some(pid));
+            c.conmon_pid = conmon;
+            settle(&root, true, &mut c, &h, uid);
+            (c.state, c.pid, c.cgroup)
+        };
+        let exited = (ContainerState::Exited, None, None);
+        assert_eq!(
+            settled(100, Some(90), Some(1001)),
+            (ContainerState::Running, Some(100), None)
+        );
+        // A root container is never without its cgroup; a stranger's pid (another parent),
+        // an unknown conmon, or a v2 host (where rootless podman does make cgroups) mean the
+        // record is stale.
+        assert_eq!(settled(100, Some(90), None), exited);
+        assert_eq!(settled(200, Some(90), Some(1001)), exited);
+        assert_eq!(settled(100, None, Some(1001)), exited);
+        assert_eq!(settled(300, Some(90), Some(1001)), exited);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod nested_keyed;
 pub mod net_dev;
 pub mod percpu;
 pub mod proc_cgroup;
+pub mod proc_stat;
 pub mod psi;
 pub mod single;
 pub mod usage_all;

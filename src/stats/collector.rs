@@ -527,14 +527,11 @@ impl Collector {
             }
             let c = &t.container;
             let read = c.state.has_cgroup();
-            if read && reads_cgroup {
-                let Some(cgroup) = c.cgroup.as_deref() else {
-                    report
-                        .errors
-                        .push(problem(c, "running, but its cgroup is unknown"));
-                    t.rate.reset();
-                    continue;
-                };
+            // Discovery leaves a running container without a cgroup only when it has none of
+            // its own (`--cgroups=disabled`, rootless podman on cgroup v1): it gets no cgroup
+            // numbers, but its identity and network.
+            let own_cgroup = c.cgroup.as_deref().filter(|_| read && reads_cgroup);
+            if let Some(cgroup) = own_cgroup {
                 let was_held = t.handle.is_some();
                 // Removed or made again since the handle was opened: its held files are
                 // stale. Only snapshots need the check (a `stat` per container per cycle):
@@ -604,10 +601,10 @@ impl Collector {
             if !read {
                 continue;
             }
-            if reads_cgroup {
+            if own_cgroup.is_some() {
                 fill_cgroup_numbers(sample, &t.stats, groups, &self.facts);
             }
-            if groups.cpu {
+            if groups.cpu && own_cgroup.is_some() {
                 let had_baseline = t.rate.has_baseline();
                 let rate = t.rate.update(sample.cpu_ns, at.mono_ns);
                 sample.cpu_percent = match (rate, had_baseline, first) {
