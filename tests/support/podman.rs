@@ -662,12 +662,13 @@ fn unmount(path: &Path) -> io::Result<()> {
 }
 
 /// An exclusive `flock` on [`LOCK_PATH`], released when dropped (the file is closed).
-struct PodmanLock {
+pub struct PodmanLock {
     _file: File,
 }
 
 impl PodmanLock {
-    fn acquire() -> io::Result<PodmanLock> {
+    /// Waits for the lock (tests that run podman outside a harness take it too).
+    pub fn acquire() -> io::Result<PodmanLock> {
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
