@@ -14,6 +14,10 @@ packages=(
   sqlite3
   # jq for scripts/fixtures/podman-capture.sh (rebuilding the podman fixtures)
   jq
+  # lintian: the package test checks the .deb with Debian's own checker
+  lintian
+  # useradd, runuser, pkill/pgrep: the rootless podman test makes and removes a user
+  passwd util-linux procps
 )
 
 missing=()

@@ -33,6 +33,8 @@ cargo build "${flags[@]}" -q -p libpodstats-plugin >&2
 bin_dir="${CARGO_TARGET_DIR:-$top/target}/$profile"
 
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)"
+# An address under .example (reserved for examples, RFC 2606): the project has no mail host.
+maintainer="libpod-stats maintainers <maintainers@libpod-stats.example>"
 arch="$(dpkg --print-architecture)"
 stage="$(mktemp -d /tmp/libpod-stats-deb.XXXXXX)"
 trap 'rm -rf "$stage"' EXIT
@@ -51,7 +53,7 @@ Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: libpod-stats
 
 Files: *
-Copyright: libpod-stats maintainers
+Copyright: 2026 libpod-stats maintainers
 License: MIT or Apache-2.0
  On Debian systems the Apache License 2.0 is in /usr/share/common-licenses/Apache-2.0.
 COPYRIGHT
@@ -61,13 +63,21 @@ COPYRIGHT
 # symbols collectd looks up).
 strip --strip-unneeded "$stage/usr/bin/libpod-stats" "$stage/usr/lib/collectd/libpodstats.so"
 
+# Debian policy: a native package's changelog, gzip -9n (no name or time stamp inside).
+{
+  printf 'libpod-stats (%s) unstable; urgency=medium\n\n' "$version"
+  printf '  * Built from this source tree; see README.md for what it holds.\n\n'
+  printf ' -- %s  %s\n' "$maintainer" "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$top" log -1 --format=%ct 2>/dev/null || date +%s)}")"
+} | gzip -9n > "$stage/usr/share/doc/libpod-stats/changelog.gz"
+chmod 0644 "$stage/usr/share/doc/libpod-stats/changelog.gz"
+
 size_kb="$(du -sk "$stage" | cut -f1)"
 mkdir -p "$stage/DEBIAN"
 cat > "$stage/DEBIAN/control" <<CONTROL
 Package: libpod-stats
 Version: $version
 Architecture: $arch
-Maintainer: libpod-stats maintainers <root@localhost>
+Maintainer: $maintainer
 Installed-Size: $size_kb
 Depends: libc6 (>= 2.34), libgcc-s1 (>= 4.2)
 Recommends: collectd-core
@@ -75,9 +85,10 @@ Suggests: podman
 Section: admin
 Priority: optional
 Description: podman container resource usage from cgroupfs, with a collectd plugin
- libpod-stats reads podman (libpod) containers' cpu, memory, pids, block I/O, network and
- OOM numbers straight from cgroupfs and libpod's state, with no podman process in the loop.
- This package has the libpod-stats command and the collectd plugin libpodstats.
+ libpod-stats reads podman (libpod) containers' cpu, memory, pids, block I/O,
+ network and OOM numbers straight from cgroupfs and libpod's state, with no
+ podman process in the loop. This package has the libpod-stats command and
+ the collectd plugin libpodstats.
 CONTROL
 echo "/etc/collectd/collectd.conf.d/libpodstats.conf" > "$stage/DEBIAN/conffiles"
 

@@ -75,6 +75,23 @@ fn can_install() -> bool {
     true
 }
 
+/// Debian's own checker finds no error in the package (warnings are printed: the one left is
+/// the CLI's missing manual page).
+fn assert_lintian_clean(deb: &Path) {
+    let Ok(out) = Command::new("lintian")
+        .args(["--tag-display-limit", "0"])
+        .arg(deb)
+        .output()
+    else {
+        skip_or_fail("lintian is not installed (scripts/install-deps.sh)");
+        return;
+    };
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprintln!("lintian:\n{report}");
+    let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("E:")).collect();
+    assert!(errors.is_empty(), "lintian errors:\n{}", errors.join("\n"));
+}
+
 #[test]
 fn the_package_installs_loads_in_collectd_and_purges() {
     if !collectd_available() || !can_install() {
@@ -94,6 +111,7 @@ fn the_package_installs_loads_in_collectd_and_purges() {
     assert!(built.status.success(), "build-deb.sh: {built:?}");
     let deb = PathBuf::from(String::from_utf8_lossy(&built.stdout).trim());
     assert!(deb.is_file(), "{}", deb.display());
+    assert_lintian_clean(&deb);
 
     let purge = Purge;
     let inst = dpkg(&["-i", &deb.to_string_lossy()]);
