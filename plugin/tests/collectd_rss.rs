@@ -11,7 +11,7 @@
 //!
 //! The plugin's own share is *plugin* minus *floor*. The numbers are printed (`BENCHMARKS.md`
 //! records them; issue 7 asks for less than 10 MiB); the test asserts that every container
-//! is read and that the resident size does not grow from one interval to the next (the
+//! is read and that the resident size does not keep growing (2 MiB at most over 10 s) (the
 //! `collectd-plugin` crate's submit leaked a `meta_data_t` per value list, 0.5 MiB a second
 //! here, until the plugin dispatched on its own).
 //!
@@ -36,8 +36,9 @@ const N: usize = 1000;
 /// How long the plugin's collectd runs between the two readings of its resident size.
 const GROWTH_WINDOW: Duration = Duration::from_secs(10);
 
-/// Growth over [`GROWTH_WINDOW`] above this is a leak (the old one was ~5 MiB there).
-const GROWTH_LIMIT_KIB: u64 = 1024;
+/// Growth over [`GROWTH_WINDOW`] above this is a leak (the old one was 5 MiB there; a
+/// healthy daemon grew 0.1-0.3 MiB while its malloc arenas settled).
+const GROWTH_LIMIT_KIB: u64 = 2048;
 
 /// The pid of the collectd running `d`'s config (found by its command line).
 fn pid_of(d: &Daemon) -> Option<String> {
