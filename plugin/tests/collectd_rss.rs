@@ -11,12 +11,12 @@
 //!
 //! The plugin's own share is *plugin* minus *floor*. The numbers are printed (`BENCHMARKS.md`
 //! records them; issue 7 asks for less than 10 MiB); the test asserts that every container
-//! is read and that the resident size does not keep growing (2 MiB at most over 10 s) (the
+//! is read and that the resident size does not keep growing: at most 2 MiB over 10 s. (The
 //! `collectd-plugin` crate's submit leaked a `meta_data_t` per value list, 0.5 MiB a second
-//! here, until the plugin dispatched on its own).
+//! here, until the plugin dispatched on its own.)
 //!
-//! Run: `cargo test -p libpodstats-plugin --test collectd_rss -- --nocapture`. The plugin
-//! runs loads `$LPSTEST_RSS_SO` instead of the debug build when set (e.g.
+//! Run: `cargo test -p libpodstats-plugin --test collectd_rss -- --nocapture`. The plugin's
+//! daemon loads `$LPSTEST_RSS_SO` instead of the debug build when set (e.g.
 //! `target/release/libpodstats.so` after `cargo build -p libpodstats-plugin --release`).
 
 mod support;
