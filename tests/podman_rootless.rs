@@ -105,6 +105,14 @@ impl Drop for RootlessUser {
         let _ = Command::new("userdel")
             .args(["--remove", &self.name])
             .output();
+        // Rootless podman's lock file for the uid, made in the test user's name.
+        let lock = PathBuf::from(format!("/dev/shm/libpod_rootless_lock_{}", self.uid));
+        let made_by_user = lock
+            .symlink_metadata()
+            .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == self.uid);
+        if self.uid != 0 && made_by_user {
+            let _ = std::fs::remove_file(&lock);
+        }
     }
 }
 
