@@ -80,11 +80,11 @@ fn every_regression_directory_names_a_target() {
 }
 
 /// Small podman state files for the BoltDB targets' seeds (512-byte pages keep them a few
-/// KiB, so libFuzzer's mutations land on structure rather than padding). Run with
-/// `cargo test --test fuzz_regressions -- --ignored` to regenerate them.
+/// KiB, so libFuzzer's mutations land on structure rather than padding): the committed
+/// seeds must be what our writer makes from the `state_json` seed today (it is
+/// deterministic). `LPSTEST_REGENERATE=1 cargo test --test fuzz_regressions` rewrites them.
 #[test]
-#[ignore]
-fn write_bolt_seeds() {
+fn the_bolt_seeds_are_what_the_writer_makes() {
     use libpod_stats::libpod::bolt::writer::Writer;
     use libpod_stats::libpod::bolt_state::write_bolt_state;
     use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
@@ -109,12 +109,21 @@ fn write_bolt_seeds() {
         }],
         runtime: RuntimeConfig::root_defaults(),
     };
+    let regenerate = std::env::var("LPSTEST_REGENERATE").as_deref() == Ok("1");
     for (name, page) in [("podman-512.db", 512), ("podman-4096.db", 4096)] {
         let bytes = write_bolt_state(&state, &Writer::new().page_size(page)).unwrap();
         for target in ["bolt_reader", "bolt_state"] {
             let dir = fuzz_dir().join("seeds").join(target);
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join(name), &bytes).unwrap();
+            if regenerate {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(name), &bytes).unwrap();
+            } else {
+                assert!(
+                    std::fs::read(dir.join(name)).ok() == Some(bytes.clone()),
+                    "fuzz/seeds/{target}/{name} is not what the writer makes now: \
+                     LPSTEST_REGENERATE=1 cargo test --test fuzz_regressions"
+                );
+            }
         }
     }
 }

@@ -3,8 +3,9 @@
 //! Podman 4.3 (the one on the project's machines) has no SQLite backend, so
 //! `fixtures/libpod-state/sqlite-podman-bolt` is `podman-bolt` with its `bolt_state.db`
 //! converted: the same records (config and state JSON byte for byte, pods, runtime paths)
-//! in podman's exact SQLite schema. Regenerate with
-//! `cargo test --test sqlite_fixture -- --ignored generate_sqlite_fixture`.
+//! in podman's exact SQLite schema. A test checks that the committed fixture is exactly what
+//! the conversion makes now; `LPSTEST_REGENERATE=1 cargo test --test sqlite_fixture`
+//! rewrites it instead.
 //! The `State` column of one row is deliberately stale (as podman leaves it after the first
 //! state change) to prove that the reader takes the state from the JSON.
 
@@ -50,16 +51,14 @@ fn copy_tree(from: &Path, to: &Path, skip: &Path) {
     }
 }
 
-#[test]
-#[ignore = "regenerates the committed fixture from the BoltDB fixture"]
-fn generate_sqlite_fixture() {
+/// Writes the fixture into `target` (made afresh) from the BoltDB fixture.
+fn generate_sqlite_fixture(target: &Path) {
     let source = manifest(SOURCE);
-    let target = manifest(TARGET);
     let raw = read_bolt_state(&HostRoot::new(&source).unwrap(), Path::new(BOLT)).unwrap();
     if target.exists() {
-        std::fs::remove_dir_all(&target).unwrap();
+        std::fs::remove_dir_all(target).unwrap();
     }
-    copy_tree(&source, &target, &source.join(&BOLT[1..]));
+    copy_tree(&source, target, &source.join(&BOLT[1..]));
     let _ = std::fs::remove_dir(target.join("var/lib/containers/storage/libpod"));
     let db = target.join(&DB[1..]);
     write_sqlite_state(&raw, &db).unwrap();
@@ -74,6 +73,53 @@ fn generate_sqlite_fixture() {
     assert_eq!(changed, 1, "no container named {STALE_NAME} in {SOURCE}");
     drop(conn);
     std::fs::write(target.join("README.md"), readme()).unwrap();
+}
+
+/// Every file under `dir` (symlinks as their target text), by relative path.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+            let meta = path.symlink_metadata().unwrap();
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                out.insert(rel, target.into_os_string().into_encoded_bytes());
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The committed fixture is what the conversion makes from the BoltDB fixture today (the
+/// conversion is deterministic), so neither can drift from the other unnoticed.
+#[test]
+fn the_committed_fixture_is_what_the_conversion_makes() {
+    let target = manifest(TARGET);
+    if std::env::var("LPSTEST_REGENERATE").as_deref() == Ok("1") {
+        generate_sqlite_fixture(&target);
+        return;
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let made = fresh.path().join("fixture");
+    generate_sqlite_fixture(&made);
+    let (want, got) = (tree(&made), tree(&target));
+    let differ: Vec<&PathBuf> = want
+        .keys()
+        .chain(got.keys())
+        .filter(|k| want.get(*k) != got.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{TARGET} is not what the conversion makes now; differing: {differ:?}. \
+         Regenerate with LPSTEST_REGENERATE=1 cargo test --test sqlite_fixture"
+    );
 }
 
 fn readme() -> String {
@@ -95,8 +141,8 @@ fn readme() -> String {
          Everything else (containers/storage files, /proc entries, `expected/` = podman's own\n\
          view) is copied from `podman-bolt`, so `expected/ps.json` still describes it.\n\
          \n\
-         Made by `cargo test --test sqlite_fixture -- --ignored generate_sqlite_fixture`\n\
-         (tests/sqlite_fixture.rs).\n"
+         Made by `LPSTEST_REGENERATE=1 cargo test --test sqlite_fixture`\n\
+         (tests/sqlite_fixture.rs, which also checks that it is up to date).\n"
     )
 }
 
