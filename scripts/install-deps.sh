@@ -14,8 +14,9 @@ packages=(
   sqlite3
   # jq for scripts/fixtures/podman-capture.sh (rebuilding the podman fixtures)
   jq
-  # lintian: the package test checks the .deb with Debian's own checker
-  lintian
+  # lintian: the package test checks the .deb with Debian's own checker; help2man makes the
+  # package's manual page from the CLI's --help
+  lintian help2man
   # useradd, runuser, pkill/pgrep: the rootless podman test makes and removes a user
   passwd util-linux procps
 )

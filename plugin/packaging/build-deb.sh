@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Debian package libpod-stats: the CLI, the collectd plugin, its types.db and
-# example configurations. Needs cargo and dpkg-deb (Debian 12).
+# Builds the Debian package libpod-stats: the CLI with its manual page, the collectd plugin,
+# its types.db and example configurations. Needs cargo, dpkg-deb and help2man (Debian 12).
 #
 #   plugin/packaging/build-deb.sh [--debug] [--out DIR]
 #
@@ -10,6 +10,7 @@
 #   /usr/share/collectd/types.db.libpodstats
 #   /etc/collectd/collectd.conf.d/libpodstats.conf         (conffile; read when collectd.conf includes the dir)
 #   /usr/share/doc/libpod-stats/examples/collectd.conf     (a whole config for collectd-core alone)
+#   /usr/share/man/man1/libpod-stats.1.gz
 # Prints the path of the .deb on stdout.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -62,6 +63,25 @@ COPYRIGHT
 # Debug info is most of the size, and a package does not need it (the .so keeps the dynamic
 # symbols collectd looks up).
 strip --strip-unneeded "$stage/usr/bin/libpod-stats" "$stage/usr/lib/collectd/libpodstats.so"
+
+# The CLI's manual page, from its own --help (help2man), with each subcommand's help added.
+subcommands="$stage/subcommands.h2m"
+{
+  echo "[SUBCOMMANDS]"
+  for sub in ps stats capture replay; do
+    echo ".SS $sub"
+    echo ".nf"
+    # roff: a backslash is \e, and a line may not start with a control character.
+    "$bin_dir/libpod-stats" "$sub" --help | sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"
+    echo ".fi"
+  done
+} > "$subcommands"
+mkdir -p "$stage/usr/share/man/man1"
+help2man --no-info --section 1 --include "$subcommands" \
+  --name "podman container resource usage from cgroupfs" "$bin_dir/libpod-stats" |
+  gzip -9n > "$stage/usr/share/man/man1/libpod-stats.1.gz"
+chmod 0644 "$stage/usr/share/man/man1/libpod-stats.1.gz"
+rm "$subcommands"
 
 # Debian policy: a native package's changelog, gzip -9n (no name or time stamp inside).
 {
