@@ -27,7 +27,7 @@ use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{discover, state_fingerprint, DiscoveryOptions};
 use libpod_stats::stats::state_watch::StateWatch;
 use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
-use support::live::shm_or_tmp;
+use support::live::{bind_mount, enter_private_mount_namespace, shm_or_tmp};
 use support::{timed, RatioTable};
 
 const N: usize = 1000;
@@ -49,62 +49,16 @@ fn host(backend: Backend) -> (tempfile::TempDir, HostRoot) {
     (dir, root)
 }
 
-/// Bind-mounts `from` over `to` in this thread's private mount namespace.
-fn bind(from: &std::path::Path, to: &str) -> Result<(), String> {
-    use std::os::unix::ffi::OsStrExt;
-    let from_c = std::ffi::CString::new(from.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
-    let to_c = std::ffi::CString::new(to).map_err(|e| e.to_string())?;
-    // SAFETY: valid NUL-terminated paths; only this thread's private namespace changes.
-    let rc = unsafe {
-        libc::mount(
-            from_c.as_ptr(),
-            to_c.as_ptr(),
-            std::ptr::null(),
-            libc::MS_BIND,
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        return Err(format!(
-            "bind {} over {to}: {}",
-            from.display(),
-            std::io::Error::last_os_error()
-        ));
-    }
-    Ok(())
-}
-
 /// A private mount namespace for this thread, with the snapshot under `dir` standing in
 /// for the host's container store and `/proc`.
 fn live_view(dir: &std::path::Path) -> Result<(), String> {
-    if !std::path::Path::new("/var/lib/containers/storage").is_dir() {
+    let store = std::path::Path::new("/var/lib/containers/storage");
+    if !store.is_dir() {
         return Err("/var/lib/containers/storage does not exist".into());
     }
-    let root = std::ffi::CString::new("/").map_err(|e| e.to_string())?;
-    // SAFETY: plain syscalls; the new namespace is this thread's and private.
-    unsafe {
-        if libc::unshare(libc::CLONE_NEWNS) != 0 {
-            return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-        }
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(format!(
-                "private mounts: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    bind(
-        &dir.join("var/lib/containers/storage"),
-        "/var/lib/containers/storage",
-    )?;
-    bind(&dir.join("proc"), "/proc")
+    enter_private_mount_namespace()?;
+    bind_mount(&dir.join("var/lib/containers/storage"), store)?;
+    bind_mount(&dir.join("proc"), std::path::Path::new("/proc"))
 }
 
 fn main() {

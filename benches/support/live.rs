@@ -41,6 +41,55 @@ fn errno() -> String {
     std::io::Error::last_os_error().to_string()
 }
 
+/// Moves this thread into a mount namespace of its own whose mounts do not propagate, so
+/// the bind mounts that follow are seen by this thread only and vanish with it.
+pub fn enter_private_mount_namespace() -> Result<(), String> {
+    let root = cstr(Path::new("/"))?;
+    // SAFETY: plain syscalls with a valid NUL-terminated path; they change only this
+    // thread's mount namespace (a fresh one, then private).
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(format!("unshare(CLONE_NEWNS): {}", errno()));
+        }
+        if libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(format!("making mounts private: {}", errno()));
+        }
+    }
+    Ok(())
+}
+
+/// Bind-mounts `source` (with what is mounted below it) over `target`, in the thread's
+/// private namespace ([`enter_private_mount_namespace`] first).
+pub fn bind_mount(source: &Path, target: &Path) -> Result<(), String> {
+    let (source_c, target_c) = (cstr(source)?, cstr(target)?);
+    // SAFETY: valid NUL-terminated paths; only this thread's private namespace changes.
+    let rc = unsafe {
+        libc::mount(
+            source_c.as_ptr(),
+            target_c.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND | libc::MS_REC,
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(format!(
+            "bind-mounting {} over {}: {}",
+            source.display(),
+            target.display(),
+            errno()
+        ));
+    }
+    Ok(())
+}
+
 impl LiveHost {
     /// `n` running containers whose cgroups are real. `Err` (a note) when this process
     /// cannot make cgroups or mounts (not root, cgroupfs read-only, another layout).
@@ -105,36 +154,8 @@ impl LiveHost {
             .as_ref()
             .map(|d| d.path().join("sys/fs/cgroup"))
             .ok_or("no snapshot")?;
-        let root = cstr(Path::new("/"))?;
-        let source = cstr(Path::new("/sys/fs/cgroup"))?;
-        let target_c = cstr(&target)?;
-        // SAFETY: plain syscalls with valid NUL-terminated strings; they change only this
-        // thread's mount namespace (a fresh one, private).
-        unsafe {
-            if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                return Err(format!("unshare(CLONE_NEWNS): {}", errno()));
-            }
-            if libc::mount(
-                std::ptr::null(),
-                root.as_ptr(),
-                std::ptr::null(),
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            ) != 0
-            {
-                return Err(format!("making mounts private: {}", errno()));
-            }
-            if libc::mount(
-                source.as_ptr(),
-                target_c.as_ptr(),
-                std::ptr::null(),
-                libc::MS_BIND | libc::MS_REC,
-                std::ptr::null(),
-            ) != 0
-            {
-                return Err(format!("bind-mounting /sys/fs/cgroup: {}", errno()));
-            }
-        }
+        enter_private_mount_namespace()?;
+        bind_mount(Path::new("/sys/fs/cgroup"), &target)?;
         self.mount = Some(target);
         Ok(())
     }

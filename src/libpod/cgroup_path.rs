@@ -92,8 +92,12 @@ pub fn proc_cgroup_pairs(text: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 pub enum PidCgroup {
     /// The process exists and its cgroup names the container: the container's cgroup.
     Container(String),
-    /// The process exists but no cgroup component names the container (a reused pid).
-    Foreign,
+    /// The process exists but no cgroup component names the container (a reused pid, or
+    /// a rootless container on cgroup v1, which has no cgroup of its own).
+    Foreign {
+        /// Its `/proc/<pid>/cgroup` lists v1 controller hierarchies (a v1 or hybrid host).
+        v1_host: bool,
+    },
     /// No such process.
     Gone,
 }
@@ -104,33 +108,26 @@ pub fn pid_cgroup(root: &HostRoot, pid: u32, id: &str) -> PidCgroup {
     match root.read(&path) {
         Ok(text) => match container_cgroup_from_lines(proc_cgroup_pairs(&text), id) {
             Some(cgroup) => PidCgroup::Container(cgroup),
-            None => PidCgroup::Foreign,
+            None => PidCgroup::Foreign {
+                v1_host: crate::parse::proc_cgroup::iter(&text)
+                    .filter_map(Result::ok)
+                    .any(|line| !line.is_unified() && !line.is_named()),
+            },
         },
         Err(_) => PidCgroup::Gone,
     }
 }
 
-/// True when `pid` is a rootless container's process that runs in no cgroup of its own:
-/// rootless podman on a cgroup v1 host cannot create cgroups, so the process stays in its
-/// user's cgroup. It is taken for the container's own (not a stranger that reused the pid)
-/// when the host is v1 (its `/proc/<pid>/cgroup` lists v1 controllers) and its parent is the
-/// container's conmon (`/proc/<pid>/stat`).
-pub fn runs_without_cgroup(root: &HostRoot, pid: u32, conmon_pid: Option<u32>) -> bool {
-    let Some(conmon) = conmon_pid else {
-        return false;
-    };
-    let Ok(cgroups) = root.read(format!("/proc/{pid}/cgroup")) else {
-        return false;
-    };
-    let v1_host = crate::parse::proc_cgroup::iter(&cgroups)
-        .filter_map(Result::ok)
-        .any(|line| !line.is_unified() && !line.is_named());
-    v1_host
+/// True when `pid`'s parent (`/proc/<pid>/stat`) is the container's conmon: how a rootless
+/// container on a cgroup v1 host, which runs in its user's cgroups since rootless podman
+/// cannot create v1 cgroups, is told from a stranger that reused its pid.
+pub fn is_child_of_conmon(root: &HostRoot, pid: u32, conmon_pid: Option<u32>) -> bool {
+    conmon_pid.is_some()
         && root
             .read(format!("/proc/{pid}/stat"))
             .ok()
             .and_then(|stat| crate::parse::proc_stat::parent_pid(&stat).ok())
-            == Some(conmon)
+            == conmon_pid
 }
 
 /// True when `/proc` under `root` was captured: the live host, or a snapshot with at least
@@ -321,10 +318,10 @@ pub fn settle(
                     c.cgroup = Some(cgroup);
                     true
                 }
-                PidCgroup::Foreign if rootless_uid.is_some() => {
-                    runs_without_cgroup(root, pid, c.conmon_pid)
+                PidCgroup::Foreign { v1_host: true } if rootless_uid.is_some() => {
+                    is_child_of_conmon(root, pid, c.conmon_pid)
                 }
-                PidCgroup::Foreign | PidCgroup::Gone => false,
+                PidCgroup::Foreign { .. } | PidCgroup::Gone => false,
             },
         }
     } else if hints.cgroupless() {

@@ -549,12 +549,8 @@ impl Collector {
                 let result = if t.unheld {
                     // Past the budget: open, read, close.
                     t.handle = None;
-                    self.reader.open_only(cgroup, files).and_then(|h| {
-                        h.keep_memory_stat(WORKING_SET_KEYS).read_into_with(
-                            &mut t.stats,
-                            FileSet::EMPTY,
-                            &mut self.buf,
-                        )
+                    open_handle(&self.reader, cgroup, files).and_then(|mut h| {
+                        h.read_into_with(&mut t.stats, FileSet::EMPTY, &mut self.buf)
                     })
                 } else {
                     read_cgroup(
@@ -662,11 +658,20 @@ fn read_cgroup(
             }
         }
     }
-    reader.open_only(cgroup, files).and_then(|h| {
-        handle
-            .insert(h.keep_memory_stat(WORKING_SET_KEYS))
-            .read_into_with(stats, FileSet::EMPTY, buf)
-    })
+    open_handle(reader, cgroup, files)
+        .and_then(|h| handle.insert(h).read_into_with(stats, FileSet::EMPTY, buf))
+}
+
+/// A handle on `cgroup`'s `files` as the collector reads them: of `memory.stat` only the
+/// working set's keys are kept.
+fn open_handle(
+    reader: &CgroupReader,
+    cgroup: &str,
+    files: FileSet,
+) -> Result<OpenCgroup, CgroupError> {
+    reader
+        .open_only(cgroup, files)
+        .map(|h| h.keep_memory_stat(WORKING_SET_KEYS))
 }
 
 fn problem(c: &Container, message: &str) -> ContainerProblem {
