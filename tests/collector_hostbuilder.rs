@@ -147,6 +147,41 @@ fn pod_totals_over_members() {
     assert_eq!(steps[0].pods[0].cpu_percent, None);
 }
 
+/// Podman 6.0.0-rc1 (d0c9bb1b49), `libpod/sqlite_state_internal.go`, `createSQLiteTables`:
+/// `ContainerConfig.Name` and `PodConfig.Name` are each UNIQUE in their own table, and
+/// `libpod/sqlite_state.go`, `AddPod`, checks only pod names (BoltDB, whose one name bucket
+/// kept them apart, is gone), so a pod and a container may share a name. Pods are keyed by
+/// id: the container of that name is not a member and not in the pod's total.
+#[test]
+fn a_pod_and_a_container_may_share_a_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut host = HostBuilder::new()
+        .pod(PodSpec::new("lpstest-shop"))
+        .container(
+            ctr("lpstest-web")
+                .pod("lpstest-shop")
+                .with_counters(|c| c.cpu_ns = S),
+        )
+        .container(ctr("lpstest-shop").with_counters(|c| c.cpu_ns = 3 * S));
+    let mut series = Series::new(tmp.path());
+    series.push(&host).unwrap();
+    host.advance(S, |c| c.counters.advance(S / 4, 0, 0));
+    series.push(&host).unwrap();
+    let steps = replay(tmp.path(), options()).unwrap();
+    let shop = sample(&steps[1].samples, "lpstest-shop");
+    assert_eq!(
+        (shop.pod_id.as_deref(), shop.pod_name.as_deref()),
+        (None, None)
+    );
+    let web = sample(&steps[1].samples, "lpstest-web");
+    assert_eq!(web.pod_name.as_deref(), Some("lpstest-shop"));
+    let pods = &steps[1].pods;
+    assert_eq!(pods.len(), 1, "{pods:#?}");
+    assert_eq!(pods[0].pod_name.as_deref(), Some("lpstest-shop"));
+    assert_eq!(pods[0].pod_id.as_str(), web.pod_id.as_deref().unwrap());
+    assert_eq!((pods[0].containers, pods[0].cpu_ns), (1, web.cpu_ns));
+}
+
 /// A capture of a synthesized host in every layout (the co-mounted one has `cpu` and
 /// `cpuacct` symlinks beside `cpu,cpuacct`) reads back to exactly the same samples.
 #[test]

@@ -462,7 +462,9 @@ pub fn containers_json(data: &[u8]) {
         transient: false,
         static_dir: None,
         tmp_dir: None,
+        db_backend: Default::default(),
         uid: Some(0),
+        podman5: None,
     };
     for entry in entries.iter().take(64) {
         let _ = entry.podman_metadata();

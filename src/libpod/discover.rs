@@ -335,16 +335,30 @@ impl FileStamp {
             },
         }
     }
+
+    /// The stamp of a directory's listing: its mtime, which moves when an entry is added,
+    /// removed or renamed (size 0).
+    pub fn of_listing(m: &std::fs::Metadata) -> FileStamp {
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: 0,
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
+    }
 }
 
 /// The stamps of every file discovery's answer depends on (state databases, container
-/// lists, storage.conf files, /etc/passwd): while it is equal, a cached
+/// lists, configuration files and drop-in directories, /etc/passwd): while it is equal, a cached
 /// [`DiscoveryReport`] is still what [`discover`] would find, except for processes that
 /// exited since.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateFingerprint {
     /// Each file with its stamp, `None` when it does not exist.
     pub files: Vec<(PathBuf, Option<FileStamp>)>,
+    /// Each configuration drop-in directory with its listing's stamp
+    /// ([`FileStamp::of_listing`]), `None` when it is not a directory.
+    pub listings: Vec<(PathBuf, Option<FileStamp>)>,
 }
 
 /// Stamps the files [`discover`] would read with these options. Much cheaper than
@@ -377,5 +391,8 @@ pub fn fingerprint_of(root: &HostRoot, found: &FoundStores) -> StateFingerprint 
         let stamp = root.metadata(&p).ok().map(|m| FileStamp::of(&m));
         (p, stamp)
     }));
-    StateFingerprint { files }
+    StateFingerprint {
+        files,
+        listings: found.config_dirs.clone(),
+    }
 }

@@ -1,6 +1,7 @@
 //! Container discovery from what podman itself records.
 //!
-//! - [`stores`] finds the container stores of a host (root, rootless, explicit).
+//! - [`stores`] finds the container stores of a host (root, rootless, explicit), from the
+//!   configuration files [`config_files`] names.
 //! - [`sqlite`] (and the BoltDB reader) read a store's libpod database into a
 //!   [`raw::RawState`]; [`interpret`] gives its JSON a meaning.
 //! - [`storage`] reads containers/storage's `containers.json` when there is no database.
@@ -10,6 +11,7 @@
 pub mod bolt;
 pub mod bolt_state;
 pub mod cgroup_path;
+pub mod config_files;
 pub mod discover;
 pub mod interpret;
 pub mod model;

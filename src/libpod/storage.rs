@@ -299,6 +299,8 @@ mod tests {
             transient: false,
             static_dir: None,
             tmp_dir: None,
+            db_backend: Default::default(),
+            podman5: None,
             uid: Some(0),
         }
     }

@@ -1,12 +1,14 @@
 //! The container stores of a host: where each one's graph root, run root and state live.
 //!
-//! The root store comes from `/etc/containers/storage.conf` (else
-//! `/usr/share/containers/storage.conf`, else the built-in defaults); every user listed in
-//! `/etc/passwd` whose rootless store exists adds one (honouring the user's own
-//! `~/.config/containers/storage.conf` and the system's `rootless_storage_path`); stores
-//! named explicitly are added as they are. A store knows which libpod database podman would
-//! use, the way podman 5 chooses it: `db.sql` before `bolt_state.db`.
+//! The root store and every user's rootless store come from `storage.conf` and
+//! `containers.conf` as podman reads them ([`config_files`]: podman 6's
+//! main file plus drop-ins, and podman 5's layering), with users taken from `/etc/passwd`;
+//! stores named explicitly are added as they are. Where podman 5 and podman 6 would put a
+//! store in different places, the one that exists is used, podman 6's first. A store knows
+//! which libpod database podman would use: `database_backend` when set, else `db.sql`
+//! before `bolt_state.db` (podman 5.8.1 and later, and 6.0, where BoltDB is gone).
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use nom::bytes::complete::take_till;
@@ -16,6 +18,7 @@ use nom::IResult;
 use nom::Parser;
 use serde::{Deserialize, Serialize};
 
+use super::config_files::{self, ConfUser, Layer};
 use super::discover::FileStamp;
 use crate::host::{HostError, HostRoot};
 
@@ -64,9 +67,45 @@ pub struct Store {
     pub static_dir: Option<PathBuf>,
     /// containers.conf `[engine] tmp_dir`, when set (a transient BoltDB lives there).
     pub tmp_dir: Option<PathBuf>,
+    /// containers.conf `[engine] database_backend`.
+    #[serde(skip_serializing_if = "DbBackend::is_default")]
+    pub db_backend: DbBackend,
     /// The store owner's uid: the directory's owner on a live host, the uid whose home
     /// holds it in a snapshot (0 for the root store).
     pub uid: Option<u32>,
+    /// The same store as podman 5 would configure it, when that differs from podman 6's
+    /// reading: its state files are the fallbacks when this one's do not exist.
+    #[serde(skip)]
+    pub podman5: Option<Box<Store>>,
+}
+
+/// containers.conf `[engine] database_backend`: which libpod database podman uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbBackend {
+    /// Unset: `db.sql` when it exists, else `bolt_state.db`.
+    #[default]
+    Default,
+    /// `sqlite`: only `db.sql`.
+    Sqlite,
+    /// `boltdb`: only `bolt_state.db` (podman 5 and older; podman 6 refuses to start).
+    Boltdb,
+}
+
+impl DbBackend {
+    /// The value podman accepts (`""`, `sqlite`, `boltdb`), or `None`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "" => Some(DbBackend::Default),
+            "sqlite" => Some(DbBackend::Sqlite),
+            "boltdb" => Some(DbBackend::Boltdb),
+            _ => None,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == DbBackend::Default
+    }
 }
 
 /// Which database format a state file is.
@@ -95,8 +134,21 @@ impl Store {
     }
 
     /// The database files podman could use for this store, in the order podman prefers
-    /// them; the first that exists is the store's state.
+    /// them; the first that exists is the store's state. Never `bolt_state.db-old`, the
+    /// file podman's migration to SQLite leaves behind.
     pub fn state_candidates(&self) -> Vec<StateFile> {
+        let mut out = self.own_state_candidates();
+        if let Some(old) = &self.podman5 {
+            for f in old.own_state_candidates() {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
+    fn own_state_candidates(&self) -> Vec<StateFile> {
         let sqlite = |dir: &Path| StateFile {
             format: StateFormat::Sqlite,
             path: dir.join("db.sql"),
@@ -105,7 +157,7 @@ impl Store {
             format: StateFormat::Bolt,
             path: dir.join("bolt_state.db"),
         };
-        if self.transient {
+        let mut out = if self.transient {
             let mut out = Vec::new();
             if let Some(run) = &self.run_root {
                 out.push(sqlite(run));
@@ -125,7 +177,13 @@ impl Store {
                 sqlite(&self.graph_root),
                 bolt(&self.graph_root.join("libpod")),
             ]
+        };
+        match self.db_backend {
+            DbBackend::Default => {}
+            DbBackend::Sqlite => out.retain(|f| f.format == StateFormat::Sqlite),
+            DbBackend::Boltdb => out.retain(|f| f.format == StateFormat::Bolt),
         }
+        out
     }
 
     /// The database podman uses for this store, if any exists under `root`.
@@ -279,84 +337,301 @@ fn has_triple_quote(line: &[u8]) -> bool {
 }
 
 /// containers.conf `[engine]` keys that move libpod's database.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct EngineDirs {
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct EngineKeys {
     /// `static_dir`.
     pub static_dir: Option<String>,
     /// `tmp_dir`.
     pub tmp_dir: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct EngineSection {
-    static_dir: Option<String>,
-    tmp_dir: Option<String>,
+    /// `database_backend`.
+    pub database_backend: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ContainersConfFile {
-    engine: EngineSection,
+    engine: EngineKeys,
 }
 
-/// The system containers.conf files in the order podman layers them (later keys win).
-pub const SYSTEM_CONTAINERS_CONF: [&str; 2] = [
-    "/usr/share/containers/containers.conf",
-    "/etc/containers/containers.conf",
-];
+impl EngineKeys {
+    /// Parses a `containers.conf` (unknown keys and tables are ignored); a
+    /// `database_backend` podman would refuse is an error.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let keys = toml::from_str::<ContainersConfFile>(&blank_comment_lines(text))
+            .map(|f| f.engine)
+            .map_err(|e| e.to_string().trim_end().to_string())?;
+        match keys.database_backend.as_deref().map(DbBackend::parse) {
+            Some(None) => Err(format!(
+                "unsupported database_backend {:?}",
+                keys.database_backend.unwrap_or_default()
+            )),
+            _ => Ok(keys),
+        }
+    }
 
-impl EngineDirs {
-    /// Layers the `[engine]` keys of `files` (missing ones skipped; each later key wins);
-    /// `dropin_dirs` add their `*.conf` files, in name order, after the files.
-    fn layered(root: &HostRoot, files: &[PathBuf], found: &mut FoundStores) -> Self {
-        let mut out = EngineDirs::default();
-        for file in files {
-            let text = match found.consult(root, file) {
-                Ok(Some(t)) => t,
-                Ok(None) => continue,
-                Err(e) => {
-                    found.errors.push(e.into());
-                    continue;
+    /// Layers `later` over these keys: each key it sets wins.
+    fn apply(&mut self, later: &EngineKeys) {
+        for (mine, theirs) in [
+            (&mut self.static_dir, &later.static_dir),
+            (&mut self.tmp_dir, &later.tmp_dir),
+            (&mut self.database_backend, &later.database_backend),
+        ] {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+
+    fn db_backend(&self) -> DbBackend {
+        self.database_backend
+            .as_deref()
+            .and_then(DbBackend::parse)
+            .unwrap_or_default()
+    }
+}
+
+impl StorageConf {
+    /// Layers `later` over this file's keys: each key it sets wins.
+    fn apply(&mut self, later: &StorageConf) {
+        for (mine, theirs) in [
+            (&mut self.driver, &later.driver),
+            (&mut self.graphroot, &later.graphroot),
+            (&mut self.runroot, &later.runroot),
+            (
+                &mut self.rootless_storage_path,
+                &later.rootless_storage_path,
+            ),
+        ] {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        }
+        if later.transient_store.is_some() {
+            self.transient_store = later.transient_store;
+        }
+    }
+}
+
+/// What reading one configuration file gave.
+#[derive(Debug, Clone)]
+enum ConfRead<T> {
+    /// It does not exist.
+    Missing,
+    /// It exists but could not be used (the error is recorded).
+    Unusable,
+    /// Its keys.
+    Keys(T),
+}
+
+/// Reads configuration files for [`find_stores`]: each file and drop-in directory once,
+/// however many users share it, stamped for change detection.
+struct ConfReader<'r> {
+    root: &'r HostRoot,
+    found: FoundStores,
+    engine: HashMap<PathBuf, ConfRead<EngineKeys>>,
+    storage: HashMap<PathBuf, ConfRead<StorageConf>>,
+    dirs: HashMap<PathBuf, Vec<String>>,
+}
+
+impl<'r> ConfReader<'r> {
+    fn new(root: &'r HostRoot) -> Self {
+        ConfReader {
+            root,
+            found: FoundStores::default(),
+            engine: HashMap::new(),
+            storage: HashMap::new(),
+            dirs: HashMap::new(),
+        }
+    }
+
+    fn parse_file<T: Clone>(
+        root: &HostRoot,
+        found: &mut FoundStores,
+        cache: &mut HashMap<PathBuf, ConfRead<T>>,
+        path: &Path,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> ConfRead<T> {
+        if let Some(done) = cache.get(path) {
+            return done.clone();
+        }
+        let read = match found.consult(root, path) {
+            Ok(None) => ConfRead::Missing,
+            Ok(Some(text)) => match parse(&text) {
+                Ok(keys) => ConfRead::Keys(keys),
+                Err(reason) => {
+                    found.errors.push(StoreConfigError::Invalid {
+                        path: path.to_path_buf(),
+                        reason,
+                    });
+                    ConfRead::Unusable
                 }
-            };
-            match toml::from_str::<ContainersConfFile>(&blank_comment_lines(&text)) {
-                Ok(conf) => {
-                    if conf.engine.static_dir.is_some() {
-                        out.static_dir = conf.engine.static_dir;
-                    }
-                    if conf.engine.tmp_dir.is_some() {
-                        out.tmp_dir = conf.engine.tmp_dir;
-                    }
+            },
+            Err(e) => {
+                found.errors.push(e.into());
+                ConfRead::Unusable
+            }
+        };
+        cache.insert(path.to_path_buf(), read.clone());
+        read
+    }
+
+    fn engine_file(&mut self, path: &Path) -> ConfRead<EngineKeys> {
+        Self::parse_file(
+            self.root,
+            &mut self.found,
+            &mut self.engine,
+            path,
+            EngineKeys::parse,
+        )
+    }
+
+    fn storage_file(&mut self, path: &Path) -> ConfRead<StorageConf> {
+        Self::parse_file(
+            self.root,
+            &mut self.found,
+            &mut self.storage,
+            path,
+            StorageConf::parse,
+        )
+    }
+
+    /// A drop-in directory's `*.conf` names, sorted (none when it does not exist).
+    fn dropin_names(&mut self, dir: &Path) -> Vec<String> {
+        if let Some(names) = self.dirs.get(dir) {
+            return names.clone();
+        }
+        let stamp = self
+            .root
+            .metadata(dir)
+            .ok()
+            .filter(|m| m.is_dir())
+            .map(|m| FileStamp::of_listing(&m));
+        self.found.config_dirs.push((dir.to_path_buf(), stamp));
+        let mut names: Vec<String> = match stamp {
+            None => Vec::new(),
+            Some(_) => self
+                .root
+                .read_dir_names(dir)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|n| n.into_string().ok())
+                .filter(|n| n.ends_with(".conf"))
+                .filter(|n| !self.root.metadata(dir.join(n)).is_ok_and(|m| m.is_dir()))
+                .collect(),
+        };
+        names.sort();
+        self.dirs.insert(dir.to_path_buf(), names.clone());
+        names
+    }
+
+    /// Podman 6's layers of `name`.conf for `user`: the first main file that exists, then
+    /// the merged drop-ins.
+    fn podman6_layers<T>(
+        &mut self,
+        name: &str,
+        user: ConfUser<'_>,
+        read: fn(&mut Self, &Path) -> ConfRead<T>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for main in config_files::podman6_main_files(name, user) {
+            match read(self, &main) {
+                ConfRead::Missing => continue,
+                ConfRead::Unusable => break,
+                ConfRead::Keys(keys) => {
+                    out.push(keys);
+                    break;
                 }
-                Err(e) => found.errors.push(StoreConfigError::Invalid {
-                    path: file.clone(),
-                    reason: e.to_string().trim_end().to_string(),
-                }),
+            }
+        }
+        let listings: Vec<(PathBuf, Vec<String>)> = config_files::podman6_dropin_dirs(name, user)
+            .into_iter()
+            .map(|dir| {
+                let names = self.dropin_names(&dir);
+                (dir, names)
+            })
+            .collect();
+        for file in config_files::podman6_merge_dropins(&listings) {
+            if let ConfRead::Keys(keys) = read(self, &file) {
+                out.push(keys);
             }
         }
         out
     }
-}
 
-/// A directory's `*.conf` files in name order (drop-ins).
-fn dropins(root: &HostRoot, dir: &Path) -> Vec<PathBuf> {
-    root.read_dir_names(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|n| n.into_string().ok())
-        .filter(|n| n.ends_with(".conf"))
-        .map(|n| dir.join(n))
-        .collect()
-}
+    /// `[engine]` keys as podman 6 reads them for `user`.
+    fn engine6(&mut self, user: ConfUser<'_>) -> EngineKeys {
+        let mut keys = EngineKeys::default();
+        for layer in self.podman6_layers("containers", user, Self::engine_file) {
+            keys.apply(&layer);
+        }
+        keys
+    }
 
-fn system_containers_confs(root: &HostRoot) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = SYSTEM_CONTAINERS_CONF.iter().map(PathBuf::from).collect();
-    files.extend(dropins(
-        root,
-        Path::new("/etc/containers/containers.conf.d"),
-    ));
-    files
+    /// `[engine]` keys as podman 5 reads them for `user`.
+    fn engine5(&mut self, user: ConfUser<'_>) -> EngineKeys {
+        let mut keys = EngineKeys::default();
+        for layer in config_files::podman5_containers_conf(user) {
+            let files = match layer {
+                Layer::File(f) => vec![f],
+                Layer::Dir(d) => self
+                    .dropin_names(&d)
+                    .into_iter()
+                    .map(|n| d.join(n))
+                    .collect(),
+            };
+            for f in files {
+                if let ConfRead::Keys(k) = self.engine_file(&f) {
+                    keys.apply(&k);
+                }
+            }
+        }
+        keys
+    }
+
+    /// `[storage]` keys as podman 6 reads them for `user`.
+    fn storage6(&mut self, user: ConfUser<'_>) -> StorageConf {
+        let mut keys = StorageConf::default();
+        for layer in self.podman6_layers("storage", user, Self::storage_file) {
+            keys.apply(&layer);
+        }
+        keys
+    }
+
+    /// `[storage]` keys of the system file podman 5 reads: `/etc`'s, else `/usr/share`'s.
+    fn storage5_system(&mut self) -> StorageConf {
+        for path in SYSTEM_STORAGE_CONF {
+            match self.storage_file(Path::new(path)) {
+                ConfRead::Missing => continue,
+                ConfRead::Unusable => break,
+                ConfRead::Keys(keys) => return keys,
+            }
+        }
+        StorageConf::default()
+    }
+
+    /// Of the store podman 6 would use and podman 5's, the first whose graph root exists
+    /// and is not already listed; podman 5's is kept inside podman 6's when both name the
+    /// same graph root but differ otherwise.
+    fn choose(&self, podman6: Store, podman5: Store) -> Option<Store> {
+        let usable = |s: &Store| {
+            self.root.metadata(&s.graph_root).is_ok_and(|m| m.is_dir())
+                && !self
+                    .found
+                    .stores
+                    .iter()
+                    .any(|f| f.graph_root == s.graph_root)
+        };
+        if usable(&podman6) {
+            let podman5 = (podman5.graph_root == podman6.graph_root && podman5 != podman6)
+                .then(|| Box::new(podman5));
+            Some(Store { podman5, ..podman6 })
+        } else if usable(&podman5) {
+            Some(podman5)
+        } else {
+            None
+        }
+    }
 }
 
 /// One `/etc/passwd` entry.
@@ -445,6 +720,10 @@ pub struct FoundStores {
     /// stamp shows another one on the next check, so a fingerprint made of these stamps
     /// never hides a change the stores found do not reflect.
     pub config_stamps: Vec<Option<FileStamp>>,
+    /// Every drop-in directory listed, with the stamp of its listing
+    /// ([`FileStamp::of_listing`]; `None`: it did not exist): a drop-in added or removed
+    /// changes it.
+    pub config_dirs: Vec<(PathBuf, Option<FileStamp>)>,
 }
 
 impl FoundStores {
@@ -463,25 +742,6 @@ impl FoundStores {
             Err(e) => Err(e),
         }
     }
-
-    /// Like [`consult`](Self::consult), parsing a `storage.conf`.
-    fn consult_storage_conf(
-        &mut self,
-        root: &HostRoot,
-        path: &Path,
-    ) -> Result<Option<StorageConf>, StoreConfigError> {
-        match self.consult(root, path)? {
-            Some(text) => {
-                StorageConf::parse(&text)
-                    .map(Some)
-                    .map_err(|reason| StoreConfigError::Invalid {
-                        path: path.to_path_buf(),
-                        reason,
-                    })
-            }
-            None => Ok(None),
-        }
-    }
 }
 
 /// Finds the stores under `root`. `rootless` adds users' rootless stores; `extra` are graph
@@ -489,93 +749,65 @@ impl FoundStores {
 /// ([`SnapshotMeta::extra_stores`](crate::snapshot::SnapshotMeta)); an explicit one that is
 /// also found otherwise is listed once.
 pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundStores {
-    let mut found = FoundStores::default();
-    let mut system = StorageConf::default();
-    for path in SYSTEM_STORAGE_CONF {
-        match found.consult_storage_conf(root, Path::new(path)) {
-            Ok(Some(conf)) => {
-                system = conf;
-                break;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                found.errors.push(e);
-                break;
-            }
-        }
-    }
-    let users = match found.consult(root, Path::new(PASSWD)) {
+    let mut conf = ConfReader::new(root);
+    let users = match conf.found.consult(root, Path::new(PASSWD)) {
         Ok(Some(text)) => parse_passwd(&text),
         Ok(None) => Vec::new(),
         Err(e) => {
-            found.errors.push(e.into());
+            conf.found.errors.push(e.into());
             Vec::new()
         }
     };
+    let system5 = conf.storage5_system();
 
-    let system_confs = system_containers_confs(root);
-    let engine = EngineDirs::layered(root, &system_confs, &mut found);
-    let graph_root = system
-        .graphroot
-        .as_deref()
-        .and_then(clean_abs)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_GRAPH_ROOT));
-    let run_root = system
-        .runroot
-        .as_deref()
-        .and_then(clean_abs)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_ROOT));
-    if root.metadata(&graph_root).is_ok_and(|m| m.is_dir()) {
-        let uid = owner_uid(root, &graph_root, &users, Some(0));
-        found.stores.push(Store {
-            kind: StoreKind::Root,
-            graph_root,
-            run_root: Some(run_root),
-            driver: system.driver.clone().filter(|d| is_driver_name(d)),
-            transient: system.transient_store.unwrap_or(false),
-            static_dir: engine.static_dir.as_deref().and_then(clean_abs),
-            tmp_dir: engine.tmp_dir.as_deref().and_then(clean_abs),
-            uid,
-        });
+    // The root store.
+    let root_home = users
+        .iter()
+        .find(|u| u.uid == 0)
+        .map_or_else(|| PathBuf::from("/root"), |u| u.home.clone());
+    let root_user = ConfUser {
+        uid: 0,
+        home: &root_home,
+    };
+    let stores = [
+        (conf.storage6(root_user), conf.engine6(root_user)),
+        (system5.clone(), conf.engine5(root_user)),
+    ]
+    .map(|(storage, engine)| root_store(&storage, &engine));
+    let [podman6, podman5] = stores;
+    if let Some(store) = conf.choose(podman6, podman5) {
+        let uid = owner_uid(root, &store.graph_root, &users, Some(0));
+        conf.found.stores.push(Store { uid, ..store });
     }
 
     if rootless {
         let mut users_sorted = users.clone();
         users_sorted.sort_by(|a, b| a.name.cmp(&b.name));
         for user in users_sorted.iter().filter(|u| u.uid != 0) {
+            let who = ConfUser {
+                uid: user.uid,
+                home: &user.home,
+            };
+            let storage6 = conf.storage6(who);
+            let engine6 = conf.engine6(who);
+            let podman6 = rootless_store6(user, &storage6, &engine6);
             let user_conf_path = user.home.join(".config/containers/storage.conf");
-            let user_conf = match found.consult_storage_conf(root, &user_conf_path) {
-                Ok(c) => c,
-                Err(e) => {
-                    found.errors.push(e);
-                    None
-                }
+            let user_conf = match conf.storage_file(&user_conf_path) {
+                ConfRead::Keys(c) => Some(c),
+                _ => None,
             };
-            let mut confs = system_confs.clone();
-            let user_dir = user.home.join(".config/containers");
-            confs.push(user_dir.join("containers.conf"));
-            confs.extend(dropins(root, &user_dir.join("containers.conf.d")));
-            let engine = EngineDirs::layered(root, &confs, &mut found);
-            let mut store = rootless_store(user, user_conf.as_ref(), &system);
-            let expand_dir = |v: &Option<String>| {
-                v.as_deref()
-                    .map(|s| expand(s, &user.home, user.uid))
-                    .as_deref()
-                    .and_then(clean_abs)
-            };
-            store.static_dir = expand_dir(&engine.static_dir);
-            store.tmp_dir = expand_dir(&engine.tmp_dir);
-            if root.metadata(&store.graph_root).is_ok_and(|m| m.is_dir())
-                && !found
-                    .stores
-                    .iter()
-                    .any(|s| s.graph_root == store.graph_root)
-            {
+            let engine5 = conf.engine5(who);
+            let mut podman5 = rootless_store(user, user_conf.as_ref(), &system5);
+            podman5.static_dir = expand_abs(&engine5.static_dir, user);
+            podman5.tmp_dir = expand_abs(&engine5.tmp_dir, user);
+            podman5.db_backend = engine5.db_backend();
+            if let Some(store) = conf.choose(podman6, podman5) {
                 let uid = owner_uid(root, &store.graph_root, &users, Some(user.uid));
-                found.stores.push(Store { uid, ..store });
+                conf.found.stores.push(Store { uid, ..store });
             }
         }
     }
+    let mut found = conf.found;
 
     // A broken snapshot.json is reported by whoever needs its other facts; here it only
     // means no recorded stores.
@@ -609,7 +841,9 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             transient: false,
             static_dir: None,
             tmp_dir: None,
+            db_backend: DbBackend::Default,
             uid,
+            podman5: None,
         });
     }
     found
@@ -659,7 +893,71 @@ fn rootless_store(
         transient,
         static_dir: None,
         tmp_dir: None,
+        db_backend: DbBackend::Default,
         uid: Some(user.uid),
+        podman5: None,
+    }
+}
+
+/// A configured path with the user's `$HOME` and `$UID` expanded, when it is clean and
+/// absolute.
+fn expand_abs(value: &Option<String>, user: &PasswdEntry) -> Option<PathBuf> {
+    value
+        .as_deref()
+        .map(|s| expand(s, &user.home, user.uid))
+        .as_deref()
+        .and_then(clean_abs)
+}
+
+/// The root store from its `[storage]` and `[engine]` keys (the owner's uid left unset).
+fn root_store(storage: &StorageConf, engine: &EngineKeys) -> Store {
+    Store {
+        kind: StoreKind::Root,
+        graph_root: storage
+            .graphroot
+            .as_deref()
+            .and_then(clean_abs)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_GRAPH_ROOT)),
+        run_root: Some(
+            storage
+                .runroot
+                .as_deref()
+                .and_then(clean_abs)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_ROOT)),
+        ),
+        driver: storage.driver.clone().filter(|d| is_driver_name(d)),
+        transient: storage.transient_store.unwrap_or(false),
+        static_dir: engine.static_dir.as_deref().and_then(clean_abs),
+        tmp_dir: engine.tmp_dir.as_deref().and_then(clean_abs),
+        db_backend: engine.db_backend(),
+        uid: None,
+        podman5: None,
+    }
+}
+
+/// A user's rootless store as podman 6 configures it: every file's keys apply to rootless
+/// users too, `graphroot` over the deprecated `rootless_storage_path` over
+/// `~/.local/share/containers/storage`, and the run root under `/run/user/<uid>` unless
+/// `runroot` is set.
+fn rootless_store6(user: &PasswdEntry, storage: &StorageConf, engine: &EngineKeys) -> Store {
+    Store {
+        kind: StoreKind::Rootless {
+            user: user.name.clone(),
+        },
+        graph_root: expand_abs(&storage.graphroot, user)
+            .or_else(|| expand_abs(&storage.rootless_storage_path, user))
+            .unwrap_or_else(|| user.home.join(".local/share/containers/storage")),
+        run_root: Some(
+            expand_abs(&storage.runroot, user)
+                .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}/containers", user.uid))),
+        ),
+        driver: storage.driver.clone().filter(|d| is_driver_name(d)),
+        transient: storage.transient_store.unwrap_or(false),
+        static_dir: expand_abs(&engine.static_dir, user),
+        tmp_dir: expand_abs(&engine.tmp_dir, user),
+        db_backend: engine.db_backend(),
+        uid: Some(user.uid),
+        podman5: None,
     }
 }
 
@@ -872,7 +1170,9 @@ mod tests {
             transient: false,
             static_dir: None,
             tmp_dir: None,
+            db_backend: DbBackend::Default,
             uid: Some(0),
+            podman5: None,
         };
         assert_eq!(store.state_file(&root), None);
         std::fs::write(dir.path().join("g/libpod/bolt_state.db"), b"x").unwrap();
@@ -929,6 +1229,367 @@ mod tests {
         std::fs::write(dir.path().join("var/lib/containers/storage/db.sql"), b"x").unwrap();
         let f = found.stores[0].state_file(&root).unwrap();
         assert_eq!(f.path, Path::new("/srv/libpod/bolt_state.db"));
+    }
+
+    fn store_of<'a>(found: &'a FoundStores, kind: &StoreKind) -> &'a Store {
+        found
+            .stores
+            .iter()
+            .find(|s| &s.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} store in {:?}", found.stores))
+    }
+
+    fn alice() -> StoreKind {
+        StoreKind::Rootless {
+            user: "alice".into(),
+        }
+    }
+
+    /// Podman 5.8.3 (93dbfd0d86), `libpod/runtime_migrate.go`, `migrateDB`: a migrated
+    /// `bolt_state.db` is renamed `bolt_state.db-old` "so it is not reused"; `getDBState`
+    /// (`libpod/runtime.go`) only ever opens `bolt_state.db` and `db.sql`.
+    #[test]
+    fn bolt_state_db_old_is_never_read() {
+        let (dir, root) = snapshot(
+            &[(
+                "var/lib/containers/storage/libpod/bolt_state.db-old",
+                "stale",
+            )],
+            &[],
+        );
+        let found = find_stores(&root, false, &[]);
+        let store = &found.stores[0];
+        assert_eq!(store.state_file(&root), None);
+        assert!(store
+            .state_candidates()
+            .iter()
+            .all(|f| !f.path.to_string_lossy().ends_with("-old")));
+        std::fs::write(dir.path().join("var/lib/containers/storage/db.sql"), b"x").unwrap();
+        let f = store.state_file(&root).unwrap();
+        assert_eq!(f.path, Path::new("/var/lib/containers/storage/db.sql"));
+    }
+
+    /// Podman commit 13deb46d81 ("libpod: prefer sqlite in getDBState()", in 5.8.1 and
+    /// later), `libpod/runtime.go`, `getDBState`: with `database_backend` unset an existing
+    /// `db.sql` is used even when `bolt_state.db` exists too. Podman 6.0.0-rc1
+    /// (d0c9bb1b49), same function: SQLite always; a `bolt_state.db` only makes podman
+    /// refuse to run until it is migrated, so a lone one is still the only record.
+    #[test]
+    fn db_sql_wins_over_a_bolt_database_beside_it() {
+        let (dir, root) = snapshot(
+            &[("var/lib/containers/storage/libpod/bolt_state.db", "bolt")],
+            &[],
+        );
+        let store = find_stores(&root, false, &[]).stores.remove(0);
+        assert_eq!(store.state_file(&root).unwrap().format, StateFormat::Bolt);
+        std::fs::write(dir.path().join("var/lib/containers/storage/db.sql"), b"x").unwrap();
+        assert_eq!(store.state_file(&root).unwrap().format, StateFormat::Sqlite);
+    }
+
+    /// Podman 5.8.3 (93dbfd0d86), `libpod/runtime.go`, `getDBState`: `database_backend =
+    /// "boltdb"` opens `bolt_state.db` whatever else exists, `"sqlite"` opens `db.sql`;
+    /// `vendor/go.podman.io/common/pkg/config/db_backend.go`, `ParseDBBackend`: any other
+    /// non-empty value is refused.
+    #[test]
+    fn database_backend_picks_the_database() {
+        let conf = |backend: &str| {
+            (
+                "etc/containers/containers.conf",
+                format!("[engine]\ndatabase_backend = \"{backend}\"\n"),
+            )
+        };
+        let files = [
+            ("var/lib/containers/storage/db.sql", "x".to_string()),
+            (
+                "var/lib/containers/storage/libpod/bolt_state.db",
+                "x".into(),
+            ),
+        ];
+        let found_with = |backend: &str| {
+            let mut all: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            let c = conf(backend);
+            all.push((c.0, &c.1));
+            let (dir, root) = snapshot(&all, &[]);
+            let found = find_stores(&root, false, &[]);
+            let file = found.stores[0].state_file(&root).map(|f| f.format);
+            let errors: Vec<String> = found.errors.iter().map(|e| e.to_string()).collect();
+            drop(dir);
+            (found.stores[0].db_backend, file, errors)
+        };
+        assert_eq!(
+            found_with("boltdb"),
+            (DbBackend::Boltdb, Some(StateFormat::Bolt), vec![])
+        );
+        assert_eq!(
+            found_with("sqlite"),
+            (DbBackend::Sqlite, Some(StateFormat::Sqlite), vec![])
+        );
+        let (backend, file, errors) = found_with("mysql");
+        assert_eq!(
+            (backend, file),
+            (DbBackend::Default, Some(StateFormat::Sqlite))
+        );
+        assert!(
+            errors.len() == 1
+                && errors[0].contains("containers.conf")
+                && errors[0].contains("mysql"),
+            "{errors:?}"
+        );
+        // `sqlite` never falls back to a BoltDB file.
+        let (_d, root) = snapshot(
+            &[
+                ("var/lib/containers/storage/libpod/bolt_state.db", "x"),
+                (
+                    "etc/containers/containers.conf",
+                    "[engine]\ndatabase_backend = \"sqlite\"\n",
+                ),
+            ],
+            &[],
+        );
+        assert_eq!(
+            find_stores(&root, false, &[]).stores[0].state_file(&root),
+            None
+        );
+    }
+
+    /// Podman 6.0.0-rc1 (d0c9bb1b49), `libpod/sqlite_state_internal.go`,
+    /// `sqliteStatePath`: `db.sql` in the graph root, in `static_dir` only when
+    /// containers.conf sets it (`makeRuntime` in `libpod/runtime.go` marks a defaulted one),
+    /// in the run root with `transient_store`; `libpod/runtime_migrate.go`,
+    /// `getBoltDBPath`: `bolt_state.db` in `static_dir` (default `<graphroot>/libpod`), in
+    /// `tmp_dir` with `transient_store`.
+    #[test]
+    fn where_the_database_lives() {
+        let first = |files: &[(&str, &str)]| {
+            let (_d, root) = snapshot(files, &["var/lib/containers/storage"]);
+            let found = find_stores(&root, false, &[]);
+            assert!(found.errors.is_empty(), "{:?}", found.errors);
+            let paths: Vec<PathBuf> = found.stores[0]
+                .state_candidates()
+                .into_iter()
+                .map(|f| f.path)
+                .collect();
+            paths
+        };
+        assert_eq!(
+            first(&[]),
+            [
+                PathBuf::from("/var/lib/containers/storage/db.sql"),
+                PathBuf::from("/var/lib/containers/storage/libpod/bolt_state.db"),
+            ]
+        );
+        assert_eq!(
+            first(&[(
+                "etc/containers/containers.conf",
+                "[engine]\nstatic_dir = \"/srv/static\"\n"
+            )]),
+            [
+                PathBuf::from("/srv/static/db.sql"),
+                PathBuf::from("/srv/static/bolt_state.db"),
+            ]
+        );
+        let transient = first(&[
+            (
+                "etc/containers/storage.conf",
+                "[storage]\nrunroot = \"/run/rr\"\ntransient_store = true\n",
+            ),
+            (
+                "etc/containers/containers.conf",
+                "[engine]\nstatic_dir = \"/srv/static\"\ntmp_dir = \"/run/tmp\"\n",
+            ),
+        ]);
+        assert_eq!(transient[0], Path::new("/run/rr/db.sql"));
+        assert_eq!(
+            transient.last().map(PathBuf::as_path),
+            Some(Path::new("/run/tmp/bolt_state.db"))
+        );
+    }
+
+    /// Podman 6.0.0-rc1 (d0c9bb1b49), `vendor/go.podman.io/storage/pkg/configfile/parse.go`,
+    /// `Read` (the first main file only, then the drop-ins), `getDropInPathsUnderMain`
+    /// (`<name>.rootful.conf.d` for uid 0, `<name>.rootless.conf.d` and its `<uid>/` for
+    /// others), `readDropInsFromPaths` (a name in a later directory replaces the earlier
+    /// file, which is then not read at all); `vendor/go.podman.io/storage/types/options.go`,
+    /// `LoadStoreOptions` (a rootless user's `graphroot`, `runroot` and `transient_store`
+    /// come from every file); `vendor/go.podman.io/storage/containers.go`,
+    /// `newContainerStore` (the volatile list in the run root when transient).
+    #[test]
+    fn podman6_dropins_rootful_rootless_and_per_uid() {
+        let (_d, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                // The vendor's main file is not read: /etc has one.
+                (
+                    "usr/share/containers/storage.conf",
+                    "[storage]\ngraphroot = \"/srv/ignored\"\n",
+                ),
+                (
+                    "etc/containers/storage.conf",
+                    "[storage]\ndriver = \"vfs\"\n",
+                ),
+                (
+                    "etc/containers/storage.rootful.conf.d/50-root.conf",
+                    "[storage]\ngraphroot = \"/srv/root-store\"\n",
+                ),
+                (
+                    "etc/containers/storage.rootless.conf.d/1000/50-alice.conf",
+                    "[storage]\ngraphroot = \"/srv/users/$UID\"\n",
+                ),
+                (
+                    "usr/share/containers/storage.rootless.conf.d/10-all.conf",
+                    "[storage]\ntransient_store = true\n",
+                ),
+                (
+                    "etc/containers/containers.rootful.conf.d/db.conf",
+                    "[engine]\nstatic_dir = \"/srv/static\"\n",
+                ),
+                (
+                    "usr/share/containers/containers.conf.d/20-x.conf",
+                    "[engine]\ntmp_dir = \"/vendor-tmp\"\ndatabase_backend = \"boltdb\"\n",
+                ),
+                (
+                    "etc/containers/containers.conf.d/20-x.conf",
+                    "[engine]\ntmp_dir = \"/admin-tmp\"\n",
+                ),
+                (
+                    "run/user/1001/containers/vfs-containers/volatile-containers.json",
+                    "[]",
+                ),
+            ],
+            &[
+                "srv/root-store",
+                "srv/users/1000",
+                "home/bob/.local/share/containers/storage/vfs-containers",
+            ],
+        );
+        let found = find_stores(&root, true, &[]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let r = store_of(&found, &StoreKind::Root);
+        assert_eq!(
+            (
+                r.graph_root.as_path(),
+                r.driver.as_deref(),
+                r.transient,
+                r.static_dir.as_deref(),
+                r.tmp_dir.as_deref(),
+                r.db_backend,
+            ),
+            (
+                Path::new("/srv/root-store"),
+                Some("vfs"),
+                false,
+                Some(Path::new("/srv/static")),
+                Some(Path::new("/admin-tmp")),
+                DbBackend::Default,
+            )
+        );
+        let a = store_of(&found, &alice());
+        assert_eq!(
+            (a.graph_root.as_path(), a.transient, a.static_dir.as_deref()),
+            (Path::new("/srv/users/1000"), true, None)
+        );
+        let b = store_of(&found, &StoreKind::Rootless { user: "bob".into() });
+        assert_eq!(
+            (b.graph_root.as_path(), b.transient, b.run_root.as_deref()),
+            (
+                Path::new("/home/bob/.local/share/containers/storage"),
+                true,
+                Some(Path::new("/run/user/1001/containers"))
+            )
+        );
+        assert_eq!(
+            b.state_candidates()[0].path,
+            Path::new("/run/user/1001/containers/db.sql")
+        );
+        assert!(
+            crate::libpod::storage::list_files(&root, b).contains(&PathBuf::from(
+                "/run/user/1001/containers/vfs-containers/volatile-containers.json"
+            ))
+        );
+        // Every drop-in directory podman 6 searches is watched, present or not.
+        assert!(found.config_dirs.iter().any(|(d, st)| d
+            == Path::new("/etc/containers/storage.rootless.conf.d/1001")
+            && st.is_none()));
+    }
+
+    /// Podman 5.8.3 (93dbfd0d86), `vendor/go.podman.io/storage/types/options.go`,
+    /// `loadStoreOptionsFromConfFile`: a rootless user without a `storage.conf` of their own
+    /// ignores the system file's `graphroot` and `runroot`; podman 6.0.0-rc1 (d0c9bb1b49),
+    /// same package, `LoadStoreOptions`, would take them. Podman 5's distribution files set
+    /// them, so where podman 6's reading names the root store, podman 5's is used.
+    #[test]
+    fn podman5_system_storage_conf_does_not_move_rootless_stores() {
+        let (_d, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                (
+                    "usr/share/containers/storage.conf",
+                    "[storage]\ndriver = \"overlay\"\nrunroot = \"/run/containers/storage\"\n\
+                     graphroot = \"/var/lib/containers/storage\"\n",
+                ),
+            ],
+            &[
+                "var/lib/containers/storage",
+                "home/alice/.local/share/containers/storage",
+            ],
+        );
+        let found = find_stores(&root, true, &[]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(found.stores.len(), 2);
+        let a = store_of(&found, &alice());
+        assert_eq!(
+            (
+                a.graph_root.as_path(),
+                a.run_root.as_deref(),
+                a.driver.as_deref()
+            ),
+            (
+                Path::new("/home/alice/.local/share/containers/storage"),
+                Some(Path::new("/run/user/1000/containers")),
+                Some("overlay")
+            )
+        );
+    }
+
+    /// Podman 5.8.3 (93dbfd0d86), `vendor/go.podman.io/common/pkg/config/new.go`,
+    /// `systemConfigs`: rootless users also read `/etc/containers/containers.rootless.conf`
+    /// and every main file is layered; podman 6.0.0-rc1 (d0c9bb1b49),
+    /// `contrib/design-docs/config-file-parsing.md` and `configfile.Read`: that file is no
+    /// longer read, and only the first main file is. Podman 5's database is the fallback
+    /// when podman 6's does not exist.
+    #[test]
+    fn podman5_containers_conf_gives_the_fallback_database() {
+        let (dir, root) = snapshot(
+            &[
+                ("etc/passwd", PASSWD_TEXT),
+                (
+                    "etc/containers/containers.rootless.conf",
+                    "[engine]\nstatic_dir = \"/srv/p5/$UID\"\n",
+                ),
+            ],
+            &["home/alice/.local/share/containers/storage", "srv/p5/1000"],
+        );
+        let found = find_stores(&root, true, &[]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let a = store_of(&found, &alice());
+        assert_eq!(a.static_dir, None);
+        assert_eq!(
+            a.podman5.as_ref().and_then(|p| p.static_dir.as_deref()),
+            Some(Path::new("/srv/p5/1000"))
+        );
+        std::fs::write(dir.path().join("srv/p5/1000/db.sql"), b"x").unwrap();
+        assert_eq!(
+            a.state_file(&root).unwrap().path,
+            Path::new("/srv/p5/1000/db.sql")
+        );
+        let podman6_db = dir
+            .path()
+            .join("home/alice/.local/share/containers/storage/db.sql");
+        std::fs::write(podman6_db, b"x").unwrap();
+        assert_eq!(
+            a.state_file(&root).unwrap().path,
+            Path::new("/home/alice/.local/share/containers/storage/db.sql")
+        );
     }
 
     #[test]

@@ -16,10 +16,12 @@ use crate::libpod::discover::{FileStamp, StateFingerprint};
 #[derive(Debug, Default)]
 pub struct StateWatch {
     files: Vec<(Option<CString>, Option<FileStamp>)>,
+    listings: Vec<(Option<CString>, Option<FileStamp>)>,
 }
 
-/// The stamp of a resolved path, as discovery computes it (directories: size and mtime 0).
-fn stamp(path: &CString) -> Option<FileStamp> {
+/// The stamp of a resolved path, as discovery computes it: [`FileStamp::of`] (directories:
+/// size and mtime 0), or for a `listing` [`FileStamp::of_listing`] of a directory only.
+fn stamp(path: &CString, listing: bool) -> Option<FileStamp> {
     // SAFETY: a zeroed `stat` is valid storage for stat(2) to fill; the path is
     // NUL-terminated.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -27,6 +29,9 @@ fn stamp(path: &CString) -> Option<FileStamp> {
         return None;
     }
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    if listing && !is_dir {
+        return None;
+    }
     Some(FileStamp {
         #[allow(clippy::unnecessary_cast)]
         dev: st.st_dev as u64,
@@ -37,7 +42,7 @@ fn stamp(path: &CString) -> Option<FileStamp> {
         } else {
             u64::try_from(st.st_size).unwrap_or(0)
         },
-        mtime_ns: if is_dir {
+        mtime_ns: if is_dir && !listing {
             0
         } else {
             i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec)
@@ -48,27 +53,34 @@ fn stamp(path: &CString) -> Option<FileStamp> {
 impl StateWatch {
     /// Watches the files of `fingerprint` under `root`.
     pub fn new(root: &HostRoot, fingerprint: &StateFingerprint) -> Self {
-        let files = fingerprint
-            .files
-            .iter()
-            .map(|(path, st)| {
-                let resolved = root
-                    .resolve(path)
-                    .ok()
-                    .and_then(|real| CString::new(real.as_os_str().as_bytes()).ok());
-                (resolved, *st)
-            })
-            .collect();
-        StateWatch { files }
+        let resolve = |entries: &[(std::path::PathBuf, Option<FileStamp>)]| {
+            entries
+                .iter()
+                .map(|(path, st)| {
+                    let resolved = root
+                        .resolve(path)
+                        .ok()
+                        .and_then(|real| CString::new(real.as_os_str().as_bytes()).ok());
+                    (resolved, *st)
+                })
+                .collect()
+        };
+        StateWatch {
+            files: resolve(&fingerprint.files),
+            listings: resolve(&fingerprint.listings),
+        }
     }
 
     /// True when every watched file still has the stamp the fingerprint recorded. A path
     /// that could not be resolved counts as changed, so discovery decides.
     pub fn unchanged(&self) -> bool {
-        self.files.iter().all(|(path, recorded)| match path {
-            Some(p) => stamp(p) == *recorded,
-            None => false,
-        })
+        let same = |entries: &[(Option<CString>, Option<FileStamp>)], listing: bool| {
+            entries.iter().all(|(path, recorded)| match path {
+                Some(p) => stamp(p, listing) == *recorded,
+                None => false,
+            })
+        };
+        same(&self.files, false) && same(&self.listings, true)
     }
 }
 
@@ -96,5 +108,41 @@ mod tests {
         let fp2 = state_fingerprint(&root, &opts);
         assert_ne!(fp, fp2);
         assert!(StateWatch::new(&root, &fp2).unchanged());
+    }
+
+    /// A drop-in added to a `containers.conf.d` directory podman 6 reads
+    /// (`vendor/go.podman.io/storage/pkg/configfile/parse.go`, `getDropInPaths`, podman
+    /// 6.0.0-rc1 d0c9bb1b49) can move the database: the watch notices it, whether the
+    /// directory existed before or not.
+    #[test]
+    fn a_new_dropin_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib/containers/storage")).unwrap();
+        let root = HostRoot::new(dir.path()).unwrap();
+        let opts = DiscoveryOptions {
+            rootless_stores: false,
+            ..DiscoveryOptions::default()
+        };
+        let fp = state_fingerprint(&root, &opts);
+        let watch = StateWatch::new(&root, &fp);
+        assert!(watch.unchanged());
+        let d = dir.path().join("etc/containers/containers.conf.d");
+        std::fs::create_dir_all(&d).unwrap();
+        assert!(!watch.unchanged());
+        let fp2 = state_fingerprint(&root, &opts);
+        let watch2 = StateWatch::new(&root, &fp2);
+        assert!(watch2.unchanged());
+        std::fs::write(
+            d.join("50-static.conf"),
+            "[engine]\nstatic_dir = \"/srv/s\"\n",
+        )
+        .unwrap();
+        assert!(!watch2.unchanged());
+        let fp3 = state_fingerprint(&root, &opts);
+        assert!(StateWatch::new(&root, &fp3).unchanged());
+        assert!(fp3
+            .files
+            .iter()
+            .any(|(p, st)| p.ends_with("containers.conf.d/50-static.conf") && st.is_some()));
     }
 }
