@@ -225,28 +225,28 @@ fn held_files_see_new_contents_and_larger_files() {
     assert_eq!(s.memory.stat.get("key_2999"), Some(&2999));
 }
 
-/// A handle told to keep only the working set's `memory.stat` keys stores just those, gives
-/// the same numbers as a full read, and still refuses a malformed file.
+/// A handle told to keep only the samples' `memory.stat` keys stores just those, gives the
+/// same numbers as a full read, and still refuses a malformed file.
 #[test]
-fn a_handle_can_keep_only_the_working_set_keys() {
-    use libpod_stats::cgroup::memory_stat::WORKING_SET_KEYS;
+fn a_handle_can_keep_only_the_sample_keys() {
+    use libpod_stats::cgroup::memory_stat::SAMPLE_KEYS;
 
     for (data, cgroup, kept) in [
         (
             "v1-hybrid",
             v1_cgroup(),
-            &["inactive_file", "total_inactive_file"][..],
+            &["inactive_file", "total_inactive_file", "total_rss"][..],
         ),
         (
             "v2-handwritten",
             format!("/machine.slice/libpod-{V2_ID}.scope"),
-            &["inactive_file"][..],
+            &["anon", "inactive_file"][..],
         ),
     ] {
         let r = reader(data);
         let full = r.read(&cgroup).unwrap();
         assert!(full.memory.stat.len() > kept.len(), "{data}");
-        let mut handle = r.open(&cgroup).unwrap().keep_memory_stat(WORKING_SET_KEYS);
+        let mut handle = r.open(&cgroup).unwrap().keep_memory_stat(SAMPLE_KEYS);
         for _ in 0..2 {
             let s = handle.read().unwrap();
             let keys: Vec<&str> = s.memory.stat.keys().map(String::as_str).collect();
@@ -255,6 +255,8 @@ fn a_handle_can_keep_only_the_working_set_keys() {
                 s.memory.working_set_bytes(),
                 full.memory.working_set_bytes()
             );
+            assert!(s.memory.anon_bytes().is_some(), "{data}");
+            assert_eq!(s.memory.anon_bytes(), full.memory.anon_bytes());
             assert_eq!(s.cpu, full.cpu);
             assert_eq!(s.memory.usage_bytes, full.memory.usage_bytes);
         }
@@ -272,7 +274,7 @@ fn a_handle_can_keep_only_the_working_set_keys() {
     let err = r
         .open(&v1_cgroup())
         .unwrap()
-        .keep_memory_stat(WORKING_SET_KEYS)
+        .keep_memory_stat(SAMPLE_KEYS)
         .read()
         .unwrap_err();
     assert!(err.to_string().contains("memory.stat"), "{err}");

@@ -265,3 +265,43 @@ fn a_problem_makes_the_one_shot_exit_status_1() {
     let samples: Value = serde_json::from_slice(&broken.stdout).unwrap();
     assert!(samples.is_array(), "{samples}");
 }
+
+/// The table's MEM USAGE is the working set by default (podman 5.6 and later); `--memory`
+/// picks the raw usage or anonymous memory instead, each the JSON's own figure.
+#[test]
+fn the_table_memory_column_follows_memory() {
+    use libpod_stats::stats::table::human_size;
+
+    let dir = fixtures_dir().join("cgroupv1/podman-mixed");
+    let root = dir.to_string_lossy().into_owned();
+    let json = run(&["--root", &root, "stats", "--no-stream", "--format", "json"]);
+    let samples = json["output"].as_array().unwrap();
+    let sample = samples
+        .iter()
+        .find(|s| s["memory_bytes"] != s["memory_anon_bytes"] && s["memory_bytes"].is_u64())
+        .expect("a sample whose raw and anon figures differ");
+    let name = sample["name"].as_str().unwrap();
+    for (option, field) in [
+        (None, "memory_working_set_bytes"),
+        (Some("working-set"), "memory_working_set_bytes"),
+        (Some("raw"), "memory_bytes"),
+        (Some("anon"), "memory_anon_bytes"),
+    ] {
+        let mut cmd = cli();
+        cmd.args(["--root", &root, "stats", "--no-stream"]);
+        if let Some(o) = option {
+            cmd.args(["--memory", o]);
+        }
+        let text = String::from_utf8(stdout_of(&mut cmd)).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap();
+        let usage = human_size(sample[field].as_u64());
+        let limit = human_size(sample["memory_limit_bytes"].as_u64());
+        assert!(
+            line.contains(&format!("{usage} / {limit}")),
+            "{option:?}: {line}"
+        );
+    }
+}

@@ -59,11 +59,14 @@ pub enum CpuPercent {
 /// What `pod_memory` carries (`MemoryUsage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MemoryUsage {
-    /// The kernel's usage (v1 `memory.usage_in_bytes`, v2 `memory.current`), as podman shows it.
+    /// The kernel's usage (v1 `memory.usage_in_bytes`, v2 `memory.current`): the seed
+    /// plugin's number, podman 4.3's MemUsage on v1.
     #[default]
     Raw,
-    /// Usage minus inactive file cache, as kubelet and cAdvisor show it.
+    /// Usage minus inactive file cache: podman 5.6+, kubelet and cAdvisor.
     WorkingSet,
+    /// Anonymous memory (v2 `memory.stat` `anon`, v1 `total_rss`): podman 4.x-5.5 on v2.
+    Anon,
 }
 
 /// The whole configuration of the plugin, defaults filled in.
@@ -216,7 +219,8 @@ pub fn parse(items: Option<&[ConfigItem<'_>]>) -> Result<PluginConfig, ConfigErr
                 cfg.memory_usage = match one_string(item)?.to_ascii_lowercase().as_str() {
                     "raw" => MemoryUsage::Raw,
                     "working_set" => MemoryUsage::WorkingSet,
-                    other => return Err(choice(item, other, "raw or working_set")),
+                    "anon" => MemoryUsage::Anon,
+                    other => return Err(choice(item, other, "raw, working_set or anon")),
                 }
             }
             "pods" => cfg.pods = one_bool(item)?,
@@ -429,6 +433,12 @@ mod tests {
         let cfg = parse(Some(&items)).unwrap();
         assert_eq!(cfg.replay, Some(PathBuf::from("/series")));
         assert_eq!(cfg.instance_by, InstanceBy::Id);
+    }
+
+    #[test]
+    fn memory_usage_anon() {
+        let cfg = parse(Some(&[item("MemoryUsage", vec![s("ANON")])])).unwrap();
+        assert_eq!(cfg.memory_usage, MemoryUsage::Anon);
     }
 
     #[test]

@@ -51,6 +51,7 @@ struct Figures {
     cpu_system_ns: Option<u64>,
     memory_bytes: Option<u64>,
     memory_working_set_bytes: Option<u64>,
+    memory_anon_bytes: Option<u64>,
     memory_limit_bytes: Option<u64>,
     memory_percent: Option<f64>,
     pids: Option<u64>,
@@ -71,6 +72,7 @@ impl From<&Sample> for Figures {
             cpu_system_ns: s.cpu_system_ns,
             memory_bytes: s.memory_bytes,
             memory_working_set_bytes: s.memory_working_set_bytes,
+            memory_anon_bytes: s.memory_anon_bytes,
             memory_limit_bytes: s.memory_limit_bytes,
             memory_percent: s.memory_percent,
             pids: s.pids,
@@ -94,6 +96,7 @@ impl From<&PodSample> for Figures {
             cpu_system_ns: None,
             memory_bytes: p.memory_bytes,
             memory_working_set_bytes: p.memory_working_set_bytes,
+            memory_anon_bytes: p.memory_anon_bytes,
             memory_limit_bytes: None,
             memory_percent: None,
             pids: p.pids,
@@ -157,6 +160,7 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
         let seed = match cfg.memory_usage {
             MemoryUsage::Raw => f.memory_bytes,
             MemoryUsage::WorkingSet => f.memory_working_set_bytes,
+            MemoryUsage::Anon => f.memory_anon_bytes,
         };
         if let Some(b) = seed {
             list("pod_memory", None, &[gauge(b)]);
@@ -237,6 +241,7 @@ mod tests {
             cpu_percent_normalized: Some(75.0),
             memory_bytes: Some(1000),
             memory_working_set_bytes: Some(600),
+            memory_anon_bytes: Some(400),
             memory_limit_bytes: Some(4000),
             memory_percent: Some(25.0),
             pids: Some(3),
@@ -286,6 +291,11 @@ mod tests {
         assert_eq!(got[0], "pod_cpu 75 5000000000");
         assert_eq!(got[3], "pod_memory 600");
         assert_eq!(got.len(), 8);
+        let anon = PluginConfig {
+            memory_usage: MemoryUsage::Anon,
+            ..PluginConfig::default()
+        };
+        assert_eq!(render(&full(), &anon)[3], "pod_memory 400");
     }
 
     #[test]
@@ -317,6 +327,7 @@ mod tests {
             cpu_percent_normalized: Some(6.25),
             memory_bytes: Some(2000),
             memory_working_set_bytes: Some(1500),
+            memory_anon_bytes: Some(1000),
             pids: Some(4),
             block_read_bytes: Some(1),
             block_write_bytes: Some(2),

@@ -19,9 +19,10 @@ pub enum MemoryStatKeys {
     Only(&'static [&'static str]),
 }
 
-/// The keys the working set needs (`inactive_file` on v2, `total_inactive_file` on v1).
-pub const WORKING_SET_KEYS: MemoryStatKeys =
-    MemoryStatKeys::Only(&["total_inactive_file", "inactive_file"]);
+/// The keys a collector's samples need: the working set's (`inactive_file` on v2,
+/// `total_inactive_file` on v1) and anonymous memory's (`anon` on v2, `total_rss` on v1).
+pub const SAMPLE_KEYS: MemoryStatKeys =
+    MemoryStatKeys::Only(&["total_inactive_file", "inactive_file", "anon", "total_rss"]);
 
 /// Replaces `map` with the pairs of `file` (v1 or v2 `memory.stat`) that the source's
 /// [`MemoryStatKeys`] keep. Values of keys already in the map are updated in place; the map

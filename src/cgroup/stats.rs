@@ -68,6 +68,15 @@ impl MemoryStats {
             .copied()
     }
 
+    /// Anonymous memory (v2 `anon`, v1 `total_rss`): what podman 4.x to 5.5 show on v2 as
+    /// MemUsage; page cache and tmpfs are not in it.
+    pub fn anon_bytes(&self) -> Option<u64> {
+        self.stat
+            .get("anon")
+            .or_else(|| self.stat.get("total_rss"))
+            .copied()
+    }
+
     /// Usage minus inactive file cache, floored at 0 (podman 5.6+, docker, the kubelet).
     pub fn working_set_bytes(&self) -> Option<u64> {
         let usage = self.usage_bytes?;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use libpod_stats::replay::replay;
 use libpod_stats::stats::collector::{CollectorOptions, FirstCpuPercent, MetricGroups};
-use libpod_stats::stats::table;
+use libpod_stats::stats::table::{self, TableOptions};
 
-use crate::cli::stats::discovery_options;
+use crate::cli::stats::{discovery_options, MemoryArg};
 use crate::cli::CliError;
 use crate::Cli;
 
@@ -33,6 +33,9 @@ pub struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: ReplayFormat,
+    /// The table's memory figure (JSON carries all three).
+    #[arg(long, value_enum, default_value_t, value_name = "WHICH")]
+    pub memory: MemoryArg,
 }
 
 /// Runs `replay`.
@@ -61,7 +64,15 @@ pub fn run(cli: &Cli, args: &ReplayArgs) -> Result<ExitCode, CliError> {
                     writeln!(stdout)?;
                 }
                 writeln!(stdout, "step {} ({})", step.snapshot, step.taken_at_ns)?;
-                stdout.write_all(table::render(&step.samples).as_bytes())?;
+                stdout.write_all(
+                    table::render(
+                        &step.samples,
+                        TableOptions {
+                            memory: args.memory.into(),
+                        },
+                    )
+                    .as_bytes(),
+                )?;
                 for e in step.errors.iter().chain(&step.discovery_errors) {
                     writeln!(stdout, "! {e}")?;
                 }

@@ -9,7 +9,8 @@ use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::stats::collector::{
     Collector, CollectorOptions, CycleReport, FirstCpuPercent, MetricGroups, Timestamp,
 };
-use libpod_stats::stats::{table, Sample};
+use libpod_stats::stats::table::{self, MemoryColumn, TableOptions};
+use libpod_stats::stats::Sample;
 
 use crate::cli::CliError;
 use crate::Cli;
@@ -22,6 +23,28 @@ pub enum StatsFormat {
     Table,
     /// A JSON array of samples sorted by name (one array per refresh when streaming).
     Json,
+}
+
+/// What the table's MEM USAGE and MEM % show (`--memory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum MemoryArg {
+    /// The kernel's usage (`memory.usage_in_bytes` / `memory.current`), as podman 4.3 on v1.
+    Raw,
+    /// Usage minus inactive file cache, as podman 5.6 and later.
+    #[default]
+    WorkingSet,
+    /// Anonymous memory (`memory.stat` `anon` / `total_rss`), as podman 4.x to 5.5 on v2.
+    Anon,
+}
+
+impl From<MemoryArg> for MemoryColumn {
+    fn from(m: MemoryArg) -> Self {
+        match m {
+            MemoryArg::Raw => MemoryColumn::Raw,
+            MemoryArg::WorkingSet => MemoryColumn::WorkingSet,
+            MemoryArg::Anon => MemoryColumn::Anon,
+        }
+    }
 }
 
 /// Options of `stats`.
@@ -40,6 +63,9 @@ pub struct StatsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: StatsFormat,
+    /// The table's memory figure (JSON carries all three).
+    #[arg(long, value_enum, default_value_t, value_name = "WHICH")]
+    pub memory: MemoryArg,
 }
 
 /// The discovery options the global flags ask for.
@@ -72,14 +98,14 @@ fn interval(args: &StatsArgs) -> Result<Option<Duration>, CliError> {
 /// Writes one refresh with a single `write`: stdout is line-buffered, so writing the JSON
 /// straight to it costs a system call per line (about 25 per container), each waking the
 /// reader of a pipe.
-fn print(format: StatsFormat, samples: &[Sample]) -> Result<(), CliError> {
+fn print(format: StatsFormat, table: TableOptions, samples: &[Sample]) -> Result<(), CliError> {
     let text = match format {
         StatsFormat::Json => {
             let mut json = serde_json::to_vec_pretty(samples)?;
             json.push(b'\n');
             json
         }
-        StatsFormat::Table => table::render(samples).into_bytes(),
+        StatsFormat::Table => table::render(samples, table).into_bytes(),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&text)?;
@@ -129,6 +155,9 @@ fn leave_for_exit(collector: Collector, samples: Vec<Sample>) {
 pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
     let root = host_root(cli)?;
     let interval = interval(args)?;
+    let table = TableOptions {
+        memory: args.memory.into(),
+    };
     let opts = CollectorOptions {
         discovery: discovery_options(cli),
         all: args.all,
@@ -159,7 +188,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
         let mut collector = Collector::new(root, opts)?;
         let report = collector.collect(Timestamp::at(meta.taken_at_ns), &mut samples)?;
         let had_problems = warn(&report);
-        print(args.format, &samples)?;
+        print(args.format, table, &samples)?;
         leave_for_exit(collector, samples);
         return Ok(one_shot_status(had_problems));
     }
@@ -171,7 +200,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
         }
         let report = collector.collect(Timestamp::now(), &mut samples)?;
         let had_problems = warn(&report);
-        print(args.format, &samples)?;
+        print(args.format, table, &samples)?;
         leave_for_exit(collector, samples);
         return Ok(one_shot_status(had_problems));
     }
@@ -185,7 +214,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
         if clear {
             print!("\x1b[2J\x1b[H");
         }
-        print(args.format, &samples)?;
+        print(args.format, table, &samples)?;
         std::thread::sleep(interval);
     }
 }

@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use crate::cgroup::error::CgroupError;
 use crate::cgroup::files::{CgroupFile, FileSet};
 use crate::cgroup::handle::OpenCgroup;
-use crate::cgroup::memory_stat::WORKING_SET_KEYS;
+use crate::cgroup::memory_stat::SAMPLE_KEYS;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::CgroupStats;
 use crate::host::HostRoot;
@@ -164,7 +164,7 @@ struct Tracked {
     container: Container,
     rate: CpuRate,
     /// The last cgroup read, reused from cycle to cycle; of `memory.stat` it keeps only the
-    /// working set's keys ([`WORKING_SET_KEYS`]).
+    /// keys the samples need ([`SAMPLE_KEYS`]).
     stats: CgroupStats,
     /// The cgroup's files held open (opened on the first read, dropped when it vanishes).
     handle: Option<OpenCgroup>,
@@ -671,7 +671,7 @@ fn open_handle(
 ) -> Result<OpenCgroup, CgroupError> {
     reader
         .open_only(cgroup, files)
-        .map(|h| h.keep_memory_stat(WORKING_SET_KEYS))
+        .map(|h| h.keep_memory_stat(SAMPLE_KEYS))
 }
 
 fn problem(c: &Container, message: &str) -> ContainerProblem {
@@ -710,6 +710,7 @@ fn clear_numbers(s: &mut Sample) {
     s.cpu_percent_normalized = None;
     s.memory_bytes = None;
     s.memory_working_set_bytes = None;
+    s.memory_anon_bytes = None;
     s.memory_limit_bytes = None;
     s.memory_percent = None;
     s.pids = None;
@@ -736,6 +737,7 @@ fn fill_cgroup_numbers(
         let m = &stats.memory;
         s.memory_bytes = m.usage_bytes;
         s.memory_working_set_bytes = metrics::working_set_bytes(m.usage_bytes, m.inactive_file());
+        s.memory_anon_bytes = m.anon_bytes();
         s.memory_limit_bytes = metrics::memory_limit_bytes(m.limit, facts.mem_total_bytes);
         s.memory_percent = metrics::memory_percent(s.memory_bytes, s.memory_limit_bytes);
     }

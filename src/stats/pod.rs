@@ -28,6 +28,8 @@ pub struct PodSample {
     pub memory_bytes: Option<u64>,
     /// Sum of the members' working sets.
     pub memory_working_set_bytes: Option<u64>,
+    /// Sum of the members' anonymous memory.
+    pub memory_anon_bytes: Option<u64>,
     /// Sum of the members' process counts.
     pub pids: Option<u64>,
     /// Sum of the members' block reads.
@@ -84,6 +86,7 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
     let mut cpu_percent_normalized = Total(Some(0f64));
     let mut memory_bytes = Total(Some(0u64));
     let mut working_set = Total(Some(0u64));
+    let mut anon = Total(Some(0u64));
     let mut pids = Total(Some(0u64));
     let mut block_read = Total(Some(0u64));
     let mut block_write = Total(Some(0u64));
@@ -101,6 +104,7 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         cpu_percent_normalized.add(s.cpu_percent_normalized);
         memory_bytes.add(s.memory_bytes);
         working_set.add(s.memory_working_set_bytes);
+        anon.add(s.memory_anon_bytes);
         pids.add(s.pids);
         block_read.add(s.block_read_bytes);
         block_write.add(s.block_write_bytes);
@@ -129,6 +133,7 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         cpu_percent_normalized: cpu_percent_normalized.0.filter(|_| count > 0),
         memory_bytes: none_if_empty(memory_bytes.0),
         memory_working_set_bytes: none_if_empty(working_set.0),
+        memory_anon_bytes: none_if_empty(anon.0),
         pids: none_if_empty(pids.0),
         block_read_bytes: none_if_empty(block_read.0),
         block_write_bytes: none_if_empty(block_write.0),
@@ -153,6 +158,7 @@ mod tests {
             cpu_percent_normalized: Some(6.25),
             memory_bytes: Some(1000),
             memory_working_set_bytes: Some(800),
+            memory_anon_bytes: Some(600),
             pids: Some(2),
             block_read_bytes: Some(10),
             block_write_bytes: Some(20),
@@ -182,6 +188,7 @@ mod tests {
         assert_eq!(p1.cpu_percent, Some(25.0));
         assert_eq!(p1.memory_bytes, Some(2000));
         assert_eq!(p1.memory_working_set_bytes, Some(1600));
+        assert_eq!(p1.memory_anon_bytes, Some(1200));
         assert_eq!(p1.pids, Some(4));
         assert_eq!(p1.net_rx_bytes, Some(500));
         assert_eq!(p1.net_tx_bytes, Some(1000));

@@ -29,10 +29,14 @@ pub struct Sample {
     pub cpu_percent: Option<f64>,
     /// CPU use divided by online CPUs (100 = the whole host).
     pub cpu_percent_normalized: Option<f64>,
-    /// Memory usage as the kernel's limit sees it (v1 `memory.usage_in_bytes`, v2 `memory.current`).
+    /// Memory usage as the kernel's limit sees it (v1 `memory.usage_in_bytes`, v2
+    /// `memory.current`): page cache and tmpfs included.
     pub memory_bytes: Option<u64>,
-    /// Usage minus inactive file cache, floored at 0.
+    /// Usage minus inactive file cache, floored at 0 (podman 5.6+'s MemUsage on v2).
     pub memory_working_set_bytes: Option<u64>,
+    /// Anonymous memory (v2 `memory.stat` `anon`, v1 `total_rss`; podman 4.x-5.5's MemUsage
+    /// on v2); `None` when `memory.stat` lacks the key.
+    pub memory_anon_bytes: Option<u64>,
     /// The memory limit, clamped to host MemTotal.
     pub memory_limit_bytes: Option<u64>,
     /// `memory_bytes / memory_limit_bytes x 100`.

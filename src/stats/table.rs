@@ -2,10 +2,44 @@
 //!
 //! Sizes use decimal units with three significant digits (`1.04MB`, `512kB`), as podman
 //! prints them; an absent figure shows as `--`, never as a made-up `0`.
+//!
+//! MEM USAGE follows current podman (5.6 and later): the working set, with MEM % the working
+//! set over the limit. Podman's own definition changed twice (v1 usage in 4.3, v2 `anon` in
+//! 4.x-5.5, the working set since 5.6), so [`MemoryColumn`] picks another.
 
 use std::fmt::Write as _;
 
-use crate::stats::Sample;
+use crate::stats::{metrics, Sample};
+
+/// Which memory figure the MEM USAGE and MEM % columns show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemoryColumn {
+    /// The kernel's usage, `memory_bytes` (podman 4.3 on cgroup v1).
+    Raw,
+    /// Usage minus inactive file cache, `memory_working_set_bytes` (podman 5.6 and later).
+    #[default]
+    WorkingSet,
+    /// Anonymous memory, `memory_anon_bytes` (podman 4.x to 5.5 on cgroup v2).
+    Anon,
+}
+
+impl MemoryColumn {
+    /// The sample's figure this column shows.
+    pub fn of(self, sample: &Sample) -> Option<u64> {
+        match self {
+            MemoryColumn::Raw => sample.memory_bytes,
+            MemoryColumn::WorkingSet => sample.memory_working_set_bytes,
+            MemoryColumn::Anon => sample.memory_anon_bytes,
+        }
+    }
+}
+
+/// How the table is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableOptions {
+    /// The memory figure of MEM USAGE and MEM %.
+    pub memory: MemoryColumn,
+}
 
 /// The header cells, in podman's order.
 const HEADER: [&str; 8] = [
@@ -69,14 +103,15 @@ fn pair(a: Option<u64>, b: Option<u64>) -> String {
 }
 
 /// The table's cells for one sample, in header order.
-fn row(sample: &Sample) -> [String; 8] {
+fn row(sample: &Sample, opts: TableOptions) -> [String; 8] {
     let short_id: String = sample.id.chars().take(12).collect();
+    let memory = opts.memory.of(sample);
     [
         short_id,
         sample.name.clone(),
         human_percent(sample.cpu_percent),
-        pair(sample.memory_bytes, sample.memory_limit_bytes),
-        human_percent(sample.memory_percent),
+        pair(memory, sample.memory_limit_bytes),
+        human_percent(metrics::memory_percent(memory, sample.memory_limit_bytes)),
         pair(sample.net_rx_bytes, sample.net_tx_bytes),
         pair(sample.block_read_bytes, sample.block_write_bytes),
         sample
@@ -87,8 +122,8 @@ fn row(sample: &Sample) -> [String; 8] {
 
 /// Renders `samples` as an aligned table with podman's header, one line per sample, each
 /// line ending in a newline.
-pub fn render(samples: &[Sample]) -> String {
-    let rows: Vec<[String; 8]> = samples.iter().map(row).collect();
+pub fn render(samples: &[Sample], opts: TableOptions) -> String {
+    let rows: Vec<[String; 8]> = samples.iter().map(|s| row(s, opts)).collect();
     let mut widths = HEADER.map(str::len);
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r.iter()) {
@@ -144,9 +179,11 @@ mod tests {
                 id: "0123456789abcdef".repeat(4),
                 name: "web".to_string(),
                 cpu_percent: Some(1.5),
-                memory_bytes: Some(1_048_576),
+                memory_bytes: Some(2_000_000),
+                memory_working_set_bytes: Some(1_048_576),
+                memory_anon_bytes: Some(500_000),
                 memory_limit_bytes: Some(2_000_000_000),
-                memory_percent: Some(0.05),
+                memory_percent: Some(0.1),
                 net_rx_bytes: Some(100),
                 net_tx_bytes: Some(2_000),
                 block_read_bytes: Some(0),
@@ -160,12 +197,33 @@ mod tests {
                 ..Sample::default()
             },
         ];
-        let text = render(&samples);
+        let text = render(&samples, TableOptions::default());
         let expected = "\
 ID            NAME                CPU %  MEM USAGE / LIMIT  MEM %  NET IO      BLOCK IO    PIDS
 0123456789ab  web                 1.50%  1.05MB / 2GB       0.05%  100B / 2kB  0B / 4.1kB  3
 fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -- / --     --
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn the_memory_column_is_the_chosen_figure_over_the_limit() {
+        let sample = Sample {
+            memory_bytes: Some(2_000_000),
+            memory_working_set_bytes: Some(1_000_000),
+            memory_anon_bytes: Some(500_000),
+            memory_limit_bytes: Some(10_000_000),
+            memory_percent: Some(20.0),
+            ..Sample::default()
+        };
+        for (memory, usage, percent) in [
+            (MemoryColumn::WorkingSet, "1MB / 10MB", "10.00%"),
+            (MemoryColumn::Raw, "2MB / 10MB", "20.00%"),
+            (MemoryColumn::Anon, "500kB / 10MB", "5.00%"),
+        ] {
+            let cells = row(&sample, TableOptions { memory });
+            assert_eq!((cells[3].as_str(), cells[4].as_str()), (usage, percent));
+        }
+        assert_eq!(TableOptions::default().memory, MemoryColumn::WorkingSet);
     }
 }
