@@ -254,6 +254,7 @@ fn capture(source: &Path, out: &Path, redact: bool) {
         },
         redact,
         taken_at_ns: None,
+        ..CaptureOptions::default()
     };
     let summary = capture_snapshot(&HostRoot::new(source).unwrap(), out, &opts).unwrap();
     assert_eq!(summary.containers, 1, "{summary:?}");

@@ -47,6 +47,7 @@ fn a_store_named_at_capture_is_found_in_the_capture() {
         },
         redact: true,
         taken_at_ns: None,
+        ..CaptureOptions::default()
     };
     capture_snapshot(&HostRoot::new(&source).unwrap(), &out, &opts).unwrap();
     assert_eq!(

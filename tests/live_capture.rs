@@ -287,6 +287,7 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
             discovery: options(&graph_root).discovery,
             redact: true,
             taken_at_ns: Some(at_ns),
+            ..CaptureOptions::default()
         };
         let summary = capture_snapshot(&HostRoot::live(), &snap, &capture_opts).unwrap();
         assert!(summary.with_cgroup >= 1, "{summary:?}");

@@ -15,10 +15,19 @@
 //!
 //! Never layers, images, volumes or podman's secrets store: nothing outside the list is
 //! ever opened.
+//!
+//! Redacting (the default), what is copied is reduced too: the JSON records to the fields
+//! the readers use ([`redact`](crate::capture::redact)), `/etc/passwd`, each `stat`,
+//! `mountinfo` and the configuration files to what discovery reads
+//! ([`reduce`]), and the host name in `snapshot.json` is
+//! `REDACTED`. The cgroup files, `meminfo`, `/proc/<pid>/cgroup` and `net/dev`, the pid
+//! files and the namespace links are kernel counters, cgroup paths, interface names and
+//! pids, and are copied as they are.
 
 use std::path::{Path, PathBuf};
 
-use crate::capture::redact::{redact_json_bytes, REDACTED};
+use crate::capture::redact::{RecordKind, Redactor, REDACTED};
+use crate::capture::reduce;
 use crate::capture::state_db::{copy_state_db, StateDbError};
 use crate::capture::writer::{SkipReason, SnapshotWriter, WriteCounts, WriteError};
 use crate::host::HostRoot;
@@ -35,8 +44,11 @@ use crate::stats::clock::online_cpus_live;
 pub struct CaptureOptions {
     /// Which stores to read (as discovery does).
     pub discovery: DiscoveryOptions,
-    /// Replace secrets, env values, labels, annotations, mount sources and host names.
+    /// Keep only what the readers use (the allow-list of [`redact`](crate::capture::redact)
+    /// and [`reduce`]); `false` copies the files whole.
     pub redact: bool,
+    /// Labels whose values a redacted capture keeps, besides `PODMAN_SYSTEMD_UNIT`.
+    pub keep_labels: Vec<String>,
     /// The time to record in `snapshot.json` (default: now, or the source's own time when
     /// the source is a snapshot). Tests pin it to compare with a live read.
     pub taken_at_ns: Option<u64>,
@@ -47,6 +59,7 @@ impl Default for CaptureOptions {
         CaptureOptions {
             discovery: DiscoveryOptions::default(),
             redact: true,
+            keep_labels: Vec::new(),
             taken_at_ns: None,
         }
     }
@@ -90,7 +103,8 @@ pub struct CaptureSummary {
 struct Run<'a> {
     source: &'a HostRoot,
     writer: SnapshotWriter,
-    redact: bool,
+    /// `None`: not redacting.
+    redactor: Option<Redactor>,
     skipped: Vec<String>,
 }
 
@@ -109,17 +123,38 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A JSON file, redacted when asked (withheld when it cannot be parsed).
-    fn json(&mut self, host_path: &Path, quiet_if_missing: bool) -> Result<(), WriteError> {
-        let redact = self.redact;
+    /// A JSON record, redacted when asked (withheld when it cannot be).
+    fn json(
+        &mut self,
+        host_path: &Path,
+        kind: RecordKind,
+        quiet_if_missing: bool,
+    ) -> Result<(), WriteError> {
+        let redactor = self.redactor.clone();
+        let r = self
+            .writer
+            .copy_file_with(self.source, host_path, |bytes| match &redactor {
+                Some(r) => r.redact_bytes(kind, &bytes).map_err(|e| e.to_string()),
+                None => Ok(bytes),
+            })?;
+        self.note(r, quiet_if_missing);
+        Ok(())
+    }
+
+    /// A text file, reduced by `reduce` when redacting (withheld when it cannot be).
+    fn reduced(
+        &mut self,
+        host_path: &Path,
+        reduce: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+        quiet_if_missing: bool,
+    ) -> Result<(), WriteError> {
+        if self.redactor.is_none() {
+            return self.file(host_path, quiet_if_missing);
+        }
         let r = self
             .writer
             .copy_file_with(self.source, host_path, |bytes| {
-                if redact {
-                    redact_json_bytes(&bytes).map_err(|e| e.to_string())
-                } else {
-                    Ok(bytes)
-                }
+                reduce(&bytes).ok_or_else(|| "cannot be reduced to what is read".to_string())
             })?;
         self.note(r, quiet_if_missing);
         Ok(())
@@ -281,7 +316,9 @@ pub fn capture_snapshot(
     let mut run = Run {
         source,
         writer: SnapshotWriter::new(dest)?,
-        redact: opts.redact,
+        redactor: opts
+            .redact
+            .then(|| Redactor::new(opts.keep_labels.iter().cloned())),
         skipped: Vec::new(),
     };
     let mut summary = CaptureSummary {
@@ -297,10 +334,28 @@ pub fn capture_snapshot(
     // The cgroup layout, then each container's cgroup in every hierarchy.
     let mountinfo_path = Path::new("/proc/self/mountinfo");
     let mounts = match SnapshotWriter::read_source(source, mountinfo_path) {
-        Ok(text) => {
-            run.writer.write(mountinfo_path, &text)?;
-            cgroup_mounts(&text)
-        }
+        Ok(text) => match run.redactor.is_some() {
+            false => {
+                run.writer.write(mountinfo_path, &text)?;
+                cgroup_mounts(&text)
+            }
+            true => match reduce::mountinfo(&text) {
+                Some(kept) => {
+                    run.writer.write(mountinfo_path, &kept)?;
+                    cgroup_mounts(&kept)
+                }
+                None => {
+                    run.skipped.push(
+                        SkipReason::NotRedactable {
+                            path: mountinfo_path.to_path_buf(),
+                            reason: "cannot be reduced to what is read".into(),
+                        }
+                        .to_string(),
+                    );
+                    Vec::new()
+                }
+            },
+        },
         Err(reason) => {
             run.skipped.push(reason.to_string());
             Vec::new()
@@ -359,7 +414,7 @@ pub fn capture_snapshot(
         run.file(&proc_dir.join("cgroup"), true)?;
         // Its parent pid tells a container without a cgroup of its own (rootless podman on
         // cgroup v1) from a stranger that reused the pid.
-        run.file(&proc_dir.join("stat"), true)?;
+        run.reduced(&proc_dir.join("stat"), reduce::proc_stat, true)?;
         run.file(&proc_dir.join("net/dev"), true)?;
         run.link(&proc_dir.join("ns/net"), true)?;
     }
@@ -371,26 +426,34 @@ pub fn capture_snapshot(
         &opts.discovery.extra_stores,
     );
     for conf in &found.config_files {
-        run.file(conf, true)?;
+        if conf == Path::new(crate::libpod::stores::PASSWD) {
+            continue;
+        }
+        run.reduced(conf, reduce::containers_toml, true)?;
     }
-    run.file(Path::new("/etc/passwd"), true)?;
+    let stores = &report.stores;
+    run.reduced(
+        Path::new(crate::libpod::stores::PASSWD),
+        |text| Some(reduce::passwd(text, stores)),
+        true,
+    )?;
     for s in &report.stores {
         if let Some(state) = &s.state_file {
             let dest_path = run.writer.destination(&state.path);
-            let r = copy_state_db(source, state, &dest_path, opts.redact)?;
+            let r = copy_state_db(source, state, &dest_path, run.redactor.as_ref())?;
             if r.is_ok() {
                 run.writer.note_external_file(&dest_path);
             }
             run.note(r, false);
         }
         for list in storage::list_files(source, &s.store) {
-            run.json(&list, true)?;
+            run.json(&list, RecordKind::StorageList, true)?;
         }
     }
     for c in &report.containers {
         let (json, plain) = container_store_files(source, &report, c);
         for p in json {
-            run.json(&p, true)?;
+            run.json(&p, RecordKind::OciConfig, true)?;
         }
         for p in plain {
             run.file(&p, true)?;

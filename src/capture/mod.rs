@@ -3,12 +3,15 @@
 //! - [`allow_list`]: what one capture copies (an allow-list built from discovery), and
 //!   series of captures; its entry points are re-exported here.
 //! - [`writer`]: safe copies of regular files and symlinks into an owner-only snapshot dir.
-//! - [`redact`]: what is blanked out of config and state JSON before it leaves the host.
+//! - [`redact`]: the allow-list of what podman's and the OCI bundle's JSON records keep.
+//! - [`reduce`]: `/etc/passwd`, `stat`, `mountinfo` and the configuration files reduced to
+//!   what discovery reads.
 //! - [`state_db`]: the libpod database, rewritten from redacted records or copied whole.
 //! - [`sqlite_state`]: a fresh owner-only `db.sql` from (redacted) records.
 
 pub mod allow_list;
 pub mod redact;
+pub mod reduce;
 pub mod sqlite_state;
 pub mod state_db;
 pub mod writer;

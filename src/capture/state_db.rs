@@ -1,6 +1,7 @@
 //! Capturing a store's libpod database (BoltDB `bolt_state.db` or SQLite `db.sql`).
 //!
-//! Redacting: the records are read, their JSON redacted, and a *new* database is written
+//! Redacting: the records are read, their JSON reduced to the allow-list
+//! ([`redact`](crate::capture::redact)), and a *new* database is written
 //! (BoltDB with the project's writer in podman's layout, SQLite as a new file), so no freed
 //! page of the original, which may still hold an old value, is carried along. Volumes,
 //! exec sessions, networks and exit codes are not part of the new file.
@@ -11,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::capture::redact::redact_json_bytes;
+use crate::capture::redact::{RecordKind, Redactor};
 use crate::capture::sqlite_state::{create_owner_only, SqliteWriteError};
 use crate::capture::writer::{create_private_dir, SkipReason, SnapshotWriter, WriteError};
 use crate::host::HostRoot;
@@ -45,9 +46,19 @@ pub enum StateDbError {
 }
 
 /// Redacts a record's config and state JSON in place; false, both left as they were, when
-/// either cannot be parsed.
-fn redact_record(config: &mut Vec<u8>, state: &mut Vec<u8>) -> bool {
-    match (redact_json_bytes(config), redact_json_bytes(state)) {
+/// either cannot be parsed. A pod without state JSON keeps none.
+fn redact_record(
+    redactor: &Redactor,
+    kinds: (RecordKind, RecordKind),
+    config: &mut Vec<u8>,
+    state: &mut Vec<u8>,
+) -> bool {
+    let state_out = if state.is_empty() && kinds.1 == RecordKind::PodState {
+        Ok(Vec::new())
+    } else {
+        redactor.redact_bytes(kinds.1, state)
+    };
+    match (redactor.redact_bytes(kinds.0, config), state_out) {
         (Ok(c), Ok(s)) => {
             *config = c;
             *state = s;
@@ -59,17 +70,19 @@ fn redact_record(config: &mut Vec<u8>, state: &mut Vec<u8>) -> bool {
 
 /// Redacts every record's JSON in place. A record whose JSON cannot be parsed is dropped
 /// (it cannot be redacted, so it is not shared); the return value names them.
-pub fn redact_raw_state(state: &mut RawState) -> Vec<String> {
+pub fn redact_raw_state(state: &mut RawState, redactor: &Redactor) -> Vec<String> {
     let mut dropped = Vec::new();
+    let container = (RecordKind::ContainerConfig, RecordKind::ContainerState);
+    let pod = (RecordKind::PodConfig, RecordKind::PodState);
     state.containers.retain_mut(|c| {
-        let kept = redact_record(&mut c.config_json, &mut c.state_json);
+        let kept = redact_record(redactor, container, &mut c.config_json, &mut c.state_json);
         if !kept {
             dropped.push(format!("container {}", c.id));
         }
         kept
     });
     state.pods.retain_mut(|p| {
-        let kept = redact_record(&mut p.config_json, &mut p.state_json);
+        let kept = redact_record(redactor, pod, &mut p.config_json, &mut p.state_json);
         if !kept {
             dropped.push(format!("pod {}", p.id));
         }
@@ -101,24 +114,25 @@ fn write_owner_only(dest: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     f.write_all(bytes).map_err(err)
 }
 
-/// Captures `state` from `source` as the file `dest`. The outer error is fatal (the
-/// destination); the inner one says why the source database was not captured.
+/// Captures `state` from `source` as the file `dest`, its records redacted by `redact`
+/// (`None`: copied whole). The outer error is fatal (the destination); the inner one says
+/// why the source database was not captured.
 pub fn copy_state_db(
     source: &HostRoot,
     state: &StateFile,
     dest: &Path,
-    redact: bool,
+    redact: Option<&Redactor>,
 ) -> Result<Result<(), SkipReason>, StateDbError> {
     if let Some(parent) = dest.parent() {
         create_private_dir(parent)?;
     }
     match (state.format, redact) {
-        (StateFormat::Bolt, true) => {
+        (StateFormat::Bolt, Some(redactor)) => {
             let mut raw = match read_bolt_state(source, &state.path) {
                 Ok(raw) => raw,
                 Err(e) => return Ok(skip(&state.path, e)),
             };
-            redact_raw_state(&mut raw);
+            redact_raw_state(&mut raw, redactor);
             let bytes =
                 write_bolt_state(&raw, &BoltWriter::new()).map_err(|e| StateDbError::Bolt {
                     path: dest.to_path_buf(),
@@ -127,7 +141,7 @@ pub fn copy_state_db(
             write_owner_only(dest, &bytes)?;
             Ok(Ok(()))
         }
-        (StateFormat::Bolt, false) => {
+        (StateFormat::Bolt, None) => {
             let mut last = None;
             for _ in 0..BOLT_COPY_ATTEMPTS {
                 let bytes = match SnapshotWriter::read_source(source, &state.path) {
@@ -150,16 +164,16 @@ pub fn copy_state_db(
                 ),
             ))
         }
-        (StateFormat::Sqlite, true) => {
+        (StateFormat::Sqlite, Some(redactor)) => {
             let mut raw = match read_sqlite_state(source, &state.path) {
                 Ok(raw) => raw,
                 Err(e) => return Ok(skip(&state.path, e)),
             };
-            redact_raw_state(&mut raw);
+            redact_raw_state(&mut raw, redactor);
             create_owner_only(&raw, dest)?;
             Ok(Ok(()))
         }
-        (StateFormat::Sqlite, false) => Ok(vacuum_into(source, &state.path, dest)),
+        (StateFormat::Sqlite, None) => Ok(vacuum_into(source, &state.path, dest)),
     }
 }
 
@@ -225,7 +239,7 @@ mod tests {
     #[test]
     fn records_are_redacted_and_unparseable_ones_dropped() {
         let mut s = state();
-        let dropped = redact_raw_state(&mut s);
+        let dropped = redact_raw_state(&mut s, &Redactor::default());
         assert_eq!(dropped, [format!("container {}", "b".repeat(64))]);
         assert_eq!(s.containers.len(), 1);
         let text = String::from_utf8(s.containers[0].config_json.clone()).unwrap();
@@ -255,7 +269,10 @@ mod tests {
         for redact in [true, false] {
             let out = tempfile::tempdir().unwrap();
             let dest = out.path().join("x").join(file);
-            copy_state_db(&root, &sf, &dest, redact).unwrap().unwrap();
+            let redactor = Redactor::default();
+            copy_state_db(&root, &sf, &dest, redact.then_some(&redactor))
+                .unwrap()
+                .unwrap();
             let bytes = std::fs::read(&dest).unwrap();
             let leaked = bytes.windows(7).any(|w| w == b"hunter2");
             assert_eq!(leaked, !redact, "{format:?} redact={redact}");

@@ -23,10 +23,14 @@ pub struct CaptureArgs {
     /// Seconds between the snapshots of a series (default 1).
     #[arg(long, value_name = "SECS")]
     pub interval: Option<f64>,
-    /// Keep env values, secrets, labels, annotations, mount sources and host names
-    /// (redacted by default).
+    /// Copy podman's records and the host's files whole (by default only what the readers
+    /// use is kept: see the README's "Capture and replay").
     #[arg(long)]
     pub no_redact: bool,
+    /// Keep the value of label KEY in a redacted capture (repeatable; PODMAN_SYSTEMD_UNIT
+    /// is always kept, other label values become REDACTED).
+    #[arg(long, value_name = "KEY")]
+    pub keep_label: Vec<String>,
 }
 
 fn describe(summary: &CaptureSummary) -> String {
@@ -51,6 +55,7 @@ pub fn run(cli: &Cli, args: &CaptureArgs) -> Result<ExitCode, CliError> {
     let opts = CaptureOptions {
         discovery: discovery_options(cli),
         redact: !args.no_redact,
+        keep_labels: args.keep_label.clone(),
         taken_at_ns: None,
     };
     let tty = std::io::stderr().is_terminal();

@@ -32,8 +32,8 @@
 //! ```
 //!
 //! and a capture: `libpod-stats capture --out tests/captures/my-host --count 3 --interval 1`
-//! on a host running podman (redacted by default: env values, labels, mount sources and host
-//! names are blanked out).
+//! on a host running podman (redacted by default: only the fields the readers use are kept,
+//! see [`capture::redact`](crate::capture::redact)).
 //!
 //! ```
 //! use libpod_stats::testing::{Capture, VOLATILE_FIELDS};
