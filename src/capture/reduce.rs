@@ -8,7 +8,7 @@
 //!   mount point, source or volume name);
 //! - `storage.conf` / `containers.conf`: a new TOML file with only the keys discovery reads
 //!   (`[storage]` `driver`, `graphroot`, `runroot`, `rootless_storage_path`,
-//!   `transient_store`; `[engine]` `static_dir`, `tmp_dir`).
+//!   `transient_store`; `[engine]` `static_dir`, `tmp_dir`, `database_backend`).
 //!
 //! A file that cannot be reduced (it does not parse) is not shared at all.
 
@@ -31,19 +31,23 @@ pub const TOML_KEYS: &[(&str, &[&str])] = &[
             "transient_store",
         ],
     ),
-    ("engine", &["static_dir", "tmp_dir"]),
+    ("engine", &["static_dir", "tmp_dir", "database_backend"]),
 ];
 
 /// `/etc/passwd` reduced to the users that own one of `stores` (a rootless store's user, or
-/// a home that holds a store's graph root): `name:x:uid:::home:`.
+/// a home that holds a store's graph root, as podman 6 or podman 5 reads it):
+/// `name:x:uid:::home:`.
 pub fn passwd(text: &[u8], stores: &[StoreReport]) -> Vec<u8> {
     let text = String::from_utf8_lossy(text);
     let mut out = String::new();
     for user in parse_passwd(&text) {
-        let owns = stores.iter().any(|s| match &s.store.kind {
-            StoreKind::Rootless { user: name } if *name == user.name => true,
-            _ => user.home != Path::new("/") && s.store.graph_root.starts_with(&user.home),
-        });
+        let owns = stores
+            .iter()
+            .flat_map(|s| std::iter::once(&s.store).chain(s.store.podman5.as_deref()))
+            .any(|store| match &store.kind {
+                StoreKind::Rootless { user: name } if *name == user.name => true,
+                _ => user.home != Path::new("/") && store.graph_root.starts_with(&user.home),
+            });
         // A name or home with a line break or colon could not have been parsed from one
         // line; the check keeps the output one entry per line all the same.
         let home = user.home.to_string_lossy();
@@ -131,7 +135,9 @@ mod tests {
                 transient: false,
                 static_dir: None,
                 tmp_dir: None,
+                db_backend: Default::default(),
                 uid: None,
+                podman5: None,
             },
             state_file: None,
             source: None,
@@ -215,6 +221,8 @@ env = ["TOKEN=secret"]
         assert_eq!(conf.driver.as_deref(), Some("overlay"));
         assert_eq!(conf.transient_store, Some(true));
         assert!(s.contains("static_dir = \"/srv/libpod\""), "{s}");
+        let engine = crate::libpod::stores::EngineKeys::parse(&s).unwrap();
+        assert_eq!(engine.static_dir.as_deref(), Some("/srv/libpod"));
         assert_eq!(containers_toml(b"x = ["), None);
     }
 }
