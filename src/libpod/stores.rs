@@ -431,7 +431,8 @@ struct ConfReader<'r> {
     found: FoundStores,
     engine: HashMap<PathBuf, ConfRead<EngineKeys>>,
     storage: HashMap<PathBuf, ConfRead<StorageConf>>,
-    dirs: HashMap<PathBuf, Vec<String>>,
+    /// Each drop-in directory listed: its `*.conf` names, `None` when it does not exist.
+    dirs: HashMap<PathBuf, Option<Vec<String>>>,
 }
 
 impl<'r> ConfReader<'r> {
@@ -497,9 +498,18 @@ impl<'r> ConfReader<'r> {
     }
 
     /// A drop-in directory's `*.conf` names, sorted (none when it does not exist).
+    ///
+    /// A directory inside a drop-in directory already found absent (a per-uid one) is not
+    /// watched: creating it changes its parent's stamp first.
     fn dropin_names(&mut self, dir: &Path) -> Vec<String> {
         if let Some(names) = self.dirs.get(dir) {
-            return names.clone();
+            return names.clone().unwrap_or_default();
+        }
+        if dir
+            .parent()
+            .is_some_and(|p| matches!(self.dirs.get(p), Some(None)))
+        {
+            return Vec::new();
         }
         let stamp = self
             .root
@@ -509,7 +519,10 @@ impl<'r> ConfReader<'r> {
             .map(|m| FileStamp::of_listing(&m));
         self.found.config_dirs.push((dir.to_path_buf(), stamp));
         let mut names: Vec<String> = match stamp {
-            None => Vec::new(),
+            None => {
+                self.dirs.insert(dir.to_path_buf(), None);
+                return Vec::new();
+            }
             Some(_) => self
                 .root
                 .read_dir_names(dir)
@@ -521,7 +534,7 @@ impl<'r> ConfReader<'r> {
                 .collect(),
         };
         names.sort();
-        self.dirs.insert(dir.to_path_buf(), names.clone());
+        self.dirs.insert(dir.to_path_buf(), Some(names.clone()));
         names
     }
 

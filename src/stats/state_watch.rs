@@ -88,6 +88,7 @@ impl StateWatch {
 mod tests {
     use super::*;
     use crate::libpod::discover::{state_fingerprint, DiscoveryOptions};
+    use std::path::Path;
 
     #[test]
     fn a_changed_state_file_is_noticed() {
@@ -144,5 +145,49 @@ mod tests {
             .files
             .iter()
             .any(|(p, st)| p.ends_with("containers.conf.d/50-static.conf") && st.is_some()));
+    }
+
+    /// A per-uid drop-in directory (`containers.rootless.conf.d/<uid>/`, podman 6.0.0-rc1
+    /// d0c9bb1b49, `configfile/parse.go`, `getDropInPathsUnderMain`) is not watched while its
+    /// parent is absent; creating it is still noticed, through the parent.
+    #[test]
+    fn a_new_per_uid_dropin_is_noticed_through_its_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let graph = dir
+            .path()
+            .join("home/alice/.local/share/containers/storage");
+        std::fs::create_dir_all(&graph).unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+        )
+        .unwrap();
+        let root = HostRoot::new(dir.path()).unwrap();
+        let opts = DiscoveryOptions::default();
+        let fp = state_fingerprint(&root, &opts);
+        let parent = Path::new("/etc/containers/containers.rootless.conf.d");
+        assert!(fp
+            .listings
+            .iter()
+            .any(|(d, st)| d == parent && st.is_none()));
+        assert!(!fp.listings.iter().any(|(d, _)| d == &parent.join("1000")));
+        let watch = StateWatch::new(&root, &fp);
+        assert!(watch.unchanged());
+        let per_uid = dir
+            .path()
+            .join("etc/containers/containers.rootless.conf.d/1000");
+        std::fs::create_dir_all(&per_uid).unwrap();
+        std::fs::write(
+            per_uid.join("50-db.conf"),
+            "[engine]\ndatabase_backend = \"sqlite\"\n",
+        )
+        .unwrap();
+        assert!(!watch.unchanged());
+        let fp2 = state_fingerprint(&root, &opts);
+        assert!(fp2
+            .files
+            .iter()
+            .any(|(p, st)| p == &parent.join("1000/50-db.conf") && st.is_some()));
     }
 }
