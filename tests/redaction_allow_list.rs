@@ -532,15 +532,18 @@ fn case_strategy() -> impl Strategy<Value = Case> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(16))]
 
     #[test]
     fn a_marker_outside_the_allow_list_never_reaches_the_capture(case in case_strategy()) {
         let tmp = tempfile::tempdir().unwrap();
         let source = tmp.path().join("source");
         let (file, place) = build_source(&case, &source);
-        let planted = holding(&source, &case.marker);
-        prop_assert!(planted.contains(&source.join(&file)), "not planted ({place}): {planted:?}");
+        let planted = std::fs::read(source.join(&file)).unwrap();
+        prop_assert!(
+            planted.windows(case.marker.len()).any(|w| w == case.marker.as_bytes()),
+            "not planted ({place})"
+        );
 
         let out = tmp.path().join("capture");
         capture_snapshot(&HostRoot::new(&source).unwrap(), &out, &CaptureOptions::default()).unwrap();
