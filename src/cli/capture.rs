@@ -29,7 +29,7 @@ pub struct CaptureArgs {
     pub no_redact: bool,
     /// Keep the value of label KEY in a redacted capture (repeatable; PODMAN_SYSTEMD_UNIT
     /// is always kept, other label values become REDACTED).
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", conflicts_with = "no_redact")]
     pub keep_label: Vec<String>,
 }
 
