@@ -630,3 +630,26 @@ fn keep_label_keeps_the_values_it_names() {
     assert!(db.is_file());
     assert_eq!(views(&out), views(&source));
 }
+
+/// The README's table of what a redacted capture keeps names every kept field: adding a rule
+/// without documenting it fails here.
+#[test]
+fn the_readme_lists_every_kept_field() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("**Redaction is on by default").unwrap();
+    let end = start + readme[start..].find("`replay DIR`").unwrap();
+    let section = &readme[start..end];
+    let tables = RecordKind::ALL
+        .iter()
+        .flat_map(|k| k.table().iter())
+        .chain(STORAGE_METADATA);
+    for rule in tables {
+        let last = rule.path.rsplit('.').next().unwrap();
+        assert!(
+            section.contains(&format!("`{last}`")) || section.contains(&format!("`{}`", rule.path)),
+            "README does not list {}",
+            rule.path
+        );
+    }
+}
