@@ -235,7 +235,12 @@ fn a_handle_can_keep_only_the_sample_keys() {
         (
             "v1-hybrid",
             v1_cgroup(),
-            &["inactive_file", "total_inactive_file", "total_rss"][..],
+            &[
+                "inactive_file",
+                "total_inactive_file",
+                "total_rss",
+                "total_swap",
+            ][..],
         ),
         (
             "v2-handwritten",

@@ -503,11 +503,7 @@ fn metric_groups_left_out_are_null() {
             },
             metrics: MetricGroups {
                 cpu: true,
-                memory: false,
-                pids: false,
-                blkio: false,
-                net: false,
-                oom: false,
+                ..MetricGroups::NONE
             },
             ..CollectorOptions::default()
         },

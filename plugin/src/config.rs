@@ -13,7 +13,8 @@ use collectd_plugin::{ConfigItem, ConfigValue};
 use regex::Regex;
 
 /// Which metric groups are dispatched (`Metrics` option): the collector's own type, so the
-/// groups dispatched are exactly the groups read. Every group is on by default.
+/// groups dispatched are exactly the groups read. The seed's six groups are on by default
+/// (`MetricGroups::BASIC`).
 pub use libpod_stats::stats::collector::MetricGroups;
 
 /// The names `Metrics` accepts, in the order the README lists them.
@@ -101,7 +102,7 @@ impl Default for PluginConfig {
         PluginConfig {
             host_root: None,
             replay: None,
-            metrics: MetricGroups::ALL,
+            metrics: MetricGroups::BASIC,
             instance_by: InstanceBy::Name,
             include: Vec::new(),
             exclude: Vec::new(),
@@ -366,7 +367,7 @@ mod tests {
         let cfg = parse(None).unwrap();
         assert_eq!(cfg.host_root, None);
         assert_eq!(cfg.replay, None);
-        assert_eq!(cfg.metrics, MetricGroups::ALL);
+        assert_eq!(cfg.metrics, MetricGroups::BASIC);
         assert_eq!(cfg.instance_by, InstanceBy::Name);
         assert_eq!(cfg.cpu_percent, CpuPercent::Podman);
         assert_eq!(cfg.memory_usage, MemoryUsage::Raw);
@@ -375,7 +376,7 @@ mod tests {
         assert!(cfg.stores.is_empty());
         assert!(cfg.selects("anything"));
         let empty = parse(Some(&[])).unwrap();
-        assert_eq!(empty.metrics, MetricGroups::ALL);
+        assert_eq!(empty.metrics, MetricGroups::BASIC);
     }
 
     #[test]

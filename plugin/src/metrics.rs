@@ -334,6 +334,7 @@ mod tests {
             net_rx_bytes: Some(3),
             net_tx_bytes: None,
             oom_kills: Some(0),
+            ..PodSample::default()
         };
         let mut got = Vec::new();
         pod_lists(&pod, &PluginConfig::default(), |l| got.push(line(l)));

@@ -8,14 +8,18 @@ use super::layout::{Controller, Hierarchy, LayoutKind};
 pub enum CgroupFile {
     /// v2 `cpu.stat`: usage, user, system (usec) and, with the cpu controller, throttling.
     CpuStatV2,
+    /// v2 `cpu.max`: the CFS quota and period (usec).
+    CpuMax,
     /// v2 `memory.current`.
     MemoryCurrent,
     /// v2 `memory.max`.
     MemoryMax,
     /// v2 `memory.stat`.
     MemoryStatV2,
-    /// v2 `memory.events`: `max`, `oom_kill`.
+    /// v2 `memory.events`: `low`, `high`, `max`, `oom`, `oom_kill`.
     MemoryEvents,
+    /// v2 `memory.swap.current` (only with swap accounting).
+    MemorySwapCurrent,
     /// v2 `pids.current`.
     PidsCurrentV2,
     /// v2 `pids.max`.
@@ -38,6 +42,10 @@ pub enum CgroupFile {
     CpuacctStat,
     /// v1 cpu controller's `cpu.stat`: `nr_periods`, `nr_throttled`, `throttled_time` (ns).
     CpuStatV1,
+    /// v1 `cpu.cfs_quota_us` (`-1` for no quota).
+    CpuCfsQuotaUs,
+    /// v1 `cpu.cfs_period_us`.
+    CpuCfsPeriodUs,
     /// v1 `memory.usage_in_bytes`.
     MemoryUsageInBytes,
     /// v1 `memory.limit_in_bytes`.
@@ -67,10 +75,12 @@ use CgroupFile::*;
 /// The files read on a v2 host.
 pub const V2_FILES: &[CgroupFile] = &[
     CpuStatV2,
+    CpuMax,
     MemoryCurrent,
     MemoryMax,
     MemoryStatV2,
     MemoryEvents,
+    MemorySwapCurrent,
     PidsCurrentV2,
     PidsMaxV2,
     IoStat,
@@ -86,6 +96,8 @@ pub const V1_FILES: &[CgroupFile] = &[
     CpuacctUsageSys,
     CpuacctStat,
     CpuStatV1,
+    CpuCfsQuotaUs,
+    CpuCfsPeriodUs,
     MemoryUsageInBytes,
     MemoryLimitInBytes,
     MemoryStatV1,
@@ -126,6 +138,10 @@ impl CgroupFile {
     pub const fn name(self) -> &'static str {
         match self {
             CpuStatV2 | CpuStatV1 => "cpu.stat",
+            CpuMax => "cpu.max",
+            CpuCfsQuotaUs => "cpu.cfs_quota_us",
+            CpuCfsPeriodUs => "cpu.cfs_period_us",
+            MemorySwapCurrent => "memory.swap.current",
             MemoryCurrent => "memory.current",
             MemoryMax => "memory.max",
             MemoryStatV2 | MemoryStatV1 => "memory.stat",
@@ -154,12 +170,13 @@ impl CgroupFile {
     /// The hierarchy whose copy of the cgroup holds the file.
     pub const fn hierarchy(self) -> Hierarchy {
         match self {
-            CpuStatV2 | MemoryCurrent | MemoryMax | MemoryStatV2 | MemoryEvents | PidsCurrentV2
-            | PidsMaxV2 | IoStat | CpuPressure | MemoryPressure | IoPressure => Hierarchy::Unified,
+            CpuStatV2 | CpuMax | MemoryCurrent | MemoryMax | MemoryStatV2 | MemoryEvents
+            | MemorySwapCurrent | PidsCurrentV2 | PidsMaxV2 | IoStat | CpuPressure
+            | MemoryPressure | IoPressure => Hierarchy::Unified,
             CpuacctUsage | CpuacctUsageUser | CpuacctUsageSys | CpuacctStat => {
                 Hierarchy::V1(Controller::Cpuacct)
             }
-            CpuStatV1 => Hierarchy::V1(Controller::Cpu),
+            CpuStatV1 | CpuCfsQuotaUs | CpuCfsPeriodUs => Hierarchy::V1(Controller::Cpu),
             MemoryUsageInBytes | MemoryLimitInBytes | MemoryStatV1 | MemoryOomControl
             | MemoryFailcnt => Hierarchy::V1(Controller::Memory),
             PidsCurrentV1 | PidsMaxV1 => Hierarchy::V1(Controller::Pids),
@@ -184,17 +201,17 @@ impl CgroupFile {
 /// A set of [`CgroupFile`]s, one bit each: which files a held cgroup opens, or which a read
 /// skips. `Copy` and allocation-free, for the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct FileSet(u32);
+pub struct FileSet(u64);
 
 impl FileSet {
     /// No file.
     pub const EMPTY: FileSet = FileSet(0);
     /// Every file.
-    pub const ALL: FileSet = FileSet(u32::MAX >> (32 - CgroupFile::COUNT));
+    pub const ALL: FileSet = FileSet(u64::MAX >> (64 - CgroupFile::COUNT));
 
     /// The set of `files`.
     pub const fn of(files: &[CgroupFile]) -> FileSet {
-        let mut bits = 0u32;
+        let mut bits = 0u64;
         let mut i = 0;
         while i < files.len() {
             bits |= 1 << files[i].index();
@@ -252,7 +269,7 @@ mod tests {
 
     #[test]
     fn file_sets() {
-        const _: () = assert!(CgroupFile::COUNT <= 32);
+        const _: () = assert!(CgroupFile::COUNT <= 64);
         let set = FileSet::of(&[MemoryMax, BlkioServiced]);
         assert!(set.contains(MemoryMax) && set.contains(BlkioServiced));
         assert!(!set.contains(MemoryCurrent));

@@ -20,9 +20,15 @@ pub enum MemoryStatKeys {
 }
 
 /// The keys a collector's samples need: the working set's (`inactive_file` on v2,
-/// `total_inactive_file` on v1) and anonymous memory's (`anon` on v2, `total_rss` on v1).
-pub const SAMPLE_KEYS: MemoryStatKeys =
-    MemoryStatKeys::Only(&["total_inactive_file", "inactive_file", "anon", "total_rss"]);
+/// `total_inactive_file` on v1), anonymous memory's (`anon` on v2, `total_rss` on v1) and
+/// v1's swap (`total_swap`).
+pub const SAMPLE_KEYS: MemoryStatKeys = MemoryStatKeys::Only(&[
+    "total_inactive_file",
+    "inactive_file",
+    "anon",
+    "total_rss",
+    "total_swap",
+]);
 
 /// Replaces `map` with the pairs of `file` (v1 or v2 `memory.stat`) that the source's
 /// [`MemoryStatKeys`] keep. Values of keys already in the map are updated in place; the map

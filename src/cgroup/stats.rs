@@ -42,6 +42,19 @@ pub struct CpuStats {
     pub nr_throttled: Option<u64>,
     /// Time throttled, in ns.
     pub throttled_ns: Option<u64>,
+    /// The CFS quota per period in microseconds (v2 `cpu.max`, v1 `cpu.cfs_quota_us`).
+    pub quota_us: Option<Limit>,
+    /// The CFS period in microseconds (v2 `cpu.max`, v1 `cpu.cfs_period_us`).
+    pub period_us: Option<u64>,
+}
+
+impl CpuStats {
+    /// The quota in cores (quota / period): `None` when unlimited or unknown.
+    pub fn limit_cores(&self) -> Option<f64> {
+        let quota = self.quota_us?.value()?;
+        let period = self.period_us.filter(|p| *p > 0)?;
+        Some(quota as f64 / period as f64)
+    }
 }
 
 /// Memory usage, limit and the kernel's breakdown.
@@ -57,6 +70,23 @@ pub struct MemoryStats {
     pub oom_kills: Option<u64>,
     /// Times the usage hit the limit (v2 `memory.events` `max`, v1 `memory.failcnt`).
     pub limit_hits: Option<u64>,
+    /// Times reclaim ran below the `memory.low` protection (v2 `memory.events` `low`).
+    pub low_events: Option<u64>,
+    /// Times the usage passed `memory.high` and was throttled (v2 `memory.events` `high`).
+    pub high_events: Option<u64>,
+    /// Times the usage was about to pass the limit with reclaim failing, i.e. the OOM
+    /// killer was invoked (v2 `memory.events` `oom`).
+    pub oom_events: Option<u64>,
+    /// Swap in use, bytes (v2 `memory.swap.current`, v1 `memory.stat` `total_swap`; only
+    /// with swap accounting).
+    pub swap_bytes: Option<u64>,
+}
+
+impl PressureStats {
+    /// True when no resource's pressure is known.
+    pub fn is_empty(&self) -> bool {
+        self.cpu.is_none() && self.memory.is_none() && self.io.is_none()
+    }
 }
 
 impl MemoryStats {
@@ -128,8 +158,9 @@ pub struct Psi {
     pub full: Option<PsiLine>,
 }
 
-/// Pressure of cpu, memory and io, where the kernel provides it (v2 only).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Pressure of cpu, memory and io, where the kernel provides it (v2, and the `unified`
+/// hierarchy of a hybrid host).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct PressureStats {
     /// `cpu.pressure`.
     pub cpu: Option<Psi>,

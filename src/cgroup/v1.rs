@@ -1,7 +1,8 @@
 //! Reading a cgroup on cgroup v1: each controller in its own hierarchy.
 //!
 //! cpu time from `cpuacct` (`cpuacct.usage`, `usage_user`/`usage_sys`, else `cpuacct.stat`
-//! ticks), throttling from the `cpu` controller's `cpu.stat`, memory from `memory.*`
+//! ticks), throttling from the `cpu` controller's `cpu.stat` and its quota from
+//! `cpu.cfs_quota_us`/`cpu.cfs_period_us`, memory from `memory.*`
 //! (unlimited is PAGE_COUNTER_MAX, a number near 2^63), pids from `pids.*`, block I/O from the
 //! throttle policy's `blkio.throttle.*` files (the `_recursive` ones when the kernel has them).
 
@@ -70,6 +71,8 @@ fn read_cpu<S: CgroupFileSource>(src: &mut S) -> Result<CpuStats, CgroupError> {
         cpu.nr_throttled = throttled;
         cpu.throttled_ns = time;
     }
+    cpu.quota_us = src.parse_file(CpuCfsQuotaUs, single::cfs_quota)?;
+    cpu.period_us = src.parse_file(CpuCfsPeriodUs, single::u64)?;
     Ok(cpu)
 }
 
@@ -84,6 +87,11 @@ fn read_memory<S: CgroupFileSource>(
         .parse_file(MemoryOomControl, |d| flat_keyed::get(d, b"oom_kill"))?
         .flatten();
     memory.limit_hits = src.parse_file(MemoryFailcnt, single::u64)?;
+    // v1 has no counters of its own for these.
+    memory.low_events = None;
+    memory.high_events = None;
+    memory.oom_events = None;
+    memory.swap_bytes = memory.stat.get("total_swap").copied();
     Ok(())
 }
 

@@ -56,7 +56,12 @@ fn read_cpu<S: CgroupFileSource>(src: &mut S) -> Result<CpuStats, CgroupError> {
         })?;
         Ok(cpu)
     })?;
-    Ok(cpu.unwrap_or_default())
+    let mut cpu = cpu.unwrap_or_default();
+    if let Some((quota, period)) = src.parse_file(CpuMax, single::cpu_max)? {
+        cpu.quota_us = Some(quota);
+        cpu.period_us = Some(period);
+    }
+    Ok(cpu)
 }
 
 fn read_memory<S: CgroupFileSource>(
@@ -66,17 +71,31 @@ fn read_memory<S: CgroupFileSource>(
     memory.usage_bytes = src.parse_file(MemoryCurrent, single::u64)?;
     memory.limit = src.parse_file(MemoryMax, single::limit)?;
     memory_stat::fill(src, MemoryStatV2, &mut memory.stat)?;
-    let events = src.parse_file(MemoryEvents, |d| {
-        let (mut oom_kill, mut max) = (None, None);
-        flat_keyed::for_each(d, |k, v| match k {
-            b"oom_kill" => oom_kill = Some(v),
-            b"max" => max = Some(v),
-            _ => {}
-        })?;
-        Ok((oom_kill, max))
-    })?;
-    memory.oom_kills = events.and_then(|e| e.0);
-    memory.limit_hits = events.and_then(|e| e.1);
+    let events = src
+        .parse_file(MemoryEvents, |d| {
+            let mut e = [None; 5];
+            flat_keyed::for_each(d, |k, v| {
+                let slot = match k {
+                    b"low" => 0,
+                    b"high" => 1,
+                    b"max" => 2,
+                    b"oom" => 3,
+                    b"oom_kill" => 4,
+                    _ => return,
+                };
+                e[slot] = Some(v);
+            })?;
+            Ok(e)
+        })?
+        .unwrap_or([None; 5]);
+    [
+        memory.low_events,
+        memory.high_events,
+        memory.limit_hits,
+        memory.oom_events,
+        memory.oom_kills,
+    ] = events;
+    memory.swap_bytes = src.parse_file(MemorySwapCurrent, single::u64)?;
     Ok(())
 }
 

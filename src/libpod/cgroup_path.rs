@@ -376,6 +376,10 @@ mod tests {
             netns: None,
             cgroup_manager: Some(CgroupManager::Cgroupfs),
             cgroup_parent: Some("/libpod_parent".into()),
+            labels: Default::default(),
+            systemd_unit: None,
+            exit_code: None,
+            restart_count: None,
         }
     }
 

@@ -5,12 +5,14 @@
 //! [`Container`]s. Only the fields discovery needs are declared; every other key is ignored,
 //! and the spellings of podman 4.x and 5.x are both accepted.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
 use super::cgroup_path::CgroupHints;
-use super::model::{is_container_id, CgroupManager, Container, ContainerState, Source};
+use super::model::{
+    is_container_id, CgroupManager, Container, ContainerState, Source, SYSTEMD_UNIT_LABEL,
+};
 use super::raw::{RawContainer, RawPod, RawState};
 
 /// The ContainerConfig keys discovery uses (podman's embedded structs put them all at the
@@ -48,6 +50,8 @@ pub struct ConfigJson {
     /// `pause`: true for a pod's infra container.
     #[serde(alias = "isInfra")]
     pub pause: Option<bool>,
+    /// `labels`: the container's labels (`null` or absent when it has none).
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// The ContainerState keys discovery uses.
@@ -66,6 +70,12 @@ pub struct StateJson {
     pub started_time: Option<String>,
     /// `netns`: the network namespace path.
     pub netns: Option<String>,
+    /// `exitCode`: the last exit code (omitted when 0).
+    #[serde(rename = "exitCode")]
+    pub exit_code: Option<i32>,
+    /// `restartCount`: restarts by the restart policy (omitted when 0).
+    #[serde(rename = "restartCount")]
+    pub restart_count: Option<u64>,
 }
 
 /// The PodConfig keys discovery uses.
@@ -227,13 +237,24 @@ fn container_record(
         Some("cgroupfs") => Some(CgroupManager::Cgroupfs),
         _ => None,
     };
+    let state_kind = ContainerState::from_podman(state_value);
+    let labels = config.labels.unwrap_or_default();
     let container = Container {
+        systemd_unit: labels
+            .get(SYSTEMD_UNIT_LABEL)
+            .cloned()
+            .filter(|u| !u.is_empty()),
+        labels,
+        // Podman omits a 0 exit code, so a container that stopped without one exited 0.
+        exit_code: matches!(state_kind, ContainerState::Stopped | ContainerState::Exited)
+            .then(|| state.exit_code.unwrap_or(0)),
+        restart_count: Some(state.restart_count.unwrap_or(0)),
         id: ctr.id.clone(),
         name,
         pod_name: pod.and_then(|p| p.name.clone()),
         pod_id,
         image: non_empty(config.rootfs_image_name).or(non_empty(config.raw_image_name)),
-        state: ContainerState::from_podman(state_value),
+        state: state_kind,
         pid: positive_pid(state.pid),
         conmon_pid: positive_pid(state.conmon_pid),
         cgroup: None,
@@ -342,6 +363,45 @@ mod tests {
         assert_eq!(c.uid, Some(0));
         assert!(!c.is_infra);
         assert_eq!(rec.hints.cgroups_mode.as_deref(), Some("enabled"));
+    }
+
+    #[test]
+    fn labels_unit_exit_code_and_restarts() {
+        let config = format!(
+            r#"{{"id":"{ID}","labels":{{"PODMAN_SYSTEMD_UNIT":"web.service","tier":"front"}}}}"#
+        );
+        let exited = one(RawState {
+            containers: vec![ctr(
+                &config,
+                r#"{"state":6,"exitCode":137,"restartCount":2}"#,
+            )],
+            ..Default::default()
+        })
+        .container;
+        assert_eq!(exited.systemd_unit.as_deref(), Some("web.service"));
+        assert_eq!(exited.labels.get("tier").map(String::as_str), Some("front"));
+        assert_eq!(exited.exit_code, Some(137));
+        assert_eq!(exited.restart_count, Some(2));
+        let clean_exit = one(RawState {
+            containers: vec![ctr(&config, r#"{"state":6}"#)],
+            ..Default::default()
+        })
+        .container;
+        assert_eq!(
+            (clean_exit.exit_code, clean_exit.restart_count),
+            (Some(0), Some(0))
+        );
+        let running = one(RawState {
+            containers: vec![ctr(
+                &format!(r#"{{"id":"{ID}","labels":null}}"#),
+                r#"{"state":3,"exitCode":1}"#,
+            )],
+            ..Default::default()
+        })
+        .container;
+        assert_eq!(running.exit_code, None);
+        assert_eq!(running.systemd_unit, None);
+        assert!(running.labels.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! Whatever a source does not know is `None`: never a made-up `0` or `""`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -146,7 +147,24 @@ pub struct Container {
     pub cgroup_manager: Option<CgroupManager>,
     /// The cgroup parent podman recorded.
     pub cgroup_parent: Option<String>,
+    /// The container's labels (podman's config `labels`; empty without a libpod record), for
+    /// `--filter label=...`. Over a redacted capture only the values the capture kept are
+    /// real, so they are left out of `ps`'s JSON, which must read the same over a capture.
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
+    /// The systemd unit running the container: the label `PODMAN_SYSTEMD_UNIT` (Quadlet,
+    /// `podman generate systemd --new`), `None` without it.
+    pub systemd_unit: Option<String>,
+    /// The exit code podman recorded, for a container stopped or exited since its last start
+    /// (podman omits a 0, so a stopped container without one exited 0); `None` otherwise.
+    pub exit_code: Option<i32>,
+    /// Restarts by the restart policy, as podman records them (`restartCount`, omitted when
+    /// 0); `None` without a libpod record.
+    pub restart_count: Option<u64>,
 }
+
+/// The label podman sets on a container that a systemd unit runs.
+pub const SYSTEMD_UNIT_LABEL: &str = "PODMAN_SYSTEMD_UNIT";
 
 /// True when `id` is a container or pod id as podman makes them: exactly 64 lowercase hex
 /// digits. Only such an id may become part of a path.

@@ -201,6 +201,10 @@ pub fn storage_container(
         netns: None,
         cgroup_manager: None,
         cgroup_parent: None,
+        labels: Default::default(),
+        systemd_unit: None,
+        exit_code: None,
+        restart_count: None,
     };
     let pid = run_dir(store, containers_dir, &entry.id).and_then(|d| read_pid(root, &d));
     if proc_captured {

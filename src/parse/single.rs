@@ -1,9 +1,12 @@
 //! Files that hold one value: `memory.current`, `cpuacct.usage`, `pids.current`, and the
-//! limits `memory.max` / `pids.max` that may say `max` instead of a number.
+//! limits `memory.max` / `pids.max` that may say `max` instead of a number; the CPU quota
+//! files, v2 `cpu.max` (`$MAX $PERIOD`) and v1 `cpu.cfs_quota_us` (`-1` for none).
 
 use nom::branch::alt;
 use nom::bytes::complete::tag;
+use nom::character::complete::space1;
 use nom::combinator::{map, value};
+use nom::sequence::separated_pair;
 
 use super::{decimal_u64, parse_line, Lines, ParseError};
 use crate::cgroup::stats::Limit;
@@ -37,6 +40,42 @@ pub fn limit_v1(data: &[u8], unlimited_from: u64) -> Result<Limit, ParseError> {
     Ok(match limit(data)? {
         Limit::Value(v) if v >= unlimited_from => Limit::Max,
         other => other,
+    })
+}
+
+/// Parses v2 `cpu.max`: the quota (`max` or microseconds) and the period in microseconds.
+pub fn cpu_max(data: &[u8]) -> Result<(Limit, u64), ParseError> {
+    const EXPECTED: &str = "`max PERIOD` or `QUOTA PERIOD`";
+    only_line(data, EXPECTED).and_then(|(no, line)| {
+        parse_line(
+            separated_pair(
+                alt((
+                    value(Limit::Max, tag(&b"max"[..])),
+                    map(decimal_u64, Limit::Value),
+                )),
+                space1,
+                decimal_u64,
+            ),
+            no,
+            line,
+            EXPECTED,
+        )
+    })
+}
+
+/// Parses v1 `cpu.cfs_quota_us`: microseconds per period, or `-1` for no quota.
+pub fn cfs_quota(data: &[u8]) -> Result<Limit, ParseError> {
+    const EXPECTED: &str = "a number or `-1`";
+    only_line(data, EXPECTED).and_then(|(no, line)| {
+        parse_line(
+            alt((
+                value(Limit::Max, tag(&b"-1"[..])),
+                map(decimal_u64, Limit::Value),
+            )),
+            no,
+            line,
+            EXPECTED,
+        )
     })
 }
 
@@ -80,6 +119,21 @@ mod tests {
         assert_eq!(limit(b"1073741824\n"), Ok(Limit::Value(1 << 30)));
         assert!(limit(b"maximum\n").is_err());
         assert!(limit(b"\n").is_err());
+    }
+
+    #[test]
+    fn cpu_quotas() {
+        assert_eq!(cpu_max(b"max 100000\n"), Ok((Limit::Max, 100_000)));
+        assert_eq!(
+            cpu_max(b"20000 100000\n"),
+            Ok((Limit::Value(20_000), 100_000))
+        );
+        assert!(cpu_max(b"20000\n").is_err());
+        assert!(cpu_max(b"max max\n").is_err());
+        assert_eq!(cfs_quota(b"-1\n"), Ok(Limit::Max));
+        assert_eq!(cfs_quota(b"20000\n"), Ok(Limit::Value(20_000)));
+        assert!(cfs_quota(b"-2\n").is_err());
+        assert!(cfs_quota(b"\n").is_err());
     }
 
     #[test]

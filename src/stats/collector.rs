@@ -49,7 +49,7 @@ use crate::cgroup::files::{CgroupFile, FileSet};
 use crate::cgroup::handle::OpenCgroup;
 use crate::cgroup::memory_stat::SAMPLE_KEYS;
 use crate::cgroup::reader::CgroupReader;
-use crate::cgroup::stats::CgroupStats;
+use crate::cgroup::stats::{CgroupStats, Limit};
 use crate::host::HostRoot;
 use crate::libpod::discover::{
     discover_stores, fingerprint_of, DiscoveryOptions, StateFingerprint,
@@ -60,7 +60,7 @@ use crate::parse::{meminfo, net_dev};
 use crate::stats::cpu_rate::CpuRate;
 use crate::stats::metrics;
 use crate::stats::state_watch::StateWatch;
-use crate::stats::Sample;
+use crate::stats::{MemoryEvents, Sample};
 
 pub use crate::stats::clock::{online_cpus_live, Timestamp};
 pub use crate::stats::metric_groups::MetricGroups;
@@ -72,6 +72,9 @@ pub const SLOW_FILES: FileSet = FileSet::of(&[
     CgroupFile::MemoryLimitInBytes,
     CgroupFile::PidsMaxV2,
     CgroupFile::PidsMaxV1,
+    CgroupFile::CpuMax,
+    CgroupFile::CpuCfsQuotaUs,
+    CgroupFile::CpuCfsPeriodUs,
 ]);
 
 /// How often, in cycles, the [`SLOW_FILES`] are re-read.
@@ -508,7 +511,7 @@ impl Collector {
         self.refresh(&mut report);
         let groups = self.opts.metrics;
         let first = self.opts.first_cpu_percent;
-        let reads_cgroup = groups.cpu || groups.memory || groups.pids || groups.blkio || groups.oom;
+        let reads_cgroup = groups.reads_cgroup();
         let files = groups.cgroup_files();
         let skip = if self.cycles.is_multiple_of(SLOW_FILES_EVERY) {
             FileSet::EMPTY
@@ -519,7 +522,7 @@ impl Collector {
         // Descriptors held, counted once per cycle (no allocation); containers whose files
         // would pass the bound are read by path.
         let mut open_files: usize = self.tracked.iter().map(Tracked::open_files).sum();
-        let per_container = files.len() + usize::from(groups.net);
+        let per_container = files.len() + usize::from(groups.reads_net());
         let mut filled = 0usize;
         for t in &mut self.tracked {
             if t.handle.is_none() && !t.unheld && open_files + per_container > self.max_open_files {
@@ -591,7 +594,7 @@ impl Collector {
             filled += 1;
             set_identity(sample, c);
             clear_numbers(sample);
-            if !read || !groups.net {
+            if !read || !groups.reads_net() {
                 sample.net_namespace = None;
             }
             if !read {
@@ -612,7 +615,7 @@ impl Collector {
                 sample.cpu_percent_normalized =
                     metrics::cpu_percent_normalized(sample.cpu_percent, self.facts.online_cpus);
             }
-            if groups.net {
+            if groups.reads_net() {
                 if t.unheld {
                     t.net_file = None;
                 } else if t.net_file.is_none() {
@@ -621,8 +624,8 @@ impl Collector {
                 fill_net(
                     sample,
                     t,
-                    &self.root,
-                    &self.facts,
+                    groups,
+                    (&self.root, &self.facts),
                     &mut self.buf,
                     &mut report,
                 );
@@ -647,12 +650,22 @@ fn read_cgroup(
     buf: &mut Vec<u8>,
 ) -> Result<(), CgroupError> {
     if let Some(h) = handle.as_mut() {
-        let limits = (stats.memory.limit, stats.pids.limit);
+        let limits = (
+            stats.memory.limit,
+            stats.pids.limit,
+            stats.cpu.quota_us,
+            stats.cpu.period_us,
+        );
         match h.read_into_with(stats, skip, buf) {
             Err(e) if e.is_not_found() => *handle = None,
             other => {
                 if !skip.is_empty() {
-                    (stats.memory.limit, stats.pids.limit) = limits;
+                    (
+                        stats.memory.limit,
+                        stats.pids.limit,
+                        stats.cpu.quota_us,
+                        stats.cpu.period_us,
+                    ) = limits;
                 }
                 return other;
             }
@@ -699,6 +712,10 @@ fn set_identity(s: &mut Sample, c: &Container) {
     set_opt_string(&mut s.pod_id, c.pod_id.as_deref());
     set_opt_string(&mut s.pod_name, c.pod_name.as_deref());
     s.state = Some(c.state);
+    s.state_code = Some(c.state.podman_number());
+    s.exit_code = c.exit_code;
+    s.restart_count = c.restart_count;
+    set_opt_string(&mut s.systemd_unit, c.systemd_unit.as_deref());
     set_opt_string(&mut s.cgroup, c.cgroup.as_deref());
 }
 
@@ -708,16 +725,30 @@ fn clear_numbers(s: &mut Sample) {
     s.cpu_system_ns = None;
     s.cpu_percent = None;
     s.cpu_percent_normalized = None;
+    s.cpu_periods = None;
+    s.cpu_throttled_periods = None;
+    s.cpu_throttled_ns = None;
+    s.cpu_limit_cores = None;
     s.memory_bytes = None;
     s.memory_working_set_bytes = None;
     s.memory_anon_bytes = None;
     s.memory_limit_bytes = None;
     s.memory_percent = None;
+    s.memory_swap_bytes = None;
+    s.memory_events = None;
     s.pids = None;
+    s.pids_limit = None;
     s.block_read_bytes = None;
     s.block_write_bytes = None;
     s.net_rx_bytes = None;
     s.net_tx_bytes = None;
+    s.net_rx_packets = None;
+    s.net_tx_packets = None;
+    s.net_rx_errors = None;
+    s.net_tx_errors = None;
+    s.net_rx_dropped = None;
+    s.net_tx_dropped = None;
+    s.pressure = None;
     // `net_namespace` is left for `fill_net` to overwrite in place (its string is reused).
     s.oom_kills = None;
 }
@@ -746,6 +777,28 @@ fn fill_cgroup_numbers(
     }
     if groups.pids {
         s.pids = stats.pids.current;
+        s.pids_limit = stats.pids.limit.and_then(Limit::value);
+    }
+    if groups.throttle {
+        let c = &stats.cpu;
+        (s.cpu_periods, s.cpu_throttled_periods, s.cpu_throttled_ns) =
+            (c.nr_periods, c.nr_throttled, c.throttled_ns);
+        s.cpu_limit_cores = c.limit_cores();
+    }
+    if groups.memevents {
+        let m = &stats.memory;
+        s.memory_swap_bytes = m.swap_bytes;
+        let events = MemoryEvents {
+            low: m.low_events,
+            high: m.high_events,
+            max: m.limit_hits,
+            oom: m.oom_events,
+            oom_kill: m.oom_kills,
+        };
+        s.memory_events = Some(events).filter(|e| !e.is_empty());
+    }
+    if groups.pressure {
+        s.pressure = Some(stats.pressure).filter(|p| !p.is_empty());
     }
     if groups.blkio {
         s.block_read_bytes = stats.io.read_bytes;
@@ -758,8 +811,8 @@ fn fill_cgroup_numbers(
 fn fill_net(
     s: &mut Sample,
     t: &mut Tracked,
-    root: &HostRoot,
-    facts: &HostFacts,
+    groups: MetricGroups,
+    (root, facts): (&HostRoot, &HostFacts),
     buf: &mut Vec<u8>,
     report: &mut CycleReport,
 ) {
@@ -817,13 +870,25 @@ fn fill_net(
     let Some(text) = buf.get(..len).filter(|t| !t.is_empty()) else {
         return;
     };
-    let (mut rx, mut tx) = (0u64, 0u64);
+    // rx, tx bytes; rx, tx packets; rx, tx errors; rx, tx dropped.
+    let mut sums = [0u64; 8];
     for line in net_dev::iter(text) {
         match line {
             Ok(line) if line.is_loopback() => {}
             Ok(line) => {
-                rx = rx.saturating_add(line.rx_bytes);
-                tx = tx.saturating_add(line.tx_bytes);
+                let values = [
+                    line.rx_bytes,
+                    line.tx_bytes,
+                    line.rx_packets,
+                    line.tx_packets,
+                    line.rx_errs,
+                    line.tx_errs,
+                    line.rx_drop,
+                    line.tx_drop,
+                ];
+                for (sum, v) in sums.iter_mut().zip(values) {
+                    *sum = sum.saturating_add(v);
+                }
             }
             Err(e) => {
                 report
@@ -833,8 +898,17 @@ fn fill_net(
             }
         }
     }
-    s.net_rx_bytes = Some(rx);
-    s.net_tx_bytes = Some(tx);
+    if groups.net {
+        (s.net_rx_bytes, s.net_tx_bytes) = (Some(sums[0]), Some(sums[1]));
+    }
+    if groups.netdetail {
+        s.net_rx_packets = Some(sums[2]);
+        s.net_tx_packets = Some(sums[3]);
+        s.net_rx_errors = Some(sums[4]);
+        s.net_tx_errors = Some(sums[5]);
+        s.net_rx_dropped = Some(sums[6]);
+        s.net_tx_dropped = Some(sums[7]);
+    }
 }
 
 /// Reads a held file from offset 0 into `buf` (grown when too small, then kept): the byte

@@ -18,10 +18,18 @@ pub struct MetricGroups {
     pub net: bool,
     /// OOM kills.
     pub oom: bool,
+    /// CPU periods, throttling and the CPU quota (`cpu.stat`, `cpu.max` / `cpu.cfs_*`).
+    pub throttle: bool,
+    /// Pressure stall information (`cpu.pressure`, `memory.pressure`, `io.pressure`).
+    pub pressure: bool,
+    /// Memory events (`memory.events`, v1 `memory.failcnt` and `oom_control`) and swap.
+    pub memevents: bool,
+    /// Network packets, errors and drops (`/proc/<pid>/net/dev`, read with `net`).
+    pub netdetail: bool,
 }
 
 impl MetricGroups {
-    /// Every group.
+    /// Every group: what the CLI's JSON carries.
     pub const ALL: MetricGroups = MetricGroups {
         cpu: true,
         memory: true,
@@ -29,6 +37,22 @@ impl MetricGroups {
         blkio: true,
         net: true,
         oom: true,
+        throttle: true,
+        pressure: true,
+        memevents: true,
+        netdetail: true,
+    };
+
+    /// The seed plugin's groups (cpu, memory, pids, blkio, net, oom): the plugin's default,
+    /// whose cost per cycle the newer groups leave unchanged.
+    pub const BASIC: MetricGroups = MetricGroups {
+        cpu: true,
+        memory: true,
+        pids: true,
+        blkio: true,
+        net: true,
+        oom: true,
+        ..MetricGroups::NONE
     };
 
     /// No group: the start of a list that turns groups on one by one (the plugin's `Metrics`).
@@ -39,11 +63,25 @@ impl MetricGroups {
         blkio: false,
         net: false,
         oom: false,
+        throttle: false,
+        pressure: false,
+        memevents: false,
+        netdetail: false,
     };
 
+    /// True when a cycle reads the container's cgroup at all.
+    pub fn reads_cgroup(self) -> bool {
+        !self.cgroup_files().is_empty()
+    }
+
+    /// True when a cycle reads `/proc/<pid>/net/dev`.
+    pub fn reads_net(self) -> bool {
+        self.net || self.netdetail
+    }
+
     /// The cgroup files these groups need, on any layout (a file the layout does not have
-    /// is simply not opened). Throttling, pressure, limit hits and I/O operation counts are
-    /// not part of a [`Sample`](crate::stats::Sample), so their files are never opened.
+    /// is simply not opened). Limit hits of v1 and I/O operation counts are not part of a
+    /// [`Sample`](crate::stats::Sample) unless `memevents` asks, so their files are not opened.
     pub fn cgroup_files(self) -> FileSet {
         use CgroupFile::*;
         let mut set = FileSet::EMPTY;
@@ -70,7 +108,34 @@ impl MetricGroups {
             set = set.union(FileSet::of(&[MemoryEvents, MemoryOomControl]));
         }
         if self.pids {
-            set = set.union(FileSet::of(&[PidsCurrentV2, PidsCurrentV1]));
+            set = set.union(FileSet::of(&[
+                PidsCurrentV2,
+                PidsCurrentV1,
+                PidsMaxV2,
+                PidsMaxV1,
+            ]));
+        }
+        if self.throttle {
+            set = set.union(FileSet::of(&[
+                CpuStatV2,
+                CpuMax,
+                CpuStatV1,
+                CpuCfsQuotaUs,
+                CpuCfsPeriodUs,
+            ]));
+        }
+        if self.pressure {
+            set = set.union(FileSet::of(&[CpuPressure, MemoryPressure, IoPressure]));
+        }
+        if self.memevents {
+            // v1's swap is a key of memory.stat.
+            set = set.union(FileSet::of(&[
+                MemoryEvents,
+                MemorySwapCurrent,
+                MemoryOomControl,
+                MemoryFailcnt,
+                MemoryStatV1,
+            ]));
         }
         if self.blkio {
             set = set.union(FileSet::of(&[

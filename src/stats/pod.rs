@@ -4,10 +4,14 @@
 //! numbers read through each member: traffic is counted once per namespace, not once per
 //! member. A total is `None` when any member's figure is absent, since a partial sum would
 //! look like a real, smaller number.
+//!
+//! Only true counters and usages are summed. Limits (`cpu_limit_cores`, `pids_limit`, the
+//! memory limit) and pressure are properties of one cgroup: a sum of the members' would be
+//! no pod's figure, so pod totals carry none (the pod's own cgroup is not read).
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::Sample;
+use crate::stats::{MemoryEvents, Sample};
 
 /// One pod's totals over its members in one read cycle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,12 +28,22 @@ pub struct PodSample {
     pub cpu_percent: Option<f64>,
     /// Sum of the members' normalized CPU percent (100 = the whole host).
     pub cpu_percent_normalized: Option<f64>,
+    /// Sum of the members' CFS periods (each member's own cgroup counts its own).
+    pub cpu_periods: Option<u64>,
+    /// Sum of the members' throttled periods.
+    pub cpu_throttled_periods: Option<u64>,
+    /// Sum of the members' throttled time, ns.
+    pub cpu_throttled_ns: Option<u64>,
     /// Sum of the members' memory usage.
     pub memory_bytes: Option<u64>,
     /// Sum of the members' working sets.
     pub memory_working_set_bytes: Option<u64>,
     /// Sum of the members' anonymous memory.
     pub memory_anon_bytes: Option<u64>,
+    /// Sum of the members' swap.
+    pub memory_swap_bytes: Option<u64>,
+    /// The members' memory events, each counter summed (`None` where any member lacks it).
+    pub memory_events: Option<MemoryEvents>,
     /// Sum of the members' process counts.
     pub pids: Option<u64>,
     /// Sum of the members' block reads.
@@ -40,6 +54,18 @@ pub struct PodSample {
     pub net_rx_bytes: Option<u64>,
     /// Bytes sent, once per network namespace the members use.
     pub net_tx_bytes: Option<u64>,
+    /// Packets received, once per network namespace.
+    pub net_rx_packets: Option<u64>,
+    /// Packets sent, once per network namespace.
+    pub net_tx_packets: Option<u64>,
+    /// Receive errors, once per network namespace.
+    pub net_rx_errors: Option<u64>,
+    /// Transmit errors, once per network namespace.
+    pub net_tx_errors: Option<u64>,
+    /// Received packets dropped, once per network namespace.
+    pub net_rx_dropped: Option<u64>,
+    /// Outgoing packets dropped, once per network namespace.
+    pub net_tx_dropped: Option<u64>,
     /// Sum of the members' OOM kills.
     pub oom_kills: Option<u64>,
 }
@@ -91,8 +117,14 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
     let mut block_read = Total(Some(0u64));
     let mut block_write = Total(Some(0u64));
     let mut oom_kills = Total(Some(0u64));
-    let mut net_rx = Total(Some(0u64));
-    let mut net_tx = Total(Some(0u64));
+    let mut cpu_periods = Total(Some(0u64));
+    let mut cpu_throttled_periods = Total(Some(0u64));
+    let mut cpu_throttled_ns = Total(Some(0u64));
+    let mut swap = Total(Some(0u64));
+    let mut events = [Total(Some(0u64)); 5];
+    let mut any_events = false;
+    // Bytes, packets, errors, dropped; rx then tx.
+    let mut net = [Total(Some(0u64)); 8];
     let mut namespaces_seen: Vec<&str> = Vec::new();
     for s in members {
         count += 1;
@@ -109,21 +141,51 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         block_read.add(s.block_read_bytes);
         block_write.add(s.block_write_bytes);
         oom_kills.add(s.oom_kills);
+        cpu_periods.add(s.cpu_periods);
+        cpu_throttled_periods.add(s.cpu_throttled_periods);
+        cpu_throttled_ns.add(s.cpu_throttled_ns);
+        swap.add(s.memory_swap_bytes);
+        let e = s.memory_events.unwrap_or_default();
+        any_events |= s.memory_events.is_some();
+        for (total, v) in events
+            .iter_mut()
+            .zip([e.low, e.high, e.max, e.oom, e.oom_kill])
+        {
+            total.add(v);
+        }
+        let figures = [
+            s.net_rx_bytes,
+            s.net_tx_bytes,
+            s.net_rx_packets,
+            s.net_tx_packets,
+            s.net_rx_errors,
+            s.net_tx_errors,
+            s.net_rx_dropped,
+            s.net_tx_dropped,
+        ];
         match s.net_namespace.as_deref() {
             Some(ns) if namespaces_seen.contains(&ns) => {}
             Some(ns) => {
                 namespaces_seen.push(ns);
-                net_rx.add(s.net_rx_bytes);
-                net_tx.add(s.net_tx_bytes);
+                for (total, v) in net.iter_mut().zip(figures) {
+                    total.add(v);
+                }
             }
             // Without a namespace name the traffic cannot be attributed to anything.
-            None => {
-                net_rx.add(None);
-                net_tx.add(None);
-            }
+            None => net.iter_mut().for_each(|t| t.add(None)),
         }
     }
     let none_if_empty = |t: Option<u64>| if count == 0 { None } else { t };
+    let [low, high, max, oom, oom_kill] = events.map(|t| none_if_empty(t.0));
+    let memory_events = MemoryEvents {
+        low,
+        high,
+        max,
+        oom,
+        oom_kill,
+    };
+    let [net_rx_bytes, net_tx_bytes, net_rx_packets, net_tx_packets, net_rx_errors, net_tx_errors, net_rx_dropped, net_tx_dropped] =
+        net.map(|t| none_if_empty(t.0));
     PodSample {
         pod_id: pod_id.to_string(),
         pod_name,
@@ -131,14 +193,25 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         cpu_ns: none_if_empty(cpu_ns.0),
         cpu_percent: cpu_percent.0.filter(|_| count > 0),
         cpu_percent_normalized: cpu_percent_normalized.0.filter(|_| count > 0),
+        cpu_periods: none_if_empty(cpu_periods.0),
+        cpu_throttled_periods: none_if_empty(cpu_throttled_periods.0),
+        cpu_throttled_ns: none_if_empty(cpu_throttled_ns.0),
         memory_bytes: none_if_empty(memory_bytes.0),
         memory_working_set_bytes: none_if_empty(working_set.0),
         memory_anon_bytes: none_if_empty(anon.0),
+        memory_swap_bytes: none_if_empty(swap.0),
+        memory_events: Some(memory_events).filter(|e| any_events && !e.is_empty()),
         pids: none_if_empty(pids.0),
         block_read_bytes: none_if_empty(block_read.0),
         block_write_bytes: none_if_empty(block_write.0),
-        net_rx_bytes: none_if_empty(net_rx.0),
-        net_tx_bytes: none_if_empty(net_tx.0),
+        net_rx_bytes,
+        net_tx_bytes,
+        net_rx_packets,
+        net_tx_packets,
+        net_rx_errors,
+        net_tx_errors,
+        net_rx_dropped,
+        net_tx_dropped,
         oom_kills: none_if_empty(oom_kills.0),
     }
 }
@@ -164,8 +237,15 @@ mod tests {
             block_write_bytes: Some(20),
             net_rx_bytes: rx,
             net_tx_bytes: rx.map(|r| r * 2),
+            net_rx_packets: rx.map(|r| r / 100),
             net_namespace: ns.map(str::to_string),
             oom_kills: Some(0),
+            cpu_throttled_ns: Some(7),
+            memory_events: Some(MemoryEvents {
+                max: Some(3),
+                oom_kill: Some(1),
+                ..MemoryEvents::default()
+            }),
             ..Sample::default()
         }
     }
@@ -192,6 +272,14 @@ mod tests {
         assert_eq!(p1.pids, Some(4));
         assert_eq!(p1.net_rx_bytes, Some(500));
         assert_eq!(p1.net_tx_bytes, Some(1000));
+        assert_eq!(p1.net_rx_packets, Some(5), "once per namespace");
+        assert_eq!(p1.cpu_throttled_ns, Some(14));
+        assert_eq!(p1.cpu_periods, None, "a member without the figure");
+        let events = p1.memory_events.unwrap();
+        assert_eq!(
+            (events.max, events.oom_kill, events.low),
+            (Some(6), Some(2), None)
+        );
         assert_eq!(pods[1].net_rx_bytes, Some(9));
     }
 
