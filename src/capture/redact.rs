@@ -4,16 +4,19 @@
 //! keeps secrets in more places than anyone can list (the whole command line in
 //! `CreateCommand`, the container's arguments, health check commands, hooks, log labels, and
 //! whatever podman adds next). So a redacted record keeps only the fields named in the
-//! [`table`](RecordKind::table) of its [`RecordKind`], each with the reader that needs it; every other key is
-//! dropped, whatever its type, and with it every map key a user chose (env names, annotation
-//! keys). The records still deserialize in this crate's readers exactly as before.
+//! [`table`](RecordKind::table) of its [`RecordKind`], each with the reader that needs it;
+//! every other key is dropped with its value, whatever its type (numbers and booleans too),
+//! and with it every map key a user chose (env names, annotation keys). An object on the way
+//! to a kept path stays, possibly empty (`"healthcheck": {}` still says a health check
+//! exists). The records still deserialize in this crate's readers exactly as before.
 //!
 //! Label keys are the one user-chosen text kept: their values become [`REDACTED`], except
 //! `PODMAN_SYSTEMD_UNIT` (unit-based naming needs it) and the labels asked for with
 //! [`Redactor::keep_label`] (`capture --keep-label`).
 //!
-//! To keep one more field, add a [`Rule`] with its path and the reason to the kind's table;
-//! nothing else has to change (the tests check every kept path is named here).
+//! To keep one more field, add a [`Rule`] with its path and the reason to the kind's table,
+//! and a word in the README's table of what a capture keeps (a test checks); nothing else
+//! has to change.
 
 use std::collections::BTreeSet;
 
