@@ -27,7 +27,7 @@ pub const REDACTED: &str = "REDACTED";
 
 /// The label whose value is always kept: the systemd unit of a Quadlet or
 /// `podman generate systemd` container, which names its metrics.
-pub const SYSTEMD_UNIT_LABEL: &str = "PODMAN_SYSTEMD_UNIT";
+pub use crate::libpod::model::SYSTEMD_UNIT_LABEL;
 
 /// How a kept path's value is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,8 @@ pub enum Keep {
     /// elements by the same rule and an object inside becomes `{}` (so a reader that
     /// refuses a wrong type still refuses it).
     Value,
-    /// A number, boolean or null; a string or anything else is dropped.
+    /// A number, boolean or null; a string becomes `""`, an array `[]`, an object `{}` (the
+    /// type stays, so a reader that refuses it still does; the content goes).
     Number,
     /// A map whose keys stay and whose values become [`REDACTED`], except the labels the
     /// [`Redactor`] keeps.
@@ -109,33 +110,69 @@ impl RecordKind {
 
 use Keep::{LabelValues, Number, Value as Plain};
 
-/// ContainerConfig: what `libpod::interpret::ConfigJson` reads, plus labels and the health
-/// check's shape for metrics.
+/// ContainerConfig: what `libpod::interpret::ConfigJson` reads, plus the health check's
+/// shape for metrics.
 pub const CONTAINER_CONFIG: &[Rule] = &[
     rule("id", Plain, "the id checked against the record's key; ps"),
     rule("name", Plain, "the container name; ps, stats, metric names"),
     rule("pod", Plain, "the pod the container belongs to"),
     rule("rootfsImageName", Plain, "the image name ps shows"),
-    rule("RawImageName", Plain, "the image name when rootfsImageName is empty"),
+    rule(
+        "RawImageName",
+        Plain,
+        "the image name when rootfsImageName is empty",
+    ),
     rule("rawImageName", Plain, "alias of RawImageName"),
     rule("createdTime", Plain, "the creation time ps shows"),
     rule("created", Plain, "alias of createdTime"),
-    rule("cgroupManager", Plain, "finding the cgroup (systemd or cgroupfs)"),
+    rule(
+        "cgroupManager",
+        Plain,
+        "finding the cgroup (systemd or cgroupfs)",
+    ),
     rule("cgroupParent", Plain, "finding the cgroup"),
-    rule("cgroupsMode", Plain, "finding the cgroup (split, no-conmon, disabled)"),
+    rule(
+        "cgroupsMode",
+        Plain,
+        "finding the cgroup (split, no-conmon, disabled)",
+    ),
     rule("noCgroups", Plain, "a container without a cgroup"),
     rule("pause", Plain, "a pod's infra container"),
     rule("isInfra", Plain, "alias of pause"),
-    rule("labels", LabelValues, "label keys for metrics; values redacted but the unit's"),
-    rule("healthcheck.Interval", Number, "health check timing for metrics; the object (without Test) or null says whether one exists"),
-    rule("healthcheck.Timeout", Number, "the health check's timing, for metrics"),
-    rule("healthcheck.StartPeriod", Number, "the health check's timing, for metrics"),
-    rule("healthcheck.StartInterval", Number, "the health check's timing, for metrics"),
-    rule("healthcheck.Retries", Number, "the health check's retries, for metrics"),
+    rule(
+        "labels",
+        LabelValues,
+        "label keys (filters); the unit label's value names metrics",
+    ),
+    rule(
+        "healthcheck.Interval",
+        Number,
+        "health check timing; its object (no Test) or null says if one exists",
+    ),
+    rule(
+        "healthcheck.Timeout",
+        Number,
+        "the health check's timing, for metrics",
+    ),
+    rule(
+        "healthcheck.StartPeriod",
+        Number,
+        "the health check's timing, for metrics",
+    ),
+    rule(
+        "healthcheck.StartInterval",
+        Number,
+        "the health check's timing, for metrics",
+    ),
+    rule(
+        "healthcheck.Retries",
+        Number,
+        "the health check's retries, for metrics",
+    ),
 ];
 
-/// ContainerState: what `libpod::interpret::StateJson` reads, plus the exit facts metrics
-/// report.
+/// ContainerState: what `libpod::interpret::StateJson` reads, plus `exited` and `oomKilled`
+/// for metrics.
 pub const CONTAINER_STATE: &[Rule] = &[
     rule("state", Plain, "the container's status; ps, stats"),
     rule("pid", Plain, "the init process: its /proc and cgroup"),
@@ -146,7 +183,7 @@ pub const CONTAINER_STATE: &[Rule] = &[
         Plain,
         "the network namespace (pod members share it)",
     ),
-    rule("exitCode", Number, "the last exit code, for metrics"),
+    rule("exitCode", Number, "the last exit code (ps, metrics)"),
     rule("exited", Number, "whether it exited, for metrics"),
     rule(
         "oomKilled",
@@ -156,7 +193,7 @@ pub const CONTAINER_STATE: &[Rule] = &[
     rule(
         "restartCount",
         Number,
-        "restarts by the restart policy, for metrics",
+        "restarts by the restart policy (ps, metrics)",
     ),
 ];
 
@@ -372,10 +409,7 @@ impl Redactor {
     fn apply(&self, keep: Keep, value: &Value) -> Option<Value> {
         match keep {
             Plain => Some(plain(value)),
-            Number => match value {
-                Value::Number(_) | Value::Bool(_) | Value::Null => Some(value.clone()),
-                _ => None,
-            },
+            Number => Some(emptied(value)),
             LabelValues => match value {
                 Value::Object(map) => Some(Value::Object(
                     map.iter()
@@ -423,12 +457,22 @@ fn plain(value: &Value) -> Value {
     }
 }
 
-/// A label value: empty and null stay, anything else is [`REDACTED`].
+/// A label value: a string is [`REDACTED`] (empty stays empty), anything else is
+/// [`emptied`] (podman writes strings only; another type stays the error it was).
 fn redacted(value: &Value) -> Value {
     match value {
-        Value::Null => Value::Null,
-        Value::String(s) if s.is_empty() => Value::String(String::new()),
-        _ => Value::String(REDACTED.to_string()),
+        Value::String(s) if !s.is_empty() => Value::String(REDACTED.to_string()),
+        other => emptied(other),
+    }
+}
+
+/// Numbers, booleans and null as they are; a string `""`, an array `[]`, an object `{}`.
+fn emptied(value: &Value) -> Value {
+    match value {
+        Value::String(_) => Value::String(String::new()),
+        Value::Array(_) => Value::Array(Vec::new()),
+        Value::Object(_) => Value::Object(Map::new()),
+        other => other.clone(),
     }
 }
 
@@ -508,7 +552,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            json!({"state": "running", "oomKilled": true, "pid": 7})
+            json!({"state": "running", "exitCode": "", "oomKilled": true, "pid": 7})
         );
     }
 
