@@ -263,6 +263,7 @@ impl Host {
                 metrics: MetricGroups::ALL,
                 first_cpu_percent: first,
                 max_open_files: None,
+                filter: Default::default(),
             },
         )
         .unwrap()

@@ -217,6 +217,7 @@ fn options(graph_root: &Path) -> CollectorOptions {
         metrics: MetricGroups::ALL,
         first_cpu_percent: FirstCpuPercent::SinceStart,
         max_open_files: None,
+        filter: Default::default(),
     }
 }
 

@@ -46,6 +46,7 @@ fn collect(dir: &Path, at_ns: u64) -> Vec<Sample> {
             metrics: MetricGroups::ALL,
             first_cpu_percent: FirstCpuPercent::SinceStart,
             max_open_files: None,
+            filter: Default::default(),
         },
     )
     .unwrap();

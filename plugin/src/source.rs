@@ -70,6 +70,7 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
         metrics: cfg.metrics,
         first_cpu_percent: FirstCpuPercent::Null,
         max_open_files: None,
+        filter: Default::default(),
     }
 }
 

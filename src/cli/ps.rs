@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
+use libpod_stats::libpod::filter::ContainerFilter;
 use libpod_stats::libpod::Container;
 
 use crate::cli::CliError;
@@ -32,6 +33,10 @@ pub struct PsArgs {
     /// Also list containers podman does not own (buildah), as `podman ps --external`.
     #[arg(long)]
     pub external: bool,
+    /// Only containers matching KEY=VALUE (name, id, label, pod, status), as podman's
+    /// --filter; repeatable. A status filter lists stopped containers too.
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
 }
 
 /// Runs `ps`. Problems with single stores or records are printed as warnings and make the
@@ -46,11 +51,13 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
         extra_stores: cli.stores.clone(),
         external: args.external,
     };
+    let filter = ContainerFilter::parse(&args.filters)?;
+    let all = args.all || filter.has_status();
     let report = discover(&root, &opts);
     let shown: Vec<&Container> = report
         .containers
         .iter()
-        .filter(|c| args.all || c.state.has_cgroup())
+        .filter(|c| (all || c.state.has_cgroup()) && filter.matches(c))
         .collect();
     match write_listing(args.format, &shown) {
         // A reader that stopped early (`| head`) is not an error.

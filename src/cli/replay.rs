@@ -49,6 +49,7 @@ pub fn run(cli: &Cli, args: &ReplayArgs) -> Result<ExitCode, CliError> {
         metrics: MetricGroups::ALL,
         first_cpu_percent: FirstCpuPercent::Null,
         max_open_files: None,
+        filter: Default::default(),
     };
     let steps = replay(&args.dir, opts)?;
     // Buffered: stdout alone is line-buffered, a system call per line.
@@ -69,6 +70,7 @@ pub fn run(cli: &Cli, args: &ReplayArgs) -> Result<ExitCode, CliError> {
                         &step.samples,
                         TableOptions {
                             memory: args.memory.into(),
+                            wide: false,
                         },
                     )
                     .as_bytes(),

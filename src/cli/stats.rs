@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::DiscoveryOptions;
+use libpod_stats::libpod::filter::ContainerFilter;
 use libpod_stats::stats::collector::{
     Collector, CollectorOptions, CycleReport, FirstCpuPercent, MetricGroups, Timestamp,
 };
@@ -21,6 +22,9 @@ pub enum StatsFormat {
     /// Aligned columns with podman's header.
     #[default]
     Table,
+    /// The table plus throttling (throttled / all CFS periods), pressure (`some avg10` of
+    /// cpu, memory, io) and OOM kills.
+    Wide,
     /// A JSON array of samples sorted by name (one array per refresh when streaming).
     Json,
 }
@@ -66,6 +70,13 @@ pub struct StatsArgs {
     /// The table's memory figure (JSON carries all three).
     #[arg(long, value_enum, default_value_t, value_name = "WHICH")]
     pub memory: MemoryArg,
+    /// Only containers matching KEY=VALUE (name, id, label, pod, status), as podman's
+    /// --filter; repeatable.
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Only these containers (names, ids or id prefixes), as `podman stats NAME...`.
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
 }
 
 /// The discovery options the global flags ask for.
@@ -106,6 +117,14 @@ fn print(format: StatsFormat, table: TableOptions, samples: &[Sample]) -> Result
             json
         }
         StatsFormat::Table => table::render(samples, table).into_bytes(),
+        StatsFormat::Wide => table::render(
+            samples,
+            TableOptions {
+                wide: true,
+                ..table
+            },
+        )
+        .into_bytes(),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&text)?;
@@ -151,16 +170,42 @@ fn leave_for_exit(collector: Collector, samples: Vec<Sample>) {
     std::mem::forget(samples);
 }
 
+/// Container arguments that named no listed container are an error, as in `podman stats`.
+fn check_containers(args: &StatsArgs, samples: &[Sample]) -> Result<(), CliError> {
+    let missing: Vec<&str> = args
+        .containers
+        .iter()
+        .filter(|r| {
+            !samples
+                .iter()
+                .any(|s| s.name == **r || (!r.is_empty() && s.id.starts_with(r.as_str())))
+        })
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let what = if args.all {
+        "container"
+    } else {
+        "running container (see --all)"
+    };
+    Err(format!("no {what} matches {}", missing.join(", ")).into())
+}
+
 /// Runs `stats`.
 pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
     let root = host_root(cli)?;
     let interval = interval(args)?;
     let table = TableOptions {
         memory: args.memory.into(),
+        wide: false,
     };
+    let filter = ContainerFilter::parse(&args.filters)?.with_refs(&args.containers);
     let opts = CollectorOptions {
         discovery: discovery_options(cli),
-        all: args.all,
+        all: args.all || filter.has_status(),
+        filter,
         metrics: MetricGroups::ALL,
         first_cpu_percent: FirstCpuPercent::SinceStart,
         max_open_files: None,
@@ -187,6 +232,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
             .ok_or("the snapshot has no snapshot.json, so its time is unknown")?;
         let mut collector = Collector::new(root, opts)?;
         let report = collector.collect(Timestamp::at(meta.taken_at_ns), &mut samples)?;
+        check_containers(args, &samples)?;
         let had_problems = warn(&report);
         print(args.format, table, &samples)?;
         leave_for_exit(collector, samples);
@@ -199,6 +245,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
             std::thread::sleep(interval);
         }
         let report = collector.collect(Timestamp::now(), &mut samples)?;
+        check_containers(args, &samples)?;
         let had_problems = warn(&report);
         print(args.format, table, &samples)?;
         leave_for_exit(collector, samples);
@@ -206,10 +253,14 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
     }
     // Streaming: the first refresh shows the average since start, like podman stats.
     let interval = interval.unwrap_or(Duration::from_secs(1));
-    let clear = args.format == StatsFormat::Table && std::io::stdout().is_terminal();
+    let clear = args.format != StatsFormat::Json && std::io::stdout().is_terminal();
     let mut collector = Collector::new(root, opts)?;
+    let mut first = true;
     loop {
         let report = collector.collect(Timestamp::now(), &mut samples)?;
+        if std::mem::take(&mut first) {
+            check_containers(args, &samples)?;
+        }
         warn(&report);
         if clear {
             print!("\x1b[2J\x1b[H");

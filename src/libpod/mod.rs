@@ -7,12 +7,14 @@
 //! - [`storage`] reads containers/storage's `containers.json` when there is no database.
 //! - [`cgroup_path`] finds each container's real cgroup and whether it really runs.
 //! - [`discover`] puts it together, one store at a time.
+//! - [`filter`] selects containers as podman's `--filter` does.
 
 pub mod bolt;
 pub mod bolt_state;
 pub mod cgroup_path;
 pub mod config_files;
 pub mod discover;
+pub mod filter;
 pub mod interpret;
 pub mod model;
 pub mod raw;

@@ -54,6 +54,7 @@ use crate::host::HostRoot;
 use crate::libpod::discover::{
     discover_stores, fingerprint_of, DiscoveryOptions, StateFingerprint,
 };
+use crate::libpod::filter::ContainerFilter;
 use crate::libpod::model::Container;
 use crate::libpod::stores::find_stores;
 use crate::parse::{meminfo, net_dev};
@@ -117,6 +118,9 @@ pub struct CollectorOptions {
     pub metrics: MetricGroups,
     /// What the first CPU percent of an instance is.
     pub first_cpu_percent: FirstCpuPercent,
+    /// Only containers this filter matches (podman's `--filter`, container arguments); the
+    /// empty filter matches all.
+    pub filter: ContainerFilter,
     /// The most file descriptors held open over all containers (`N` containers x the
     /// files their metrics need must stay within `RLIMIT_NOFILE`); `None` is
     /// [`default_max_open_files`]. Containers past the bound are read with open, read and
@@ -477,7 +481,9 @@ impl Collector {
         report.discovery_errors = found.errors.iter().map(|e| e.to_string()).collect();
         let mut old = std::mem::take(&mut self.tracked);
         for container in found.containers {
-            if !self.opts.all && !container.state.has_cgroup() {
+            if !self.opts.all && !container.state.has_cgroup()
+                || !self.opts.filter.matches(&container)
+            {
                 continue;
             }
             let mut t = Tracked::new(&self.root, &self.reader, container);

@@ -5,7 +5,9 @@
 //!
 //! MEM USAGE follows current podman (5.6 and later): the working set, with MEM % the working
 //! set over the limit. Podman's own definition changed twice (v1 usage in 4.3, v2 `anon` in
-//! 4.x-5.5, the working set since 5.6), so [`MemoryColumn`] picks another.
+//! 4.x-5.5, the working set since 5.6), so [`MemoryColumn`] picks another. The wide table
+//! ([`TableOptions::wide`]) adds what podman does not show: CFS throttling, pressure and
+//! OOM kills.
 
 use std::fmt::Write as _;
 
@@ -39,6 +41,8 @@ impl MemoryColumn {
 pub struct TableOptions {
     /// The memory figure of MEM USAGE and MEM %.
     pub memory: MemoryColumn,
+    /// Add throttling, pressure (`some avg10`) and OOM kills after podman's columns.
+    pub wide: bool,
 }
 
 /// The header cells, in podman's order.
@@ -52,6 +56,10 @@ const HEADER: [&str; 8] = [
     "BLOCK IO",
     "PIDS",
 ];
+
+/// The wide table's extra header cells: CFS throttling (throttled periods / periods), the
+/// `some avg10` pressure of cpu, memory and io, and OOM kills.
+const WIDE_HEADER: [&str; 5] = ["THROTTLED", "CPU PSI", "MEM PSI", "IO PSI", "OOM"];
 
 /// How an absent figure is shown.
 const ABSENT: &str = "--";
@@ -102,11 +110,16 @@ fn pair(a: Option<u64>, b: Option<u64>) -> String {
     format!("{} / {}", human_size(a), human_size(b))
 }
 
+/// A count, or `--`.
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| ABSENT.to_string(), |n| n.to_string())
+}
+
 /// The table's cells for one sample, in header order.
-fn row(sample: &Sample, opts: TableOptions) -> [String; 8] {
+fn row(sample: &Sample, opts: TableOptions) -> Vec<String> {
     let short_id: String = sample.id.chars().take(12).collect();
     let memory = opts.memory.of(sample);
-    [
+    let mut cells = vec![
         short_id,
         sample.name.clone(),
         human_percent(sample.cpu_percent),
@@ -114,24 +127,42 @@ fn row(sample: &Sample, opts: TableOptions) -> [String; 8] {
         human_percent(metrics::memory_percent(memory, sample.memory_limit_bytes)),
         pair(sample.net_rx_bytes, sample.net_tx_bytes),
         pair(sample.block_read_bytes, sample.block_write_bytes),
-        sample
-            .pids
-            .map_or_else(|| ABSENT.to_string(), |p| p.to_string()),
-    ]
+        count(sample.pids),
+    ];
+    if opts.wide {
+        let pressure = sample.pressure.unwrap_or_default();
+        let some_avg10 =
+            |psi: Option<crate::cgroup::stats::Psi>| human_percent(psi.map(|p| p.some.avg10));
+        cells.extend([
+            format!(
+                "{} / {}",
+                count(sample.cpu_throttled_periods),
+                count(sample.cpu_periods)
+            ),
+            some_avg10(pressure.cpu),
+            some_avg10(pressure.memory),
+            some_avg10(pressure.io),
+            count(sample.oom_kills),
+        ]);
+    }
+    cells
 }
 
-/// Renders `samples` as an aligned table with podman's header, one line per sample, each
-/// line ending in a newline.
+/// Renders `samples` as an aligned table with podman's header (and the wide columns when
+/// asked), one line per sample, each line ending in a newline.
 pub fn render(samples: &[Sample], opts: TableOptions) -> String {
-    let rows: Vec<[String; 8]> = samples.iter().map(|s| row(s, opts)).collect();
-    let mut widths = HEADER.map(str::len);
+    let mut header: Vec<String> = HEADER.iter().map(|h| h.to_string()).collect();
+    if opts.wide {
+        header.extend(WIDE_HEADER.iter().map(|h| h.to_string()));
+    }
+    let rows: Vec<Vec<String>> = samples.iter().map(|s| row(s, opts)).collect();
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r.iter()) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    let header = HEADER.map(str::to_string);
     for cells in std::iter::once(&header).chain(rows.iter()) {
         let mut line = String::new();
         for (i, (cell, width)) in cells.iter().zip(widths.iter()).enumerate() {
@@ -221,9 +252,58 @@ fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -
             (MemoryColumn::Raw, "2MB / 10MB", "20.00%"),
             (MemoryColumn::Anon, "500kB / 10MB", "5.00%"),
         ] {
-            let cells = row(&sample, TableOptions { memory });
+            let cells = row(
+                &sample,
+                TableOptions {
+                    memory,
+                    ..TableOptions::default()
+                },
+            );
             assert_eq!((cells[3].as_str(), cells[4].as_str()), (usage, percent));
         }
         assert_eq!(TableOptions::default().memory, MemoryColumn::WorkingSet);
+    }
+
+    #[test]
+    fn the_wide_table_adds_throttling_pressure_and_oom_kills() {
+        use crate::cgroup::stats::{PressureStats, Psi, PsiLine};
+        let psi = |avg10| Psi {
+            some: PsiLine {
+                avg10,
+                ..PsiLine::default()
+            },
+            full: None,
+        };
+        let sample = Sample {
+            id: "ab".repeat(32),
+            name: "busy".into(),
+            cpu_periods: Some(400),
+            cpu_throttled_periods: Some(320),
+            oom_kills: Some(2),
+            pressure: Some(PressureStats {
+                cpu: Some(psi(61.5)),
+                memory: Some(psi(0.0)),
+                io: None,
+            }),
+            ..Sample::default()
+        };
+        let wide = TableOptions {
+            wide: true,
+            ..TableOptions::default()
+        };
+        let text = render(std::slice::from_ref(&sample), wide);
+        let mut lines = text.lines();
+        assert!(lines
+            .next()
+            .unwrap()
+            .ends_with("PIDS  THROTTLED  CPU PSI  MEM PSI  IO PSI  OOM"));
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with("--    320 / 400  61.50%   0.00%    --      2"),
+            "{text}"
+        );
+        assert!(!render(&[sample], TableOptions::default()).contains("THROTTLED"));
     }
 }
