@@ -15,6 +15,7 @@
 
 mod dirents;
 mod openat2;
+mod stamp;
 
 use std::ffi::{CStr, OsString};
 use std::fs::{File, Metadata};
@@ -25,6 +26,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::snapshot::SnapshotMeta;
+
+pub use stamp::FileStamp;
 
 /// Most symlinks followed while resolving one path (the kernel's own limit).
 const MAX_SYMLINKS: usize = 40;

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
+use libpod_stats::libpod::config_keys::DbBackend;
 use libpod_stats::libpod::discover::{discover, DiscoveryOptions, DiscoveryReport};
-use libpod_stats::libpod::stores::{DbBackend, StateFormat};
+use libpod_stats::libpod::stores::StateFormat;
 use libpod_stats::libpod::Source;
 use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
 

@@ -426,14 +426,14 @@ pub fn capture_snapshot(
         &opts.discovery.extra_stores,
     );
     for conf in &found.config_files {
-        if conf == Path::new(crate::libpod::stores::PASSWD) {
+        if conf == Path::new(crate::libpod::users::PASSWD) {
             continue;
         }
         run.reduced(conf, reduce::containers_toml, true)?;
     }
     let stores = &report.stores;
     run.reduced(
-        Path::new(crate::libpod::stores::PASSWD),
+        Path::new(crate::libpod::users::PASSWD),
         |text| Some(reduce::passwd(text, stores)),
         true,
     )?;

@@ -16,10 +16,11 @@ use std::path::Path;
 
 use crate::cgroup::layout::CgroupLayout;
 use crate::libpod::discover::StoreReport;
-use crate::libpod::stores::{parse_passwd, StoreKind};
+use crate::libpod::stores::StoreKind;
 use crate::parse::mountinfo;
+use crate::parse::passwd::parse_passwd;
 
-/// The TOML keys kept, per table: what `libpod::stores` reads.
+/// The TOML keys kept, per table: what `libpod::config_keys` models.
 pub const TOML_KEYS: &[(&str, &[&str])] = &[
     (
         "storage",
@@ -217,11 +218,11 @@ env = ["TOKEN=secret"]
         let out = containers_toml(text).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(!s.contains("secret"), "{s}");
-        let conf = crate::libpod::stores::StorageConf::parse(&s).unwrap();
+        let conf = crate::libpod::config_keys::StorageConf::parse(&s).unwrap();
         assert_eq!(conf.driver.as_deref(), Some("overlay"));
         assert_eq!(conf.transient_store, Some(true));
         assert!(s.contains("static_dir = \"/srv/libpod\""), "{s}");
-        let engine = crate::libpod::stores::EngineKeys::parse(&s).unwrap();
+        let engine = crate::libpod::config_keys::EngineKeys::parse(&s).unwrap();
         assert_eq!(engine.static_dir.as_deref(), Some("/srv/libpod"));
         assert_eq!(containers_toml(b"x = ["), None);
     }

@@ -12,7 +12,7 @@
 //! - **Podman 5** `containers.conf`: every main file, in layers (`/usr/share`, `/etc`, its
 //!   `containers.conf.d`, for rootless users `/etc/containers/containers.rootless.conf` with
 //!   its `.d` and `.d/<uid>` directories, then the user's file and `.d`). Podman 5's
-//!   `storage.conf` (one file, no drop-ins) is in [`stores`](super::stores).
+//!   `storage.conf` is one file, no drop-ins ([`SYSTEM_STORAGE_CONF`]).
 //!
 //! We read as a root agent for every user, so the user's directory is always
 //! `$HOME/.config/containers`: a user's `$XDG_CONFIG_HOME`, and the `CONTAINERS_CONF`,
@@ -26,6 +26,12 @@ use std::path::{Path, PathBuf};
 pub const VENDOR_DIR: &str = "/usr/share/containers";
 /// The administrator's configuration directory.
 pub const ADMIN_DIR: &str = "/etc/containers";
+/// Podman 5's `storage.conf` (one file, no drop-ins): the first of these that exists, in the
+/// order containers/storage tries them.
+pub const SYSTEM_STORAGE_CONF: [&str; 2] = [
+    "/etc/containers/storage.conf",
+    "/usr/share/containers/storage.conf",
+];
 
 /// Whose configuration: podman reads the files of the user it runs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

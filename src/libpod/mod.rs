@@ -1,7 +1,8 @@
 //! Container discovery from what podman itself records.
 //!
 //! - [`stores`] finds the container stores of a host (root, rootless, explicit), from the
-//!   configuration files [`config_files`] names.
+//!   configuration files [`config_files`] names (their keys: [`config_keys`]) and the
+//!   [`users`] of `/etc/passwd`.
 //! - [`sqlite`] (and the BoltDB reader) read a store's libpod database into a
 //!   [`raw::RawState`]; [`interpret`] gives its JSON a meaning.
 //! - [`storage`] reads containers/storage's `containers.json` when there is no database.
@@ -13,6 +14,7 @@ pub mod bolt;
 pub mod bolt_state;
 pub mod cgroup_path;
 pub mod config_files;
+pub mod config_keys;
 pub mod discover;
 pub mod filter;
 pub mod interpret;
@@ -22,6 +24,7 @@ pub mod sqlite;
 pub mod state_error;
 pub mod storage;
 pub mod stores;
+pub mod users;
 
 pub use model::{Container, ContainerState, Source};
 pub use state_error::StateError;

@@ -1,38 +1,33 @@
 //! The container stores of a host: where each one's graph root, run root and state live.
 //!
 //! The root store and every user's rootless store come from `storage.conf` and
-//! `containers.conf` as podman reads them ([`config_files`]: podman 6's
+//! `containers.conf` as podman reads them ([`config_files`](super::config_files): podman 6's
 //! main file plus drop-ins, and podman 5's layering), with users taken from `/etc/passwd`;
 //! stores named explicitly are added as they are. Where podman 5 and podman 6 would put a
 //! store in different places, the one that exists is used, podman 6's first. A store knows
 //! which libpod database podman would use: `database_backend` when set, else `db.sql`
 //! before `bolt_state.db` (podman 5.8.1 and later, and 6.0, where BoltDB is gone).
+//!
+//! The keys read are modelled in [`config_keys`](super::config_keys), the users in
+//! [`users`](super::users); reading the files once each is `conf_reader`'s job.
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use nom::bytes::complete::take_till;
-use nom::character::complete::{char, digit1};
-use nom::combinator::map_res;
-use nom::IResult;
-use nom::Parser;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::config_files::{self, ConfUser, Layer};
-use super::discover::FileStamp;
-use crate::host::{HostError, HostRoot};
+mod conf_reader;
 
-/// The system storage configuration files, in the order containers/storage tries them.
-pub const SYSTEM_STORAGE_CONF: [&str; 2] = [
-    "/etc/containers/storage.conf",
-    "/usr/share/containers/storage.conf",
-];
+use super::config_files::ConfUser;
+use super::config_keys::{DbBackend, EngineKeys, StorageConf};
+use super::users::{expand, expand_abs, PASSWD};
+use crate::host::{FileStamp, HostError, HostRoot};
+use crate::parse::passwd::{parse_passwd, PasswdEntry};
+use conf_reader::{ConfRead, ConfReader};
+
 /// The root store's graph root when no configuration names one.
 pub const DEFAULT_GRAPH_ROOT: &str = "/var/lib/containers/storage";
 /// The root store's run root when no configuration names one.
 pub const DEFAULT_RUN_ROOT: &str = "/run/containers/storage";
-/// The user database that maps homes to uids.
-pub const PASSWD: &str = "/etc/passwd";
 
 /// Which kind of store this is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,35 +72,6 @@ pub struct Store {
     /// reading: its state files are the fallbacks when this one's do not exist.
     #[serde(skip)]
     pub podman5: Option<Box<Store>>,
-}
-
-/// containers.conf `[engine] database_backend`: which libpod database podman uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DbBackend {
-    /// Unset: `db.sql` when it exists, else `bolt_state.db`.
-    #[default]
-    Default,
-    /// `sqlite`: only `db.sql`.
-    Sqlite,
-    /// `boltdb`: only `bolt_state.db` (podman 5 and older; podman 6 refuses to start).
-    Boltdb,
-}
-
-impl DbBackend {
-    /// The value podman accepts (`""`, `sqlite`, `boltdb`), or `None`.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "" => Some(DbBackend::Default),
-            "sqlite" => Some(DbBackend::Sqlite),
-            "boltdb" => Some(DbBackend::Boltdb),
-            _ => None,
-        }
-    }
-
-    fn is_default(&self) -> bool {
-        *self == DbBackend::Default
-    }
 }
 
 /// Which database format a state file is.
@@ -233,479 +199,6 @@ pub enum StoreConfigError {
         /// The graph root as given.
         path: PathBuf,
     },
-}
-
-/// `storage.conf`'s `[storage]` keys that matter here.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct StorageConf {
-    /// `driver`.
-    pub driver: Option<String>,
-    /// `graphroot`.
-    pub graphroot: Option<String>,
-    /// `runroot`.
-    pub runroot: Option<String>,
-    /// `rootless_storage_path`.
-    pub rootless_storage_path: Option<String>,
-    /// `transient_store`.
-    pub transient_store: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct StorageConfFile {
-    storage: StorageConf,
-}
-
-impl StorageConf {
-    /// Parses a `storage.conf` (unknown keys and tables are ignored).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str::<StorageConfFile>(&blank_comment_lines(text))
-            .map(|f| f.storage)
-            .map_err(|e| e.to_string().trim_end().to_string())
-    }
-
-    /// Reads and parses a `storage.conf`; `Ok(None)` when it does not exist.
-    pub fn read(root: &HostRoot, path: &Path) -> Result<Option<Self>, StoreConfigError> {
-        match root.read_to_string(path) {
-            Ok(text) => Self::parse(&text)
-                .map(Some)
-                .map_err(|reason| StoreConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    reason,
-                }),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
-/// `text` with every comment-only line emptied (its line break kept, so the parser's
-/// line numbers stay right), when that cannot change what the TOML means.
-///
-/// The shipped `containers.conf` and `storage.conf` are hundreds of commented-out lines
-/// around a few keys; the TOML parser spends most of its time validating those comments
-/// (about 0.7 M instructions for the 24 KB `containers.conf`, read on every discovery).
-/// A line whose first non-blank character is `#` is wholly a comment unless it sits inside
-/// a multi-line string, and such a string opens on a line that is not a comment: so when
-/// no other line holds a `"""` or `'''`, there is none, and otherwise nothing is changed.
-/// Nor is a text with a control character other than tab and newline (a comment holding
-/// one is invalid, and a CR belongs to a line end only when a LF follows): the parser
-/// judges those.
-fn blank_comment_lines(text: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = text.as_bytes();
-    if has_control(bytes) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut blanked = false;
-    let mut start = 0usize;
-    while let Some(rest) = text.get(start..).filter(|r| !r.is_empty()) {
-        let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
-        let line = rest.get(..len).unwrap_or(rest);
-        start += len;
-        let content = line.strip_suffix('\n').unwrap_or(line);
-        if content.trim_start_matches([' ', '\t']).starts_with('#') {
-            out.push_str(line.get(content.len()..).unwrap_or_default());
-            blanked = true;
-        } else if has_triple_quote(content.as_bytes()) {
-            return std::borrow::Cow::Borrowed(text);
-        } else {
-            out.push_str(line);
-        }
-    }
-    if blanked {
-        std::borrow::Cow::Owned(out)
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
-/// True when `bytes` holds a control character other than tab and newline (DEL counts).
-fn has_control(bytes: &[u8]) -> bool {
-    // Branch-free over fixed chunks, so that it runs in wide steps.
-    bytes.chunks(64).any(|chunk| {
-        chunk.iter().fold(false, |seen, &b| {
-            seen | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == 0x7f)
-        })
-    })
-}
-
-/// True when `line` holds `"""` or `'''` (a multi-line string's delimiter).
-fn has_triple_quote(line: &[u8]) -> bool {
-    line.windows(3).any(|w| w == b"\"\"\"" || w == b"'''")
-}
-
-/// containers.conf `[engine]` keys that move libpod's database.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct EngineKeys {
-    /// `static_dir`.
-    pub static_dir: Option<String>,
-    /// `tmp_dir`.
-    pub tmp_dir: Option<String>,
-    /// `database_backend`.
-    pub database_backend: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ContainersConfFile {
-    engine: EngineKeys,
-}
-
-impl EngineKeys {
-    /// Parses a `containers.conf` (unknown keys and tables are ignored); a
-    /// `database_backend` podman would refuse is an error.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let keys = toml::from_str::<ContainersConfFile>(&blank_comment_lines(text))
-            .map(|f| f.engine)
-            .map_err(|e| e.to_string().trim_end().to_string())?;
-        match keys.database_backend.as_deref().map(DbBackend::parse) {
-            Some(None) => Err(format!(
-                "unsupported database_backend {:?}",
-                keys.database_backend.unwrap_or_default()
-            )),
-            _ => Ok(keys),
-        }
-    }
-
-    /// Layers `later` over these keys: each key it sets wins.
-    fn apply(&mut self, later: &EngineKeys) {
-        for (mine, theirs) in [
-            (&mut self.static_dir, &later.static_dir),
-            (&mut self.tmp_dir, &later.tmp_dir),
-            (&mut self.database_backend, &later.database_backend),
-        ] {
-            if theirs.is_some() {
-                mine.clone_from(theirs);
-            }
-        }
-    }
-
-    fn db_backend(&self) -> DbBackend {
-        self.database_backend
-            .as_deref()
-            .and_then(DbBackend::parse)
-            .unwrap_or_default()
-    }
-}
-
-impl StorageConf {
-    /// Layers `later` over this file's keys: each key it sets wins.
-    fn apply(&mut self, later: &StorageConf) {
-        for (mine, theirs) in [
-            (&mut self.driver, &later.driver),
-            (&mut self.graphroot, &later.graphroot),
-            (&mut self.runroot, &later.runroot),
-            (
-                &mut self.rootless_storage_path,
-                &later.rootless_storage_path,
-            ),
-        ] {
-            if theirs.is_some() {
-                mine.clone_from(theirs);
-            }
-        }
-        if later.transient_store.is_some() {
-            self.transient_store = later.transient_store;
-        }
-    }
-}
-
-/// What reading one configuration file gave.
-#[derive(Debug, Clone)]
-enum ConfRead<T> {
-    /// It does not exist.
-    Missing,
-    /// It exists but could not be used (the error is recorded).
-    Unusable,
-    /// Its keys.
-    Keys(T),
-}
-
-/// Reads configuration files for [`find_stores`]: each file and drop-in directory once,
-/// however many users share it, stamped for change detection.
-struct ConfReader<'r> {
-    root: &'r HostRoot,
-    found: FoundStores,
-    engine: HashMap<PathBuf, ConfRead<EngineKeys>>,
-    storage: HashMap<PathBuf, ConfRead<StorageConf>>,
-    /// Each drop-in directory listed: its `*.conf` names, `None` when it does not exist.
-    dirs: HashMap<PathBuf, Option<Vec<String>>>,
-}
-
-impl<'r> ConfReader<'r> {
-    fn new(root: &'r HostRoot) -> Self {
-        ConfReader {
-            root,
-            found: FoundStores::default(),
-            engine: HashMap::new(),
-            storage: HashMap::new(),
-            dirs: HashMap::new(),
-        }
-    }
-
-    fn parse_file<T: Clone>(
-        root: &HostRoot,
-        found: &mut FoundStores,
-        cache: &mut HashMap<PathBuf, ConfRead<T>>,
-        path: &Path,
-        parse: fn(&str) -> Result<T, String>,
-    ) -> ConfRead<T> {
-        if let Some(done) = cache.get(path) {
-            return done.clone();
-        }
-        let read = match found.consult(root, path) {
-            Ok(None) => ConfRead::Missing,
-            Ok(Some(text)) => match parse(&text) {
-                Ok(keys) => ConfRead::Keys(keys),
-                Err(reason) => {
-                    found.errors.push(StoreConfigError::Invalid {
-                        path: path.to_path_buf(),
-                        reason,
-                    });
-                    ConfRead::Unusable
-                }
-            },
-            Err(e) => {
-                found.errors.push(e.into());
-                ConfRead::Unusable
-            }
-        };
-        cache.insert(path.to_path_buf(), read.clone());
-        read
-    }
-
-    fn engine_file(&mut self, path: &Path) -> ConfRead<EngineKeys> {
-        Self::parse_file(
-            self.root,
-            &mut self.found,
-            &mut self.engine,
-            path,
-            EngineKeys::parse,
-        )
-    }
-
-    fn storage_file(&mut self, path: &Path) -> ConfRead<StorageConf> {
-        Self::parse_file(
-            self.root,
-            &mut self.found,
-            &mut self.storage,
-            path,
-            StorageConf::parse,
-        )
-    }
-
-    /// A drop-in directory's `*.conf` names, sorted (none when it does not exist).
-    ///
-    /// A directory inside a drop-in directory already found absent (a per-uid one) is not
-    /// watched: creating it changes its parent's stamp first.
-    fn dropin_names(&mut self, dir: &Path) -> Vec<String> {
-        if let Some(names) = self.dirs.get(dir) {
-            return names.clone().unwrap_or_default();
-        }
-        if dir
-            .parent()
-            .is_some_and(|p| matches!(self.dirs.get(p), Some(None)))
-        {
-            return Vec::new();
-        }
-        let stamp = self
-            .root
-            .metadata(dir)
-            .ok()
-            .filter(|m| m.is_dir())
-            .map(|m| FileStamp::of_listing(&m));
-        self.found.config_dirs.push((dir.to_path_buf(), stamp));
-        let mut names: Vec<String> = match stamp {
-            None => {
-                self.dirs.insert(dir.to_path_buf(), None);
-                return Vec::new();
-            }
-            Some(_) => self
-                .root
-                .read_dir_names(dir)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|n| n.into_string().ok())
-                .filter(|n| n.ends_with(".conf"))
-                .filter(|n| !self.root.metadata(dir.join(n)).is_ok_and(|m| m.is_dir()))
-                .collect(),
-        };
-        names.sort();
-        self.dirs.insert(dir.to_path_buf(), Some(names.clone()));
-        names
-    }
-
-    /// Podman 6's layers of `name`.conf for `user`: the first main file that exists, then
-    /// the merged drop-ins.
-    fn podman6_layers<T>(
-        &mut self,
-        name: &str,
-        user: ConfUser<'_>,
-        read: fn(&mut Self, &Path) -> ConfRead<T>,
-    ) -> Vec<T> {
-        let mut out = Vec::new();
-        for main in config_files::podman6_main_files(name, user) {
-            match read(self, &main) {
-                ConfRead::Missing => continue,
-                ConfRead::Unusable => break,
-                ConfRead::Keys(keys) => {
-                    out.push(keys);
-                    break;
-                }
-            }
-        }
-        let listings: Vec<(PathBuf, Vec<String>)> = config_files::podman6_dropin_dirs(name, user)
-            .into_iter()
-            .map(|dir| {
-                let names = self.dropin_names(&dir);
-                (dir, names)
-            })
-            .collect();
-        for file in config_files::podman6_merge_dropins(&listings) {
-            if let ConfRead::Keys(keys) = read(self, &file) {
-                out.push(keys);
-            }
-        }
-        out
-    }
-
-    /// `[engine]` keys as podman 6 reads them for `user`.
-    fn engine6(&mut self, user: ConfUser<'_>) -> EngineKeys {
-        let mut keys = EngineKeys::default();
-        for layer in self.podman6_layers("containers", user, Self::engine_file) {
-            keys.apply(&layer);
-        }
-        keys
-    }
-
-    /// `[engine]` keys as podman 5 reads them for `user`.
-    fn engine5(&mut self, user: ConfUser<'_>) -> EngineKeys {
-        let mut keys = EngineKeys::default();
-        for layer in config_files::podman5_containers_conf(user) {
-            let files = match layer {
-                Layer::File(f) => vec![f],
-                Layer::Dir(d) => self
-                    .dropin_names(&d)
-                    .into_iter()
-                    .map(|n| d.join(n))
-                    .collect(),
-            };
-            for f in files {
-                if let ConfRead::Keys(k) = self.engine_file(&f) {
-                    keys.apply(&k);
-                }
-            }
-        }
-        keys
-    }
-
-    /// `[storage]` keys as podman 6 reads them for `user`.
-    fn storage6(&mut self, user: ConfUser<'_>) -> StorageConf {
-        let mut keys = StorageConf::default();
-        for layer in self.podman6_layers("storage", user, Self::storage_file) {
-            keys.apply(&layer);
-        }
-        keys
-    }
-
-    /// `[storage]` keys of the system file podman 5 reads: `/etc`'s, else `/usr/share`'s.
-    fn storage5_system(&mut self) -> StorageConf {
-        for path in SYSTEM_STORAGE_CONF {
-            match self.storage_file(Path::new(path)) {
-                ConfRead::Missing => continue,
-                ConfRead::Unusable => break,
-                ConfRead::Keys(keys) => return keys,
-            }
-        }
-        StorageConf::default()
-    }
-
-    /// Of the store podman 6 would use and podman 5's, the first whose graph root exists
-    /// and is not already listed; podman 5's is kept inside podman 6's when both name the
-    /// same graph root but differ otherwise.
-    fn choose(&self, podman6: Store, podman5: Store) -> Option<Store> {
-        let usable = |s: &Store| {
-            self.root.metadata(&s.graph_root).is_ok_and(|m| m.is_dir())
-                && !self
-                    .found
-                    .stores
-                    .iter()
-                    .any(|f| f.graph_root == s.graph_root)
-        };
-        if usable(&podman6) {
-            let podman5 = (podman5.graph_root == podman6.graph_root && podman5 != podman6)
-                .then(|| Box::new(podman5));
-            Some(Store { podman5, ..podman6 })
-        } else if usable(&podman5) {
-            Some(podman5)
-        } else {
-            None
-        }
-    }
-}
-
-/// One `/etc/passwd` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswdEntry {
-    /// The user name.
-    pub name: String,
-    /// The uid.
-    pub uid: u32,
-    /// The home directory.
-    pub home: PathBuf,
-}
-
-fn field(input: &str) -> IResult<&str, &str> {
-    take_till(|c| c == ':').parse(input)
-}
-
-fn passwd_line(input: &str) -> IResult<&str, PasswdEntry> {
-    let (input, (name, _, _pw, _, uid, _, _gid, _, _gecos, _, home)) = (
-        field,
-        char(':'),
-        field,
-        char(':'),
-        map_res(digit1, str::parse::<u32>),
-        char(':'),
-        field,
-        char(':'),
-        field,
-        char(':'),
-        field,
-    )
-        .parse(input)?;
-    Ok((
-        input,
-        PasswdEntry {
-            name: name.to_string(),
-            uid,
-            home: PathBuf::from(home),
-        },
-    ))
-}
-
-/// The entries of an `/etc/passwd` text; comments, NIS `+`/`-` lines and malformed lines
-/// are skipped (a user we cannot parse simply has no store found).
-pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with('+') && !l.starts_with('-'))
-        .filter_map(|l| passwd_line(l).ok().map(|(_, e)| e))
-        .filter(|e| !e.name.is_empty() && e.home.is_absolute())
-        .collect()
-}
-
-/// Expands `$HOME`, `${HOME}`, `$UID` and `${UID}` as containers/storage does.
-pub fn expand(value: &str, home: &Path, uid: u32) -> String {
-    let home = home.to_string_lossy();
-    let uid = uid.to_string();
-    value
-        .replace("${HOME}", &home)
-        .replace("$HOME", &home)
-        .replace("${UID}", &uid)
-        .replace("$UID", &uid)
 }
 
 /// An absolute path without `.`/`..` components, or `None`: a path from a configuration
@@ -912,16 +405,6 @@ fn rootless_store(
     }
 }
 
-/// A configured path with the user's `$HOME` and `$UID` expanded, when it is clean and
-/// absolute.
-fn expand_abs(value: &Option<String>, user: &PasswdEntry) -> Option<PathBuf> {
-    value
-        .as_deref()
-        .map(|s| expand(s, &user.home, user.uid))
-        .as_deref()
-        .and_then(clean_abs)
-}
-
 /// The root store from its `[storage]` and `[engine]` keys (the owner's uid left unset).
 fn root_store(storage: &StorageConf, engine: &EngineKeys) -> Store {
     Store {
@@ -1013,33 +496,7 @@ mod tests {
         (dir, root)
     }
 
-    const PASSWD_TEXT: &str = "root:x:0:0:root:/root:/bin/bash\n\
-        # comment\n\
-        alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n\
-        bob:x:1001:1001::/home/bob:/bin/sh\n\
-        broken line\n\
-        carol:x:notanumber:1:c:/home/carol:/bin/sh\n";
-
-    #[test]
-    fn passwd_entries() {
-        let users = parse_passwd(PASSWD_TEXT);
-        let names: Vec<_> = users.iter().map(|u| (u.name.as_str(), u.uid)).collect();
-        assert_eq!(names, [("root", 0), ("alice", 1000), ("bob", 1001)]);
-        assert_eq!(users[1].home, Path::new("/home/alice"));
-    }
-
-    #[test]
-    fn storage_conf_keys() {
-        let conf = StorageConf::parse(
-            "[storage]\ndriver = \"vfs\"\ngraphroot = \"/srv/g\"\ntransient_store = true\n\
-             [storage.options]\nmount_program = \"/x\"\n",
-        )
-        .unwrap();
-        assert_eq!(conf.driver.as_deref(), Some("vfs"));
-        assert_eq!(conf.graphroot.as_deref(), Some("/srv/g"));
-        assert_eq!(conf.transient_store, Some(true));
-        assert!(StorageConf::parse("[storage\n").is_err());
-    }
+    use crate::parse::passwd::tests::PASSWD_TEXT;
 
     #[test]
     fn default_root_store_and_rootless_users() {
@@ -1606,89 +1063,16 @@ mod tests {
     }
 
     #[test]
-    fn expansion() {
-        assert_eq!(
-            expand("$HOME/x/${UID}/$UID", Path::new("/home/a"), 7),
-            "/home/a/x/7/7"
-        );
+    fn clean_absolute_paths() {
+        assert_eq!(clean_abs("/a/./b/"), Some(PathBuf::from("/a/b")));
         assert_eq!(clean_abs("/a/../b"), None);
         assert_eq!(clean_abs("rel"), None);
     }
 
-    /// What a TOML text means to us, parsed as it is, not through `blank_comment_lines`.
-    fn engine_as_is(text: &str) -> Result<(Option<String>, Option<String>), String> {
-        toml::from_str::<ContainersConfFile>(text)
-            .map(|c| (c.engine.static_dir, c.engine.tmp_dir))
-            .map_err(|e| e.to_string())
-    }
-
-    fn engine_blanked(text: &str) -> Result<(Option<String>, Option<String>), String> {
-        toml::from_str::<ContainersConfFile>(&blank_comment_lines(text))
-            .map(|c| (c.engine.static_dir, c.engine.tmp_dir))
-            .map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn comment_lines_are_blanked_only_when_that_changes_nothing() {
-        let text = "# head\n[engine]\n  # indented\n\tstatic_dir = \"/s\" # tail\n#";
-        assert_eq!(
-            blank_comment_lines(text),
-            "\n[engine]\n\n\tstatic_dir = \"/s\" # tail\n"
-        );
-        // CRLF line ends are left to the parser.
-        let crlf = "# head\r\n[engine]\r\n";
-        assert_eq!(blank_comment_lines(crlf), crlf);
-        // Inside a multi-line string a `#` line is text: nothing is touched.
-        let multi = "[engine]\nstatic_dir = \"\"\"\n# not a comment\"\"\"\n";
-        assert_eq!(blank_comment_lines(multi), multi);
-        assert_eq!(
-            engine_blanked(multi).unwrap().0.as_deref(),
-            Some("# not a comment")
-        );
-        // A comment with a control character stays, for the parser to refuse.
-        let bad = "# bell \u{7}\n[engine]\n";
-        assert_eq!(blank_comment_lines(bad), bad);
-        assert!(engine_blanked(bad).is_err());
-        // An error after blanked lines names the same line.
-        let late = "# a\n# b\n[engine]\nstatic_dir = \n";
-        assert_eq!(engine_blanked(late), engine_as_is(late));
-        // The shipped containers.conf reads the same both ways.
-        if let Ok(shipped) = std::fs::read_to_string("/usr/share/containers/containers.conf") {
-            assert_eq!(engine_blanked(&shipped), engine_as_is(&shipped));
-        }
-    }
-
     proptest::proptest! {
-        /// Blanking comment lines never changes what a configuration means: the same keys,
-        /// or the same error, for texts made of comments, keys, arrays, multi-line strings
-        /// and broken lines.
+        /// Any text is a clean absolute path or refused, never a panic.
         #[test]
-        fn blanking_comments_keeps_the_meaning(
-            lines in proptest::collection::vec(
-                proptest::sample::select(vec![
-                    "# comment", "  # indented comment", "#", "# \"\"\" in a comment",
-                    "[engine]", "[containers]", "static_dir = \"/a\"", "tmp_dir = '/t'",
-                    "static_dir = \"\"\"", "# inside?", "\"\"\"", "x = [", "  1, # one",
-                    "]", "broken =", "# tab\there", "# ctrl \u{1}", "engine.tmp_dir = \"/d\"",
-                    "",
-                ]),
-                0..12,
-            ),
-            crlf in proptest::bool::ANY,
-        ) {
-            let text = lines.join(if crlf { "\r\n" } else { "\n" });
-            proptest::prop_assert_eq!(engine_blanked(&text), engine_as_is(&text));
-        }
-
-        /// Any text as /etc/passwd or storage.conf is parsed or refused, never a panic, and
-        /// every entry found has an absolute home.
-        #[test]
-        fn odd_config_text_never_panics(text in "\\PC{0,300}") {
-            for e in parse_passwd(&text) {
-                proptest::prop_assert!(e.home.is_absolute());
-            }
-            let _ = StorageConf::parse(&text);
-            let _ = expand(&text, Path::new("/home/x"), 7);
+        fn odd_paths_never_panic(text in "\\PC{0,300}") {
             if let Some(p) = clean_abs(&text) {
                 proptest::prop_assert!(p.is_absolute());
                 proptest::prop_assert!(!p.components().any(|c| c == Component::ParentDir));

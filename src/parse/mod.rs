@@ -17,6 +17,7 @@ pub mod meminfo;
 pub mod mountinfo;
 pub mod nested_keyed;
 pub mod net_dev;
+pub mod passwd;
 pub mod percpu;
 pub mod proc_cgroup;
 pub mod proc_stat;

@@ -9,8 +9,8 @@
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::host::HostRoot;
-use crate::libpod::discover::{FileStamp, StateFingerprint};
+use crate::host::{FileStamp, HostRoot};
+use crate::libpod::discover::StateFingerprint;
 
 /// The files of one fingerprint, resolved, with the stamps the fingerprint recorded.
 #[derive(Debug, Default)]
