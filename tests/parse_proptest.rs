@@ -3,8 +3,8 @@
 
 use libpod_stats::cgroup::stats::Limit;
 use libpod_stats::parse::{
-    blkio, flat_keyed, meminfo, mountinfo, nested_keyed, net_dev, percpu, proc_cgroup, psi, single,
-    usage_all,
+    blkio, flat_keyed, meminfo, mountinfo, nested_keyed, net_dev, passwd, percpu, proc_cgroup, psi,
+    single, usage_all,
 };
 use proptest::prelude::*;
 
@@ -229,6 +229,9 @@ proptest! {
         }
         let _ = meminfo::mem_total_bytes(d);
         let _ = net_dev::iter(d).count();
+        for e in passwd::iter(d) {
+            prop_assert!(!e.name.is_empty() && e.home_path().is_absolute());
+        }
     }
 
     #[test]
@@ -243,5 +246,21 @@ proptest! {
         let _ = mountinfo::iter(d).count();
         let _ = meminfo::mem_total_bytes(d);
         let _ = net_dev::iter(d).count();
+        let _ = passwd::iter(d).count();
+    }
+
+    #[test]
+    fn passwd_round_trips(
+        users in prop::collection::vec(("[a-z_][a-z0-9_.-]{0,15}", any::<u32>(), "(/[a-z0-9._-]{1,8}){1,4}"), 0..20),
+        end in ending(),
+    ) {
+        let mut text = String::from("# users\n");
+        for (name, uid, home) in &users {
+            text.push_str(&format!("{name}:x:{uid}:{uid}:A User,,,:{home}:/bin/sh\n"));
+        }
+        text.push_str(end);
+        let got: Vec<_> = passwd::iter(text.as_bytes()).map(|e| (e.name.to_vec(), e.uid, e.home.to_vec())).collect();
+        let want: Vec<_> = users.iter().map(|(n, u, h)| (n.as_bytes().to_vec(), *u, h.as_bytes().to_vec())).collect();
+        prop_assert_eq!(got, want);
     }
 }

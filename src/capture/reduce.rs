@@ -17,8 +17,8 @@ use std::path::Path;
 use crate::cgroup::layout::CgroupLayout;
 use crate::libpod::discover::StoreReport;
 use crate::libpod::stores::StoreKind;
+use crate::libpod::users::users_of_passwd;
 use crate::parse::mountinfo;
-use crate::parse::passwd::parse_passwd;
 
 /// The TOML keys kept, per table: what `libpod::config_keys` models.
 pub const TOML_KEYS: &[(&str, &[&str])] = &[
@@ -41,13 +41,13 @@ pub const TOML_KEYS: &[(&str, &[&str])] = &[
 pub fn passwd(text: &[u8], stores: &[StoreReport]) -> Vec<u8> {
     let text = String::from_utf8_lossy(text);
     let mut out = String::new();
-    for user in parse_passwd(&text) {
+    for user in users_of_passwd(&text) {
         let owns = stores
             .iter()
             .flat_map(|s| std::iter::once(&s.store).chain(s.store.podman5.as_deref()))
             .any(|store| match &store.kind {
                 StoreKind::Rootless { user: name } if *name == user.name => true,
-                _ => user.home != Path::new("/") && store.graph_root.starts_with(&user.home),
+                _ => user.home_holds(&store.graph_root),
             });
         // A name or home with a line break or colon could not have been parsed from one
         // line; the check keeps the output one entry per line all the same.
@@ -167,7 +167,7 @@ mod tests {
             out,
             "alice:x:1000:::/home/alice:\nbob:x:1001:::/home/bob:\n"
         );
-        let back = parse_passwd(&out);
+        let back = users_of_passwd(&out);
         assert_eq!(back.len(), 2);
         assert_eq!(back[0].home, PathBuf::from("/home/alice"));
     }

@@ -19,9 +19,8 @@ mod conf_reader;
 
 use super::config_files::ConfUser;
 use super::config_keys::{DbBackend, EngineKeys, StorageConf};
-use super::users::{expand, expand_abs, PASSWD};
+use super::users::{home_owner, users_of_passwd, User, PASSWD};
 use crate::host::{FileStamp, HostError, HostRoot};
-use crate::parse::passwd::{parse_passwd, PasswdEntry};
 use conf_reader::{ConfRead, ConfReader};
 
 /// The root store's graph root when no configuration names one.
@@ -257,7 +256,7 @@ impl FoundStores {
 pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundStores {
     let mut conf = ConfReader::new(root);
     let users = match conf.found.consult(root, Path::new(PASSWD)) {
-        Ok(Some(text)) => parse_passwd(&text),
+        Ok(Some(text)) => users_of_passwd(&text),
         Ok(None) => Vec::new(),
         Err(e) => {
             conf.found.errors.push(e.into());
@@ -304,8 +303,8 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             };
             let engine5 = conf.engine5(who);
             let mut podman5 = rootless_store(user, user_conf.as_ref(), &system5);
-            podman5.static_dir = expand_abs(&engine5.static_dir, user);
-            podman5.tmp_dir = expand_abs(&engine5.tmp_dir, user);
+            podman5.static_dir = user.expand_path(engine5.static_dir.as_deref());
+            podman5.tmp_dir = user.expand_path(engine5.tmp_dir.as_deref());
             podman5.db_backend = engine5.db_backend();
             if let Some(store) = conf.choose(podman6, podman5) {
                 let uid = owner_uid(root, &store.graph_root, &users, Some(user.uid));
@@ -360,18 +359,9 @@ pub fn is_driver_name(d: &str) -> bool {
     !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn rootless_store(
-    user: &PasswdEntry,
-    user_conf: Option<&StorageConf>,
-    system: &StorageConf,
-) -> Store {
+fn rootless_store(user: &User, user_conf: Option<&StorageConf>, system: &StorageConf) -> Store {
     let default_graph = user.home.join(".local/share/containers/storage");
-    let expand_path = |v: &Option<String>| {
-        v.as_deref()
-            .map(|s| expand(s, &user.home, user.uid))
-            .as_deref()
-            .and_then(clean_abs)
-    };
+    let expand_path = |v: &Option<String>| user.expand_path(v.as_deref());
     let (graph_root, run_root, driver, transient) = match user_conf {
         Some(conf) => (
             expand_path(&conf.graphroot)
@@ -435,22 +425,23 @@ fn root_store(storage: &StorageConf, engine: &EngineKeys) -> Store {
 /// users too, `graphroot` over the deprecated `rootless_storage_path` over
 /// `~/.local/share/containers/storage`, and the run root under `/run/user/<uid>` unless
 /// `runroot` is set.
-fn rootless_store6(user: &PasswdEntry, storage: &StorageConf, engine: &EngineKeys) -> Store {
+fn rootless_store6(user: &User, storage: &StorageConf, engine: &EngineKeys) -> Store {
     Store {
         kind: StoreKind::Rootless {
             user: user.name.clone(),
         },
-        graph_root: expand_abs(&storage.graphroot, user)
-            .or_else(|| expand_abs(&storage.rootless_storage_path, user))
+        graph_root: user
+            .expand_path(storage.graphroot.as_deref())
+            .or_else(|| user.expand_path(storage.rootless_storage_path.as_deref()))
             .unwrap_or_else(|| user.home.join(".local/share/containers/storage")),
         run_root: Some(
-            expand_abs(&storage.runroot, user)
+            user.expand_path(storage.runroot.as_deref())
                 .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}/containers", user.uid))),
         ),
         driver: storage.driver.clone().filter(|d| is_driver_name(d)),
         transient: storage.transient_store.unwrap_or(false),
-        static_dir: expand_abs(&engine.static_dir, user),
-        tmp_dir: expand_abs(&engine.tmp_dir, user),
+        static_dir: user.expand_path(engine.static_dir.as_deref()),
+        tmp_dir: user.expand_path(engine.tmp_dir.as_deref()),
         db_backend: engine.db_backend(),
         uid: Some(user.uid),
         podman5: None,
@@ -462,18 +453,14 @@ fn rootless_store6(user: &PasswdEntry, storage: &StorageConf, engine: &EngineKey
 fn owner_uid(
     root: &HostRoot,
     graph_root: &Path,
-    users: &[PasswdEntry],
+    users: &[User],
     fallback: Option<u32>,
 ) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     if root.is_live() {
         return root.metadata(graph_root).ok().map(|m| m.uid()).or(fallback);
     }
-    users
-        .iter()
-        .filter(|u| u.home != Path::new("/") && graph_root.starts_with(&u.home))
-        .max_by_key(|u| u.home.components().count())
-        .map(|u| u.uid)
+    home_owner(users, graph_root)
         .or(fallback)
         .or_else(|| graph_root.starts_with(DEFAULT_GRAPH_ROOT).then_some(0))
 }
