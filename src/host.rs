@@ -15,6 +15,7 @@
 
 mod dirents;
 mod openat2;
+mod resolved;
 mod stamp;
 
 use std::ffi::{CStr, OsString};
@@ -27,7 +28,8 @@ use std::sync::Arc;
 
 use crate::snapshot::SnapshotMeta;
 
-pub use stamp::FileStamp;
+pub use resolved::ResolvedPath;
+pub use stamp::{FileId, FileStamp};
 
 /// Most symlinks followed while resolving one path (the kernel's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -341,6 +343,33 @@ impl HostRoot {
         }
         let real = self.walked(host_path)?;
         std::fs::metadata(&real).map_err(|e| self.error(host_path, e))
+    }
+
+    /// The stamp of a host path, symlinks followed inside the root: `None` when it cannot
+    /// be stat'ed. A directory's size and times count as 0 (its listing is
+    /// [`listing_stamp`](Self::listing_stamp)'s).
+    pub fn stamp(&self, host_path: impl AsRef<Path>) -> Option<FileStamp> {
+        let m = self.metadata(host_path).ok()?;
+        FileStamp::of(&m, stamp::Kind::File)
+    }
+
+    /// The stamp of a host directory's listing (its times move when an entry is added,
+    /// removed or renamed): `None` when it is not a directory.
+    pub fn listing_stamp(&self, host_path: impl AsRef<Path>) -> Option<FileStamp> {
+        let m = self.metadata(host_path).ok()?;
+        FileStamp::of(&m, stamp::Kind::Listing)
+    }
+
+    /// `host_path` resolved once, symlinks followed inside the root, for checks repeated
+    /// without allocating ([`ResolvedPath`]); `None` when it cannot be resolved.
+    pub fn resolved(&self, host_path: impl AsRef<Path>) -> Option<ResolvedPath> {
+        ResolvedPath::new(&self.resolve(host_path).ok()?)
+    }
+
+    /// Like [`resolved`](Self::resolved), but a symlink in the last component is kept, for
+    /// [`ResolvedPath::read_link`].
+    pub fn resolved_link(&self, host_path: impl AsRef<Path>) -> Option<ResolvedPath> {
+        ResolvedPath::new(&self.resolve_no_follow(host_path).ok()?)
     }
 
     /// True when the host path exists (after confined symlink resolution).

@@ -315,7 +315,7 @@ pub struct StateFingerprint {
     /// Each file with its stamp, `None` when it does not exist.
     pub files: Vec<(PathBuf, Option<FileStamp>)>,
     /// Each configuration drop-in directory with its listing's stamp
-    /// ([`FileStamp::of_listing`]), `None` when it is not a directory.
+    /// ([`HostRoot::listing_stamp`]), `None` when it is not a directory.
     pub listings: Vec<(PathBuf, Option<FileStamp>)>,
 }
 
@@ -346,7 +346,7 @@ pub fn fingerprint_of(root: &HostRoot, found: &FoundStores) -> StateFingerprint 
         paths.extend(storage::list_files(root, store));
     }
     files.extend(paths.into_iter().map(|p| {
-        let stamp = root.metadata(&p).ok().map(|m| FileStamp::of(&m));
+        let stamp = root.stamp(&p);
         (p, stamp)
     }));
     StateFingerprint {

@@ -226,7 +226,7 @@ pub struct FoundStores {
     /// never hides a change the stores found do not reflect.
     pub config_stamps: Vec<Option<FileStamp>>,
     /// Every drop-in directory listed, with the stamp of its listing
-    /// ([`FileStamp::of_listing`]; `None`: it did not exist): a drop-in added or removed
+    /// ([`HostRoot::listing_stamp`]; `None`: it did not exist): a drop-in added or removed
     /// changes it.
     pub config_dirs: Vec<(PathBuf, Option<FileStamp>)>,
 }
@@ -235,7 +235,7 @@ impl FoundStores {
     /// Stamps a configuration file, then reads it: its text, or `None` when it does not
     /// exist.
     fn consult(&mut self, root: &HostRoot, path: &Path) -> Result<Option<String>, HostError> {
-        let stamp = root.metadata(path).ok().map(|m| FileStamp::of(&m));
+        let stamp = root.stamp(path);
         self.config_files.push(path.to_path_buf());
         self.config_stamps.push(stamp);
         if stamp.is_none() {

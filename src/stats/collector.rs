@@ -38,11 +38,9 @@
 //! - the descriptors held are bounded ([`CollectorOptions::max_open_files`]); containers
 //!   past the bound are read with open/read/close every cycle.
 
-use std::ffi::CString;
 use std::fs::File;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::cgroup::error::CgroupError;
 use crate::cgroup::files::{CgroupFile, FileSet};
@@ -50,7 +48,7 @@ use crate::cgroup::handle::OpenCgroup;
 use crate::cgroup::memory_stat::SAMPLE_KEYS;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::{CgroupStats, Limit};
-use crate::host::HostRoot;
+use crate::host::{FileId, HostRoot, ResolvedPath};
 use crate::libpod::discover::{
     discover_stores, fingerprint_of, DiscoveryOptions, StateFingerprint,
 };
@@ -177,7 +175,7 @@ struct Tracked {
     handle: Option<OpenCgroup>,
     /// The cgroup's directory in one hierarchy, resolved, to notice with `stat` that it was
     /// removed or recreated (a held file of a removed snapshot directory still reads).
-    cgroup_dir: Option<CString>,
+    cgroup_dir: Option<ResolvedPath>,
     /// That directory's identity when `handle` was opened.
     cgroup_dir_id: Option<FileId>,
     /// `/proc/<pid>/net/dev` as a host path.
@@ -185,7 +183,7 @@ struct Tracked {
     /// `net/dev` held open and re-read with `pread` (opened on the first read).
     net_file: Option<File>,
     /// `net/dev` resolved, to notice that the process (or the snapshot file) went away.
-    net_dev_real: Option<CString>,
+    net_dev_real: Option<ResolvedPath>,
     /// The held cgroup files are not cgroupfs files (a snapshot): their directory's
     /// identity is checked each cycle, since no ENODEV will say it was removed.
     check_cgroup_dir: bool,
@@ -194,52 +192,13 @@ struct Tracked {
     /// Its identity when `net_file` was opened.
     net_file_id: Option<FileId>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
-    ns_link: Option<CString>,
+    ns_link: Option<ResolvedPath>,
     /// Its files did not fit the descriptor budget: read by path each cycle.
     unheld: bool,
 }
 
-/// A file's device and inode: what changes when it is removed and made again.
-type FileId = (u64, u64);
-
-/// The identity of a resolved path (following symlinks), without allocating.
-fn file_id(path: &CString) -> Option<FileId> {
-    // SAFETY: a zeroed `stat` is valid storage for stat(2) to fill; the path is
-    // NUL-terminated.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::stat(path.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    #[allow(clippy::unnecessary_cast)]
-    Some((st.st_dev as u64, st.st_ino as u64))
-}
-
-/// True when `path` is on cgroupfs (v1 or v2) or procfs: file systems whose held files
-/// answer ENODEV or keep following their object, so no identity check is needed.
-fn on_kernel_fs(path: &CString) -> bool {
-    const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
-    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
-    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-    // SAFETY: a zeroed `statfs` is valid storage for statfs(2); the path is NUL-terminated.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statfs(path.as_ptr(), &mut st) } != 0 {
-        return false;
-    }
-    #[allow(clippy::unnecessary_cast)]
-    let kind = st.f_type as i64;
-    matches!(
-        kind,
-        CGROUP_SUPER_MAGIC | CGROUP2_SUPER_MAGIC | PROC_SUPER_MAGIC
-    )
-}
-
-fn resolved(root: &HostRoot, host_path: &Path) -> Option<CString> {
-    let real = root.resolve(host_path).ok()?;
-    CString::new(real.as_os_str().as_bytes()).ok()
-}
-
 /// The container's cgroup directory in the first hierarchy that has it (or the first one).
-fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &str) -> Option<CString> {
+fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &str) -> Option<ResolvedPath> {
     let rel = cgroup.trim_start_matches('/');
     if rel.split('/').any(|p| p == "..") {
         return None;
@@ -252,7 +211,7 @@ fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &str) -> Option<CS
     let existing = dirs
         .iter()
         .find(|d| root.metadata(d).is_ok_and(|m| m.is_dir()));
-    resolved(root, existing.or(dirs.first())?)
+    root.resolved(existing.or(dirs.first())?)
 }
 
 impl Tracked {
@@ -260,7 +219,7 @@ impl Tracked {
         let (net_dev, ns_link) = match container.pid {
             Some(pid) if container.state.has_cgroup() => (
                 Some(PathBuf::from(format!("/proc/{pid}/net/dev"))),
-                link_path(root, Path::new(&format!("/proc/{pid}/ns/net"))),
+                root.resolved_link(format!("/proc/{pid}/ns/net")),
             ),
             _ => (None, None),
         };
@@ -268,9 +227,9 @@ impl Tracked {
             (Some(cg), true) => cgroup_dir(root, reader, cg),
             _ => None,
         };
-        let net_dev_real = net_dev.as_deref().and_then(|p| resolved(root, p));
-        let check_cgroup_dir = cgroup_dir.as_ref().is_some_and(|d| !on_kernel_fs(d));
-        let check_net_dev = net_dev_real.as_ref().is_some_and(|d| !on_kernel_fs(d));
+        let net_dev_real = net_dev.as_deref().and_then(|p| root.resolved(p));
+        let check_cgroup_dir = cgroup_dir.as_ref().is_some_and(|d| !d.on_kernel_fs());
+        let check_net_dev = net_dev_real.as_ref().is_some_and(|d| !d.on_kernel_fs());
         Tracked {
             container,
             rate: CpuRate::new(),
@@ -303,22 +262,6 @@ impl Tracked {
     }
 }
 
-fn link_path(root: &HostRoot, host_path: &Path) -> Option<CString> {
-    let real = root.resolve_no_follow(host_path).ok()?;
-    CString::new(real.as_os_str().as_bytes()).ok()
-}
-
-/// `readlink` into a fixed buffer (no allocation); the target text, or `None`.
-fn read_link_into<'b>(path: &CString, buf: &'b mut [u8; 128]) -> Option<&'b [u8]> {
-    // SAFETY: `path` is NUL-terminated and `buf` is writable for its whole length.
-    let n = unsafe { libc::readlink(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    let n = usize::try_from(n).ok()?;
-    if n == 0 || n >= buf.len() {
-        return None;
-    }
-    buf.get(..n)
-}
-
 /// Facts about the host that do not change between cycles over one root.
 #[derive(Debug, Default)]
 struct HostFacts {
@@ -340,14 +283,16 @@ impl HostFacts {
             None => None,
         };
         let mut buf = [0u8; 128];
-        let host_netns = link_path(root, Path::new("/proc/1/ns/net"))
-            .and_then(|p| read_link_into(&p, &mut buf).map(<[u8]>::to_vec))
+        let host_netns = root
+            .resolved_link("/proc/1/ns/net")
+            .and_then(|p| p.read_link(&mut buf).map(<[u8]>::to_vec))
             // pid 1's namespaces can be closed even to root (a VM sandbox's init): on the
             // live host our own stands in, as a reader runs in the host's namespace.
             .or_else(|| {
-                let own =
-                    link_path(root, Path::new("/proc/self/ns/net")).filter(|_| root.is_live())?;
-                read_link_into(&own, &mut buf).map(<[u8]>::to_vec)
+                let own = root
+                    .resolved_link("/proc/self/ns/net")
+                    .filter(|_| root.is_live())?;
+                own.read_link(&mut buf).map(<[u8]>::to_vec)
             });
         Ok(HostFacts {
             mem_total_bytes,
@@ -546,7 +491,11 @@ impl Collector {
                 // stale. Only snapshots need the check (a `stat` per container per cycle):
                 // on cgroupfs a held file of a removed cgroup answers ENODEV.
                 if t.check_cgroup_dir {
-                    let dir_id = t.cgroup_dir.as_ref().and_then(file_id);
+                    let dir_id = t
+                        .cgroup_dir
+                        .as_ref()
+                        .and_then(ResolvedPath::stamp)
+                        .map(|s| s.file_id());
                     if t.handle.is_some() && t.cgroup_dir.is_some() && dir_id != t.cgroup_dir_id {
                         t.handle = None;
                     }
@@ -823,10 +772,7 @@ fn fill_net(
     report: &mut CycleReport,
 ) {
     let mut link_buf = [0u8; 128];
-    let ns = t
-        .ns_link
-        .as_ref()
-        .and_then(|p| read_link_into(p, &mut link_buf));
+    let ns = t.ns_link.as_ref().and_then(|p| p.read_link(&mut link_buf));
     let own_netns = match (ns, facts.host_netns.as_deref()) {
         (Some(ns), Some(host)) => ns != host,
         // Cannot compare: trust podman's record of a netns of its own.
@@ -852,7 +798,11 @@ fn fill_net(
         // A snapshot file removed or replaced: reopen. (On procfs a new process is a new
         // pid and so a new discovery; the check would cost a `stat` per cycle.)
         if t.check_net_dev {
-            let id = t.net_dev_real.as_ref().and_then(file_id);
+            let id = t
+                .net_dev_real
+                .as_ref()
+                .and_then(ResolvedPath::stamp)
+                .map(|s| s.file_id());
             if t.net_file.is_some() && t.net_dev_real.is_some() && id != t.net_file_id {
                 t.net_file = None;
             }

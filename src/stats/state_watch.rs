@@ -3,66 +3,29 @@
 //! Discovery's [`StateFingerprint`] stamps every file its answer depends on, but computing
 //! it re-reads `storage.conf` and `/etc/passwd` to find those files. The set of files only
 //! changes when one of those files changes, and they are stamped too; so between
-//! discoveries the collector re-stats the known files through paths resolved once, with
-//! `stat(2)` into a stack buffer, and asks for a full fingerprint only when a stamp moved.
+//! discoveries the collector re-stamps the known files through paths resolved once
+//! ([`ResolvedPath`]: one `stat(2)` each, no allocation), and asks for a full fingerprint
+//! only when a stamp moved.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
-use crate::host::{FileStamp, HostRoot};
+use crate::host::{FileStamp, HostRoot, ResolvedPath};
 use crate::libpod::discover::StateFingerprint;
 
 /// The files of one fingerprint, resolved, with the stamps the fingerprint recorded.
 #[derive(Debug, Default)]
 pub struct StateWatch {
-    files: Vec<(Option<CString>, Option<FileStamp>)>,
-    listings: Vec<(Option<CString>, Option<FileStamp>)>,
-}
-
-/// The stamp of a resolved path, as discovery computes it: [`FileStamp::of`] (directories:
-/// size and mtime 0), or for a `listing` [`FileStamp::of_listing`] of a directory only.
-fn stamp(path: &CString, listing: bool) -> Option<FileStamp> {
-    // SAFETY: a zeroed `stat` is valid storage for stat(2) to fill; the path is
-    // NUL-terminated.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::stat(path.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-    if listing && !is_dir {
-        return None;
-    }
-    Some(FileStamp {
-        #[allow(clippy::unnecessary_cast)]
-        dev: st.st_dev as u64,
-        #[allow(clippy::unnecessary_cast)]
-        ino: st.st_ino as u64,
-        size: if is_dir {
-            0
-        } else {
-            u64::try_from(st.st_size).unwrap_or(0)
-        },
-        mtime_ns: if is_dir && !listing {
-            0
-        } else {
-            i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec)
-        },
-    })
+    files: Vec<(Option<ResolvedPath>, Option<FileStamp>)>,
+    listings: Vec<(Option<ResolvedPath>, Option<FileStamp>)>,
 }
 
 impl StateWatch {
     /// Watches the files of `fingerprint` under `root`.
     pub fn new(root: &HostRoot, fingerprint: &StateFingerprint) -> Self {
-        let resolve = |entries: &[(std::path::PathBuf, Option<FileStamp>)]| {
+        let resolve = |entries: &[(PathBuf, Option<FileStamp>)]| {
             entries
                 .iter()
-                .map(|(path, st)| {
-                    let resolved = root
-                        .resolve(path)
-                        .ok()
-                        .and_then(|real| CString::new(real.as_os_str().as_bytes()).ok());
-                    (resolved, *st)
-                })
+                .map(|(path, st)| (root.resolved(path), *st))
                 .collect()
         };
         StateWatch {
@@ -74,13 +37,15 @@ impl StateWatch {
     /// True when every watched file still has the stamp the fingerprint recorded. A path
     /// that could not be resolved counts as changed, so discovery decides.
     pub fn unchanged(&self) -> bool {
-        let same = |entries: &[(Option<CString>, Option<FileStamp>)], listing: bool| {
-            entries.iter().all(|(path, recorded)| match path {
-                Some(p) => stamp(p, listing) == *recorded,
-                None => false,
+        let files = self
+            .files
+            .iter()
+            .all(|(path, recorded)| path.as_ref().is_some_and(|p| p.stamp() == *recorded));
+        files
+            && self.listings.iter().all(|(path, recorded)| {
+                path.as_ref()
+                    .is_some_and(|p| p.listing_stamp() == *recorded)
             })
-        };
-        same(&self.files, false) && same(&self.listings, true)
     }
 }
 

@@ -67,9 +67,9 @@ impl BoltDb {
     /// writer is the writer's doing, not corruption.
     pub fn read(root: &HostRoot, host_path: &Path) -> Result<BoltDb, BoltError> {
         for attempt in 1..=MAX_READ_ATTEMPTS {
-            let before = file_stamp(root, host_path);
+            let before = root.stamp(host_path);
             match Self::read_once(root, host_path) {
-                Err(e) if e.corruption().is_some() && file_stamp(root, host_path) != before => {
+                Err(e) if e.corruption().is_some() && root.stamp(host_path) != before => {
                     if attempt < MAX_READ_ATTEMPTS {
                         std::thread::sleep(Duration::from_millis(2 * u64::from(attempt)));
                     }
@@ -236,22 +236,6 @@ fn shown_path(root: &HostRoot, host_path: &Path) -> PathBuf {
         root.dir()
             .join(host_path.strip_prefix("/").unwrap_or(host_path))
     }
-}
-
-/// What changes when a file is written or replaced: device, inode, size, mtime, ctime.
-fn file_stamp(root: &HostRoot, host_path: &Path) -> Option<(u64, u64, u64, i64, i64, i64, i64)> {
-    use std::os::unix::fs::MetadataExt;
-    root.metadata(host_path).ok().map(|m| {
-        (
-            m.dev(),
-            m.ino(),
-            m.len(),
-            m.mtime(),
-            m.mtime_nsec(),
-            m.ctime(),
-            m.ctime_nsec(),
-        )
-    })
 }
 
 /// Returns once a `write` to the file that was under way has finished, so that a writer

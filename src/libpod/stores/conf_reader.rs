@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{FoundStores, Store, StoreConfigError};
-use crate::host::{FileStamp, HostRoot};
+use crate::host::HostRoot;
 use crate::libpod::config_files::{self, ConfUser, Layer, SYSTEM_STORAGE_CONF};
 use crate::libpod::config_keys::{EngineKeys, StorageConf};
 
@@ -108,12 +108,7 @@ impl<'r> ConfReader<'r> {
         {
             return Vec::new();
         }
-        let stamp = self
-            .root
-            .metadata(dir)
-            .ok()
-            .filter(|m| m.is_dir())
-            .map(|m| FileStamp::of_listing(&m));
+        let stamp = self.root.listing_stamp(dir);
         self.found.config_dirs.push((dir.to_path_buf(), stamp));
         let mut names: Vec<String> = match stamp {
             None => {
