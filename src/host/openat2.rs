@@ -5,49 +5,25 @@
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 
-/// The kernel's `struct open_how` (linux/openat2.h); `libc::open_how` cannot be built
-/// outside libc (it is `#[non_exhaustive]`), and the layout is the kernel's ABI.
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
+use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 /// Confined to the root like a chroot; `/proc/<pid>/fd/*`-style magic links, which could
 /// jump anywhere, are refused (`ELOOP`).
-const RESOLVE: u64 = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+const RESOLVE: ResolveFlags = ResolveFlags::IN_ROOT.union(ResolveFlags::NO_MAGICLINKS);
 
 /// Opens `path` relative to `root` (an absolute path starts at `root`), resolved by the
 /// kernel without ever leaving `root`. `flags` are `open(2)` flags; `O_CLOEXEC` is added.
 pub(super) fn open_in_root(root: BorrowedFd<'_>, path: &CStr, flags: i32) -> io::Result<OwnedFd> {
-    let how = OpenHow {
-        // Non-negative flag bits; the kernel wants them as an unsigned 64-bit field.
-        flags: u64::from((flags | libc::O_CLOEXEC).cast_unsigned()),
-        mode: 0,
-        resolve: RESOLVE,
-    };
-    // SAFETY: `path` is NUL-terminated and `how` is a live `open_how` whose size is passed
-    // along, both only read by the kernel for the duration of the call; `root` is an open
-    // descriptor borrowed for the call. The call creates no Rust-visible state but the
-    // returned descriptor, which is owned exactly once below.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let fd = i32::try_from(ret).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
-    // SAFETY: a non-negative return of openat2 is a new descriptor nobody else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let flags = OFlags::from_bits_retain(flags.cast_unsigned()) | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat2(
+        root,
+        path,
+        flags,
+        Mode::empty(),
+        RESOLVE,
+    )?)
 }
 
 /// True when the error says openat2 itself is not available here (a kernel before 5.6,
