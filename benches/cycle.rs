@@ -2,7 +2,8 @@
 //! naive reader, on (a) a snapshot on tmpfs and (b) real cgroups of this machine.
 //!
 //! - **ours**: [`Collector::collect`] in its steady state (held files, cached discovery),
-//!   with the cgroup metric groups (cpu, memory, pids, blkio, oom; `net` is left out: the
+//!   with every cgroup metric group (cpu, memory, pids, blkio, oom, throttle, pressure,
+//!   memevents; `net` and `netdetail` are left out: the
 //!   synthesized `/proc` is not procfs, so it would measure a tmpfs read).
 //! - **floor**: the same cgroup files a steady cycle reads, held open and `pread` once each
 //!   into one buffer: no parsing, no bookkeeping. What the kernel charges.
@@ -37,9 +38,10 @@ use support::{timed, RatioTable};
 
 const SIZES: [usize; 3] = [1, 100, 1000];
 
-/// The groups measured: everything but `net`.
+/// The groups measured: every cgroup group, `net` and `netdetail` left out.
 const GROUPS: MetricGroups = MetricGroups {
     net: false,
+    netdetail: false,
     ..MetricGroups::ALL
 };
 

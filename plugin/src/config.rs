@@ -17,8 +17,21 @@ use regex::Regex;
 /// (`MetricGroups::BASIC`).
 pub use libpod_stats::stats::collector::MetricGroups;
 
-/// The names `Metrics` accepts, in the order the README lists them.
-pub const METRIC_GROUP_NAMES: [&str; 6] = ["cpu", "memory", "pids", "blkio", "net", "oom"];
+/// The names `Metrics` accepts, in the order the README lists them (the first six are the
+/// default).
+pub const METRIC_GROUP_NAMES: [&str; 11] = [
+    "cpu",
+    "memory",
+    "pids",
+    "blkio",
+    "net",
+    "oom",
+    "throttle",
+    "pressure",
+    "memevents",
+    "netdetail",
+    "state",
+];
 
 /// Turns on the group `name` (any case); `false` when no group has that name.
 fn enable_group(groups: &mut MetricGroups, name: &str) -> bool {
@@ -29,6 +42,11 @@ fn enable_group(groups: &mut MetricGroups, name: &str) -> bool {
         "blkio" => &mut groups.blkio,
         "net" => &mut groups.net,
         "oom" => &mut groups.oom,
+        "throttle" => &mut groups.throttle,
+        "pressure" => &mut groups.pressure,
+        "memevents" => &mut groups.memevents,
+        "netdetail" => &mut groups.netdetail,
+        "state" => &mut groups.state,
         _ => return false,
     };
     *flag = true;
@@ -384,7 +402,7 @@ mod tests {
         let items = vec![
             item("HostRoot", vec![s("/snap")]),
             item("Metrics", vec![s("cpu"), s("memory")]),
-            item("metrics", vec![s("OOM")]),
+            item("metrics", vec![s("OOM"), s("Pressure")]),
             item("InstanceBy", vec![s("name-id")]),
             item("Include", vec![s("^web"), s("^db")]),
             item("Exclude", vec![s("-tmp$")]),
@@ -403,6 +421,7 @@ mod tests {
                 cpu: true,
                 memory: true,
                 oom: true,
+                pressure: true,
                 ..MetricGroups::NONE
             }
         );

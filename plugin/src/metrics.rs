@@ -9,7 +9,8 @@
 
 use collectd_plugin::Value;
 
-use libpod_stats::stats::{PodSample, Sample};
+use libpod_stats::cgroup::stats::{PressureStats, Psi};
+use libpod_stats::stats::{MemoryEvents, PodSample, Sample};
 
 use crate::config::{CpuPercent, MemoryUsage, PluginConfig};
 
@@ -60,6 +61,18 @@ struct Figures {
     net_rx_bytes: Option<u64>,
     net_tx_bytes: Option<u64>,
     oom_kills: Option<u64>,
+    cpu_periods: Option<u64>,
+    cpu_throttled_periods: Option<u64>,
+    cpu_throttled_ns: Option<u64>,
+    cpu_limit_cores: Option<f64>,
+    pressure: Option<PressureStats>,
+    memory_swap_bytes: Option<u64>,
+    memory_events: Option<MemoryEvents>,
+    /// rx, tx of packets, errors, dropped.
+    net_detail: [(Option<u64>, Option<u64>); 3],
+    state_code: Option<u8>,
+    exit_code: Option<i32>,
+    restart_count: Option<u64>,
 }
 
 impl From<&Sample> for Figures {
@@ -81,12 +94,28 @@ impl From<&Sample> for Figures {
             net_rx_bytes: s.net_rx_bytes,
             net_tx_bytes: s.net_tx_bytes,
             oom_kills: s.oom_kills,
+            cpu_periods: s.cpu_periods,
+            cpu_throttled_periods: s.cpu_throttled_periods,
+            cpu_throttled_ns: s.cpu_throttled_ns,
+            cpu_limit_cores: s.cpu_limit_cores,
+            pressure: s.pressure,
+            memory_swap_bytes: s.memory_swap_bytes,
+            memory_events: s.memory_events,
+            net_detail: [
+                (s.net_rx_packets, s.net_tx_packets),
+                (s.net_rx_errors, s.net_tx_errors),
+                (s.net_rx_dropped, s.net_tx_dropped),
+            ],
+            state_code: s.state_code,
+            exit_code: s.exit_code,
+            restart_count: s.restart_count,
         }
     }
 }
 
 impl From<&PodSample> for Figures {
-    /// The user/system split, the limit and its percent have no meaningful sum over members.
+    /// The user/system split, the limits, percent and pressure have no meaningful sum over
+    /// members, and a pod has no state of its own here.
     fn from(p: &PodSample) -> Self {
         Figures {
             cpu_ns: p.cpu_ns,
@@ -105,6 +134,21 @@ impl From<&PodSample> for Figures {
             net_rx_bytes: p.net_rx_bytes,
             net_tx_bytes: p.net_tx_bytes,
             oom_kills: p.oom_kills,
+            cpu_periods: p.cpu_periods,
+            cpu_throttled_periods: p.cpu_throttled_periods,
+            cpu_throttled_ns: p.cpu_throttled_ns,
+            cpu_limit_cores: None,
+            pressure: None,
+            memory_swap_bytes: p.memory_swap_bytes,
+            memory_events: p.memory_events,
+            net_detail: [
+                (p.net_rx_packets, p.net_tx_packets),
+                (p.net_rx_errors, p.net_tx_errors),
+                (p.net_rx_dropped, p.net_tx_dropped),
+            ],
+            state_code: None,
+            exit_code: None,
+            restart_count: None,
         }
     }
 }
@@ -196,6 +240,85 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
     if groups.oom {
         if let Some(n) = f.oom_kills {
             list("pod_oom_kills", None, &[derive(n)]);
+        }
+    }
+    if groups.throttle {
+        if let (Some(periods), Some(throttled)) = (f.cpu_periods, f.cpu_throttled_periods) {
+            list(
+                "pod_cpu_throttle",
+                None,
+                &[derive(periods), derive(throttled)],
+            );
+        }
+        if let Some(ns) = f.cpu_throttled_ns {
+            list("pod_cpu_throttled_time", None, &[derive(ns)]);
+        }
+        if let Some(cores) = f.cpu_limit_cores {
+            list("pod_cpu_limit", None, &[Value::Gauge(cores)]);
+        }
+    }
+    if groups.pressure {
+        let p = f.pressure.unwrap_or_default();
+        let resources: [(Option<Psi>, &'static str, &'static str); 3] = [
+            (p.cpu, "cpu-some", "cpu-full"),
+            (p.memory, "memory-some", "memory-full"),
+            (p.io, "io-some", "io-full"),
+        ];
+        for (psi, some, full) in resources {
+            let Some(psi) = psi else { continue };
+            for (line, instance) in [(Some(psi.some), some), (psi.full, full)] {
+                if let Some(l) = line {
+                    list(
+                        "pod_pressure",
+                        Some(instance),
+                        &[
+                            Value::Gauge(l.avg10),
+                            Value::Gauge(l.avg60),
+                            Value::Gauge(l.avg300),
+                            derive(l.total_us),
+                        ],
+                    );
+                }
+            }
+        }
+    }
+    if groups.memevents {
+        if let Some(b) = f.memory_swap_bytes {
+            list("memory", Some("swap"), &[gauge(b)]);
+        }
+        let e = f.memory_events.unwrap_or_default();
+        for (count, instance) in [
+            (e.low, "low"),
+            (e.high, "high"),
+            (e.max, "max"),
+            (e.oom, "oom"),
+            (e.oom_kill, "oom_kill"),
+        ] {
+            if let Some(n) = count {
+                list("pod_memory_events", Some(instance), &[derive(n)]);
+            }
+        }
+    }
+    if groups.netdetail {
+        for ((rx, tx), type_) in
+            f.net_detail
+                .into_iter()
+                .zip(["if_packets", "if_errors", "if_dropped"])
+        {
+            if let (Some(rx), Some(tx)) = (rx, tx) {
+                list(type_, None, &[derive(rx), derive(tx)]);
+            }
+        }
+    }
+    if groups.state {
+        if let Some(n) = f.state_code {
+            list("pod_state", None, &[gauge(u64::from(n))]);
+        }
+        if let Some(code) = f.exit_code {
+            list("pod_exit_code", None, &[Value::Gauge(f64::from(code))]);
+        }
+        if let Some(n) = f.restart_count {
+            list("pod_restarts", None, &[derive(n)]);
         }
     }
 }
@@ -351,6 +474,82 @@ mod tests {
                 "pod_oom_kills 0",
             ]
         );
+    }
+
+    #[test]
+    fn the_newer_groups_give_their_lists() {
+        use libpod_stats::cgroup::stats::PsiLine;
+        let line = |avg10, total_us| PsiLine {
+            avg10,
+            avg60: 1.0,
+            avg300: 0.5,
+            total_us,
+        };
+        let s = Sample {
+            cpu_periods: Some(400),
+            cpu_throttled_periods: Some(320),
+            cpu_throttled_ns: Some(9_000),
+            cpu_limit_cores: Some(0.2),
+            pressure: Some(PressureStats {
+                cpu: Some(Psi {
+                    some: line(61.5, 1000),
+                    full: Some(line(12.0, 300)),
+                }),
+                memory: None,
+                io: Some(Psi {
+                    some: line(0.0, 7),
+                    full: None,
+                }),
+            }),
+            memory_swap_bytes: Some(4096),
+            memory_events: Some(MemoryEvents {
+                max: Some(18),
+                oom_kill: Some(1),
+                ..MemoryEvents::default()
+            }),
+            net_rx_packets: Some(5),
+            net_tx_packets: Some(6),
+            net_rx_errors: Some(0),
+            net_tx_errors: Some(1),
+            net_rx_dropped: Some(2),
+            net_tx_dropped: None,
+            state_code: Some(6),
+            exit_code: Some(137),
+            restart_count: Some(3),
+            ..full()
+        };
+        let cfg = PluginConfig {
+            metrics: MetricGroups {
+                throttle: true,
+                pressure: true,
+                memevents: true,
+                netdetail: true,
+                state: true,
+                ..MetricGroups::NONE
+            },
+            ..PluginConfig::default()
+        };
+        assert_eq!(
+            render(&s, &cfg),
+            vec![
+                "pod_cpu_throttle 400 320",
+                "pod_cpu_throttled_time 9000",
+                "pod_cpu_limit 0.2",
+                "pod_pressure-cpu-some 61.5 1 0.5 1000",
+                "pod_pressure-cpu-full 12 1 0.5 300",
+                "pod_pressure-io-some 0 1 0.5 7",
+                "memory-swap 4096",
+                "pod_memory_events-max 18",
+                "pod_memory_events-oom_kill 1",
+                "if_packets 5 6",
+                "if_errors 0 1",
+                "pod_state 6",
+                "pod_exit_code 137",
+                "pod_restarts 3",
+            ]
+        );
+        // None of it by default.
+        assert_eq!(render(&s, &PluginConfig::default()).len(), 12);
     }
 
     #[test]

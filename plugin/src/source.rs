@@ -66,7 +66,9 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
             extra_stores: cfg.stores.clone(),
             ..DiscoveryOptions::default()
         },
-        all: false,
+        // State value lists report containers that do not run (an exited one keeps saying
+        // so); without them only running and paused containers are read.
+        all: cfg.metrics.state,
         metrics: cfg.metrics,
         first_cpu_percent: FirstCpuPercent::Null,
         max_open_files: None,

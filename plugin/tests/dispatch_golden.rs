@@ -67,3 +67,14 @@ fn bundled_series_normalized_working_set_by_name_id() {
     };
     insta::assert_yaml_snapshot!(render(cfg));
 }
+
+/// Every group on, the newer ones included (throttle, pressure, memevents, netdetail,
+/// state): their lists beside the default ones, and pod totals over running members only.
+#[test]
+fn bundled_series_every_group() {
+    let cfg = PluginConfig {
+        metrics: podstats::config::MetricGroups::ALL,
+        ..series_cfg()
+    };
+    insta::assert_yaml_snapshot!(render(cfg));
+}

@@ -26,6 +26,9 @@ pub struct MetricGroups {
     pub memevents: bool,
     /// Network packets, errors and drops (`/proc/<pid>/net/dev`, read with `net`).
     pub netdetail: bool,
+    /// State numbers (state, exit code, restarts): no file is read for them (every sample
+    /// carries them), but a reader that reports them wants stopped containers listed too.
+    pub state: bool,
 }
 
 impl MetricGroups {
@@ -41,6 +44,7 @@ impl MetricGroups {
         pressure: true,
         memevents: true,
         netdetail: true,
+        state: true,
     };
 
     /// The seed plugin's groups (cpu, memory, pids, blkio, net, oom): the plugin's default,
@@ -67,6 +71,7 @@ impl MetricGroups {
         pressure: false,
         memevents: false,
         netdetail: false,
+        state: false,
     };
 
     /// True when a cycle reads the container's cgroup at all.

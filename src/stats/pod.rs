@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::libpod::model::ContainerState;
 use crate::stats::{MemoryEvents, Sample};
 
 /// One pod's totals over its members in one read cycle.
@@ -83,10 +84,17 @@ impl<T: std::ops::Add<Output = T> + Copy> Total<T> {
     }
 }
 
-/// The totals of every pod that has members in `samples`, sorted by pod name (then id).
+/// The totals of every pod that has running (or paused) members in `samples`, sorted by pod
+/// name (then id).
 ///
-/// Samples of containers outside any pod are ignored.
+/// Samples of containers outside any pod are ignored, and so are members that do not run
+/// (listed with `--all` or for their state): they have no figures to add.
 pub fn pod_samples(samples: &[Sample]) -> Vec<PodSample> {
+    let running: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.state.is_none_or(ContainerState::has_cgroup))
+        .collect();
+    let samples = running.as_slice();
     let mut pod_ids: Vec<&str> = samples.iter().filter_map(|s| s.pod_id.as_deref()).collect();
     pod_ids.sort_unstable();
     pod_ids.dedup();
@@ -95,6 +103,7 @@ pub fn pod_samples(samples: &[Sample]) -> Vec<PodSample> {
         .map(|pod_id| {
             let members = samples
                 .iter()
+                .copied()
                 .filter(|s| s.pod_id.as_deref() == Some(pod_id));
             aggregate(pod_id, members)
         })
@@ -292,6 +301,17 @@ mod tests {
         assert_eq!(pod.cpu_percent, None);
         assert_eq!(pod.net_rx_bytes, None);
         assert_eq!(pod.cpu_ns, Some(200));
+    }
+
+    #[test]
+    fn members_that_do_not_run_are_left_out() {
+        let mut exited = member("b", Some("p"), Some("net:[2]"), None);
+        exited.state = Some(ContainerState::Exited);
+        exited.cpu_ns = None;
+        let mut running = member("a", Some("p"), Some("net:[1]"), Some(5));
+        running.state = Some(ContainerState::Running);
+        let pods = pod_samples(&[running, exited]);
+        assert_eq!((pods[0].containers, pods[0].cpu_ns), (1, Some(100)));
     }
 
     #[test]
