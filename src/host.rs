@@ -16,6 +16,7 @@
 mod dirents;
 mod openat2;
 mod resolved;
+mod shown;
 mod stamp;
 
 use std::ffi::{CStr, OsString};
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use crate::snapshot::SnapshotMeta;
 
 pub use resolved::ResolvedPath;
+pub use shown::ShownPath;
 pub use stamp::{FileId, FileStamp};
 
 /// Most symlinks followed while resolving one path (the kernel's own limit).
@@ -36,7 +38,7 @@ const MAX_SYMLINKS: usize = 40;
 
 /// An I/O error on a host path, carrying the host path and the root it was read under.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", display_path(root, path))]
+#[error("{}: {source}", ShownPath::new(root, path))]
 pub struct HostError {
     /// The root the path was resolved under (`/` on a live host).
     pub root: PathBuf,
@@ -60,19 +62,6 @@ impl HostError {
             self.source.raw_os_error(),
             Some(libc::ENOENT) | Some(libc::ENOTDIR) | Some(libc::ENODEV)
         ) || self.source.kind() == io::ErrorKind::NotFound
-    }
-}
-
-fn display_path(root: &Path, path: &Path) -> String {
-    if root == Path::new("/") {
-        path.display().to_string()
-    } else {
-        let rel = path.strip_prefix("/").unwrap_or(path);
-        format!(
-            "{} (under root {})",
-            root.join(rel).display(),
-            root.display()
-        )
     }
 }
 
@@ -166,6 +155,11 @@ impl HostRoot {
             source,
         })?;
         Ok(HostRoot { root, fd: None })
+    }
+
+    /// `host_path` as messages name it under this root ([`ShownPath`]).
+    pub fn shown<'a>(&'a self, host_path: &'a Path) -> ShownPath<'a> {
+        ShownPath::new(&self.root, host_path)
     }
 
     /// The root directory itself.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::host::HostError;
+use crate::host::{HostError, ShownPath};
 use crate::parse::ParseError;
 
 /// Detecting the layout or reading a cgroup failed.
@@ -12,7 +12,7 @@ pub enum CgroupError {
     #[error(transparent)]
     Host(#[from] HostError),
     /// A file did not have its family's format.
-    #[error("reading {}: {source}", display(root, path))]
+    #[error("reading {}: {source}", ShownPath::new(root, path))]
     Parse {
         /// The root the host path was read under.
         root: PathBuf,
@@ -58,13 +58,5 @@ impl CgroupError {
             path: path.to_path_buf(),
             source,
         }
-    }
-}
-
-fn display(root: &Path, path: &Path) -> String {
-    if root == Path::new("/") {
-        path.display().to_string()
-    } else {
-        format!("{} (under root {})", path.display(), root.display())
     }
 }

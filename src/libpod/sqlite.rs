@@ -29,7 +29,7 @@ pub fn read_sqlite_state(root: &HostRoot, host_path: &Path) -> Result<RawState, 
     check_header(root, host_path)?;
     let real = root.resolve(host_path)?;
     let sql_err = |source| StateError::Sqlite {
-        path: display_path(root, host_path),
+        path: root.shown(host_path).file(),
         source,
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -78,20 +78,10 @@ fn check_header(root: &HostRoot, host_path: &Path) -> Result<(), StateError> {
     };
     match reason {
         Some(reason) => Err(StateError::NotSqlite {
-            path: display_path(root, host_path),
+            path: root.shown(host_path).file(),
             reason,
         }),
         None => Ok(()),
-    }
-}
-
-/// The path to print: the host path on a live host, the file under the snapshot otherwise.
-fn display_path(root: &HostRoot, host_path: &Path) -> PathBuf {
-    if root.is_live() {
-        host_path.to_path_buf()
-    } else {
-        root.dir()
-            .join(host_path.strip_prefix("/").unwrap_or(host_path))
     }
 }
 

@@ -78,7 +78,7 @@ impl BoltDb {
             }
         }
         Err(BoltError::Unstable {
-            path: shown_path(root, host_path),
+            path: root.shown(host_path).file(),
             attempts: MAX_READ_ATTEMPTS,
         })
     }
@@ -95,7 +95,7 @@ impl BoltDb {
             source,
         };
         read_consistent(
-            shown_path(root, host_path),
+            root.shown(host_path).file(),
             || {
                 // Copies that differ mean the file was written during a copy, which the
                 // meta check alone misses when a whole file is overwritten in place (a
@@ -226,16 +226,6 @@ fn read_consistent(
         path,
         attempts: MAX_READ_ATTEMPTS,
     })
-}
-
-/// The path to show in messages: the real file, under the snapshot root when there is one.
-fn shown_path(root: &HostRoot, host_path: &Path) -> PathBuf {
-    if root.is_live() {
-        host_path.to_path_buf()
-    } else {
-        root.dir()
-            .join(host_path.strip_prefix("/").unwrap_or(host_path))
-    }
 }
 
 /// Returns once a `write` to the file that was under way has finished, so that a writer
