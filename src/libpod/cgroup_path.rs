@@ -34,8 +34,9 @@ impl CgroupHints {
 /// The container's cgroup from the lines of its init process's `/proc/<pid>/cgroup`, given
 /// as `(controllers, path)` pairs: the longest path of a non-named hierarchy, cut after the
 /// last component that names this container (`libpod-<id>.scope`, `libpod-<id>`,
-/// `libpod-payload-<id>`). `None` when no such component exists: the process is not this
-/// container's.
+/// `libpod-payload-<id>`, or the bare `<id>`: crun's own name when podman gives it no cgroup
+/// path, as rootless podman does under the cgroupfs manager on cgroup v2). `None` when no
+/// such component exists: the process is not this container's.
 pub fn container_cgroup_from_lines<'a, I>(lines: I, id: &str) -> Option<String>
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
@@ -72,11 +73,12 @@ pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
 }
 
 fn names_container(comp: &str, id: &str) -> bool {
-    comp.strip_prefix("libpod-").is_some_and(|rest| {
-        rest == id
-            || rest.strip_suffix(".scope") == Some(id)
-            || rest.strip_prefix("payload-") == Some(id)
-    })
+    comp == id
+        || comp.strip_prefix("libpod-").is_some_and(|rest| {
+            rest == id
+                || rest.strip_suffix(".scope") == Some(id)
+                || rest.strip_prefix("payload-") == Some(id)
+        })
 }
 
 /// The `(controllers, path)` pairs of `/proc/<pid>/cgroup` text; malformed lines are
@@ -412,6 +414,18 @@ mod tests {
             cg(&format!("0::/user.slice/x.service/libpod-payload-{ID}\n")),
             Some(format!("/user.slice/x.service/libpod-payload-{ID}"))
         );
+    }
+
+    /// Rootless podman 5 under `--cgroup-manager=cgroupfs` on v2 hands crun no cgroup path;
+    /// crun then makes `<its own cgroup>/<id>` (seen in the trixie and sid guests).
+    #[test]
+    fn crun_names_a_cgroup_by_the_bare_id_when_podman_gives_no_path() {
+        let user = "/user.slice/user-1500.slice/user@1500.service/user.slice";
+        assert_eq!(
+            cg(&format!("0::{user}/{ID}\n")),
+            Some(format!("{user}/{ID}"))
+        );
+        assert_eq!(cg(&format!("0::{user}/{ID}x\n")), None);
     }
 
     #[test]

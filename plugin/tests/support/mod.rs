@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 /// The workspace's one rule for a missing component (fail under `CI=true`, else a note).
 #[path = "../../../tests/support/skip.rs"]
 mod skip;
-pub use skip::skip_or_fail;
+#[allow(unused_imports)]
+pub use skip::{in_ci, skip_or_fail};
 
 mod daemon_files;
 // Each test binary uses its own subset, as with `dead_code` above.

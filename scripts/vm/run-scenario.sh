@@ -1,0 +1,206 @@
+#!/bin/bash
+# The guest's scenario (run by lps-scenario.service as root, then the guest powers off).
+# It starts podman containers in every shape the tests check, records podman's own view,
+# runs libpod-stats (installed from our .deb in /lps) with raw reads of the cgroup files just
+# before and after each run, runs Debian's collectd with our plugin, takes a capture, stops
+# every container and writes everything in /lps-out as a tar onto /dev/vdb. The host
+# (plugin/tests/vm_podman5.rs) makes every judgement; this script only records.
+set -u
+OUT=/lps-out
+rm -rf "$OUT"
+mkdir -p "$OUT/root" "$OUT/user" "$OUT/ours" "$OUT/raw" "$OUT/collectd"
+exec > >(tee "$OUT/scenario.log") 2>&1
+USER_NAME=lpsuser
+USER_UID=1500
+IMG=localhost/bb:latest
+
+step() { echo "== $(cut -d' ' -f1 /proc/uptime) $*"; }
+# runs a command as the rootless user, in its home, with its systemd/dbus session
+as_user() {
+  (cd "/home/$USER_NAME" && runuser -u "$USER_NAME" -- env HOME="/home/$USER_NAME" \
+    USER="$USER_NAME" LOGNAME="$USER_NAME" PATH=/usr/local/bin:/usr/bin:/bin \
+    XDG_RUNTIME_DIR="/run/user/$USER_UID" \
+    DBUS_SESSION_BUS_ADDRESS="unix:path=/run/user/$USER_UID/bus" "$@")
+}
+# every cgroup file the host compares with, of every container cgroup, in one process:
+# `grep -H ''` prints `path:line` (cgroup files report size 0, so tar cannot copy them)
+raw() {
+  local f=$OUT/raw/$1.txt
+  { echo "time_ns:$(date +%s%N)"
+    if [ -s "$OUT/raw/cgroups.list" ]; then
+      (cd /sys/fs/cgroup && while read -r d; do
+        for n in cgroup.procs cpu.stat memory.current memory.stat memory.max io.stat pids.current; do
+          echo ".$d/$n"
+        done
+      done <"$OUT/raw/cgroups.list" >"$OUT/raw/files.list"
+      # `exists:path` for every file there (an empty io.stat is not a missing one), then the text
+      xargs grep -H -c '' <"$OUT/raw/files.list" 2>/dev/null | sed 's|^\./|exists:/|'
+      xargs grep -H '' <"$OUT/raw/files.list" 2>/dev/null | sed 's|^\./|/|')
+    fi
+    echo "time_ns:$(date +%s%N)"; } >"$f"
+}
+finish() {
+  step "stopping every container"
+  systemctl stop lpstest-quadlet.service >/dev/null 2>&1
+  systemctl stop collectd.service >/dev/null 2>&1
+  podman unpause -a >/dev/null 2>&1
+  podman pod stop -a -t 0 >/dev/null 2>&1
+  podman stop -a -t 0 >/dev/null 2>&1
+  as_user podman stop -a -t 0 >/dev/null 2>&1
+  podman ps --format '{{.Names}}' >"$OUT/root/left-running.txt" 2>&1
+  as_user podman ps --format '{{.Names}}' >"$OUT/user/left-running.txt" 2>&1
+  step "writing results"
+  echo "$(cut -d' ' -f1 /proc/uptime)" >"$OUT/finished-uptime"
+  journalctl -b --no-pager >"$OUT/journal.txt" 2>&1
+  touch "$OUT/done"
+  tar cf /dev/vdb -C "$OUT" . && sync
+  step "results written"
+}
+trap finish EXIT
+
+step "scenario starts"
+echo "$(cut -d' ' -f1 /proc/uptime)" >"$OUT/start-uptime"
+{ podman version --format json; } >"$OUT/podman-version.json" 2>&1
+{ uname -r; crun --version | head -n1; conmon --version | head -n1; systemctl --version | head -n1
+  cat /etc/debian_version; } >"$OUT/versions.txt" 2>&1
+nproc >"$OUT/nproc"
+
+step "installing our package"
+dpkg -i /lps/libpod-stats.deb >"$OUT/dpkg.log" 2>&1
+echo $? >"$OUT/dpkg.rc"
+
+step "waiting for user@$USER_UID.service"
+for _ in $(seq 1 120); do
+  systemctl is-active --quiet "user@$USER_UID.service" && [ -S "/run/user/$USER_UID/bus" ] && break
+  sleep 1
+done
+systemctl is-active "user@$USER_UID.service" >"$OUT/user/manager-state" 2>&1
+
+step "images"
+podman import --change 'CMD ["/bin/sh"]' /opt/lps-rootfs.tar "$IMG" >/dev/null
+as_user podman import --change 'CMD ["/bin/sh"]' /opt/lps-rootfs.tar "$IMG" >/dev/null
+
+step "rootful containers (systemd manager)"
+run() { podman run -d --network none "$@" >/dev/null || echo "FAILED: podman run $*"; }
+run --name lpstest-idle "$IMG" sleep 100000
+run --name lpstest-burner "$IMG" sh -c 'yes > /dev/null'
+run --name lpstest-mem --tmpfs /mem:size=80m "$IMG" \
+  sh -c 'dd if=/dev/zero of=/mem/blob bs=1M count=64 2>/dev/null; sleep 100000'
+podman pod create --name lpstest-pod --network none --label lpsmark=LPSMKpodlabel >/dev/null
+podman run -d --pod lpstest-pod --name lpstest-podmember "$IMG" sleep 100000 >/dev/null
+run --name lpstest-paused "$IMG" sleep 100000
+podman pause lpstest-paused >/dev/null
+podman create --network none --name lpstest-created "$IMG" sleep 100000 >/dev/null
+podman run --network none --name lpstest-exited "$IMG" true >/dev/null
+step "markers through every door"
+mkdir -p /srv/LPSMKvolsrc
+run --name lpstest-markers -e LPS_ENV=LPSMKenv --label lpslabel=LPSMKlabel \
+  --annotation lpsann=LPSMKannot --health-cmd 'echo LPSMKhealth' --health-interval disable \
+  --hostname LPSMKhost --add-host LPSMKaddhost:10.9.9.9 -v /srv/LPSMKvolsrc:/data \
+  "$IMG" sh -c 'sleep 100000' LPSMKarg
+step "cgroupfs manager"
+podman --cgroup-manager=cgroupfs run -d --network none --name lpstest-cgfs "$IMG" sleep 100000 >/dev/null
+step "quadlet"
+mkdir -p /etc/containers/systemd
+cat >/etc/containers/systemd/lpstest-quadlet.container <<'Q'
+[Container]
+Image=localhost/bb:latest
+ContainerName=lpstest-quadlet
+Exec=sleep 100000
+Network=none
+Q
+systemctl daemon-reload
+systemctl start lpstest-quadlet.service || echo "FAILED: quadlet start"
+systemctl status lpstest-quadlet.service --no-pager >"$OUT/root/quadlet-status.txt" 2>&1
+
+step "rootless containers"
+as_user podman run -d --network none --name lpstest-rl1 "$IMG" sleep 100000 >/dev/null || echo "FAILED: rl1"
+as_user podman run -d --network none --name lpstest-rl2 "$IMG" \
+  sh -c 'dd if=/dev/zero of=/tmp/f bs=1M count=8 2>/dev/null; sleep 100000' >/dev/null || echo "FAILED: rl2"
+as_user podman --cgroup-manager=cgroupfs run -d --network none --name lpstest-rlcgfs "$IMG" \
+  sleep 100000 >"$OUT/user/rlcgfs.out" 2>&1 || echo "FAILED: rlcgfs"
+
+step "bolt_state.db-old"
+if [ ! -e /var/lib/containers/storage/libpod/bolt_state.db-old ]; then
+  # podman's migration from BoltDB leaves one; a fresh install has none: plant a stale one
+  mkdir -p /var/lib/containers/storage/libpod
+  printf 'not a bolt database' >/var/lib/containers/storage/libpod/bolt_state.db-old
+  echo planted >"$OUT/root/bolt-old"
+else
+  echo present >"$OUT/root/bolt-old"
+fi
+
+sleep 3
+
+step "podman's view"
+podman ps -a --format json >"$OUT/root/podman-ps.json" 2>"$OUT/root/podman-ps.err"
+podman inspect $(podman ps -aq --no-trunc) >"$OUT/root/podman-inspect.json" 2>"$OUT/root/podman-inspect.err"
+as_user podman ps -a --format json >"$OUT/user/podman-ps.json" 2>"$OUT/user/podman-ps.err"
+as_user podman inspect $(as_user podman ps -aq --no-trunc) >"$OUT/user/podman-inspect.json" 2>"$OUT/user/podman-inspect.err"
+# every container cgroup (conmon's scopes too: the host checks they are never listed)
+find /sys/fs/cgroup -type d -name 'libpod-*' | sed 's|^/sys/fs/cgroup||' >"$OUT/raw/cgroups.found"
+# and every directory below them (crun's `container` sub-cgroup)
+find /sys/fs/cgroup -type d -path '*/libpod-*' | sed 's|^/sys/fs/cgroup||' | sort >"$OUT/raw/cgroup-tree.list"
+# plus every cgroup podman names (a rootless cgroupfs container's is not called libpod-*)
+{ cat "$OUT/raw/cgroups.found"
+  cat "$OUT/root/podman-inspect.json" "$OUT/user/podman-inspect.json" |
+    sed -n 's/^ *"CgroupPath": "\(\/[^"]*\)",*$/\1/p'; } | sort -u >"$OUT/raw/cgroups.list"
+step "podman's stats (root)"
+raw pstats-root-before
+podman stats --no-stream --format '{{json .ContainerStats}}' >"$OUT/root/podman-stats.jsonl" 2>"$OUT/root/podman-stats.err"
+raw pstats-root-after
+step "podman's stats (rootless)"
+raw pstats-user-before
+as_user podman stats --no-stream --format '{{json .ContainerStats}}' >"$OUT/user/podman-stats.jsonl" 2>"$OUT/user/podman-stats.err"
+raw pstats-user-after
+
+step "ours (root)"
+raw ours-before
+libpod-stats ps --all --format json >"$OUT/ours/ps.json" 2>"$OUT/ours/ps.err"; echo $? >"$OUT/ours/ps.rc"
+libpod-stats stats --no-stream --format json >"$OUT/ours/stats.json" 2>"$OUT/ours/stats.err"; echo $? >"$OUT/ours/stats.rc"
+raw ours-after
+libpod-stats stats --no-stream --interval 1 --format json >"$OUT/ours/stats-interval.json" 2>"$OUT/ours/stats-interval.err"
+echo $? >"$OUT/ours/stats-interval.rc"
+raw ours-interval-after
+step "ours (the rootless user itself)"
+as_user libpod-stats ps --all --format json >"$OUT/ours/user-ps.json" 2>"$OUT/ours/user-ps.err"; echo $? >"$OUT/ours/user-ps.rc"
+raw ours-user-before
+as_user libpod-stats stats --no-stream --format json >"$OUT/ours/user-stats.json" 2>"$OUT/ours/user-stats.err"; echo $? >"$OUT/ours/user-stats.rc"
+raw ours-user-after
+
+step "capture"
+libpod-stats capture --out "$OUT/capture" --count 3 --interval 1 >"$OUT/ours/capture.out" 2>&1; echo $? >"$OUT/ours/capture.rc"
+libpod-stats --root "$OUT/capture/002" stats --no-stream --format json >"$OUT/ours/capture-stats.json" 2>"$OUT/ours/capture-stats.err"
+libpod-stats replay "$OUT/capture" --format json >"$OUT/ours/capture-replay.json" 2>"$OUT/ours/capture-replay.err"
+
+step "collectd (Debian's collectd.service, our package's conf.d snippet)"
+cat >/etc/collectd/collectd.conf <<'C'
+Hostname "lpsguest"
+FQDNLookup false
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "/var/log/collectd.log"
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "/var/lib/collectd/csv"
+  StoreRates false
+</Plugin>
+<Include "/etc/collectd/collectd.conf.d">
+  Filter "*.conf"
+</Include>
+C
+raw collectd-before
+systemctl start collectd.service
+for _ in $(seq 1 60); do
+  [ "$(cat /var/lib/collectd/csv/lpsguest/libpodstats-lpstest-idle/pod_memory-* 2>/dev/null | wc -l)" -ge 4 ] && break
+  sleep 1
+done
+systemctl is-active collectd.service >"$OUT/collectd/state-while-running" 2>&1
+systemctl stop collectd.service
+raw collectd-after
+cp -r /var/lib/collectd/csv "$OUT/collectd/csv" 2>/dev/null
+cp /var/log/collectd.log "$OUT/collectd/collectd.log" 2>/dev/null
+step "scenario done"
