@@ -1,7 +1,7 @@
 //! Discovery and `ps` over every captured fixture (`fixtures/libpod-state/*`,
-//! `fixtures/cgroupv1/*`, series steps included): insta goldens of both, and, where the
-//! fixture holds podman's own view (`expected/ps.json`, `expected/inspect.json`), a check
-//! that we list exactly what podman listed.
+//! `fixtures/cgroupv1/*`, `fixtures/cgroupv2/podman-*`, series steps included): insta goldens
+//! of both, and, where the fixture holds podman's own view (`expected/ps.json`,
+//! `expected/inspect.json`), a check that we list exactly what podman listed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,13 +17,19 @@ use serde::Serialize;
 fn fixture_snapshots() -> Vec<(String, PathBuf)> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out = Vec::new();
-    for family in ["libpod-state", "cgroupv1"] {
+    for family in ["libpod-state", "cgroupv1", "cgroupv2"] {
         let Ok(entries) = std::fs::read_dir(base.join(family)) else {
             continue;
         };
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_dir())
+            // cgroupv2's other fixtures hold cgroups without podman: nothing to discover
+            .filter(|p| {
+                family != "cgroupv2"
+                    || p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("podman-"))
+            })
             .collect();
         dirs.sort();
         for dir in dirs {
