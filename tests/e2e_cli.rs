@@ -302,13 +302,14 @@ fn check_stats(h: &PodmanHarness, c: &Containers, live: &BTreeMap<String, String
     eprintln!("memory holder: {held} bytes ({} MiB)", held / MIB);
 }
 
-/// `stats --no-stream --interval 1`: the burner burns one core, 100 +- 10 %.
+/// `stats --no-stream --interval 1`: the burner's cpu_percent is its real rate.
 ///
-/// A host busy with other work can starve the burner, so up to three measurements are taken,
-/// each bracketed by the burner's own `cpuacct.usage` (its real rate over a window a little
-/// longer than the CLI's second). Under `CI=true` (a machine running only this suite) the
-/// 100 +- 10 must hold. Elsewhere, when the cgroup itself shows the burner starved below
-/// 90 %, the CLI's figure must match that real rate instead, and a note says so.
+/// The burner would burn one core, but how much it gets depends on what else the machine runs
+/// (CI runs VM guests and compilers on the same two cores), so the expectation is not a fixed
+/// 100 %: each measurement is bracketed by the burner's own `cpuacct.usage`, read just before
+/// and after the CLI (a window a little longer than the CLI's second), and the CLI's figure
+/// must be within 10 points of that real rate, and above 5 % (the burner does burn). Up to
+/// three measurements are taken, since the window and the CLI's second are not the same.
 fn check_burner_percent(h: &PodmanHarness, c: &Containers) {
     let cgroup = h.cgroup_path("lpstest-e2e-burner");
     let mut seen = Vec::new();
@@ -341,19 +342,13 @@ fn check_burner_percent(h: &PodmanHarness, c: &Containers) {
         );
         seen.push((pct, own));
         eprintln!("burner cpu_percent over 1 s: {pct:.2}; its cgroup around the call: {own:.2}");
-        if (90.0..=110.0).contains(&pct) {
-            return;
-        }
-        if !support::podman::in_ci() && own < 90.0 && (pct - own).abs() <= 15.0 {
-            eprintln!(
-                "note: this host starves the burner ({own:.1} % of a core over the call); \
-                 the CLI's {pct:.1} % matches that, but 100 +- 10 is only asserted under CI=true"
-            );
+        if pct > 5.0 && (pct - own).abs() <= 10.0 {
             return;
         }
     }
     panic!(
-        "the burner's cpu_percent with --interval 1 is not 100 +- 10: (ours, its cgroup's) {seen:?}"
+        "the burner's cpu_percent with --interval 1 is not within 10 points of its cgroup's \
+         own rate around the call (or not above 5 %): (ours, its cgroup's) {seen:?}"
     );
 }
 
