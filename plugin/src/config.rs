@@ -63,6 +63,9 @@ pub enum InstanceBy {
     Id,
     /// `<name>-<12-hex short id>`: readable and stable across renames of other containers.
     NameId,
+    /// The systemd unit that runs the container (label `PODMAN_SYSTEMD_UNIT`, Quadlet):
+    /// stable across the unit's restarts, though each restart makes a new container.
+    Unit,
 }
 
 /// Which cpu percent `pod_cpu`'s `percent` carries (`CpuPercent`).
@@ -103,6 +106,11 @@ pub struct PluginConfig {
     pub include: Vec<Regex>,
     /// Container names matching any of these are skipped (`Exclude`).
     pub exclude: Vec<Regex>,
+    /// Containers must have one of these labels, `KEY` or `KEY=VALUE`, when any is given
+    /// (`IncludeLabel`).
+    pub include_labels: Vec<String>,
+    /// Containers with one of these labels are skipped (`ExcludeLabel`).
+    pub exclude_labels: Vec<String>,
     /// The percent `pod_cpu` carries (`CpuPercent`).
     pub cpu_percent: CpuPercent,
     /// The bytes `pod_memory` carries (`MemoryUsage`).
@@ -124,6 +132,8 @@ impl Default for PluginConfig {
             instance_by: InstanceBy::Name,
             include: Vec::new(),
             exclude: Vec::new(),
+            include_labels: Vec::new(),
+            exclude_labels: Vec::new(),
             cpu_percent: CpuPercent::Podman,
             memory_usage: MemoryUsage::Raw,
             pods: true,
@@ -175,13 +185,15 @@ pub enum ConfigError {
 }
 
 /// Every option `<Plugin libpodstats>` accepts, as the README spells them.
-pub const OPTION_NAMES: [&str; 11] = [
+pub const OPTION_NAMES: [&str; 13] = [
     "HostRoot",
     "Replay",
     "Metrics",
     "InstanceBy",
     "Include",
     "Exclude",
+    "IncludeLabel",
+    "ExcludeLabel",
     "CpuPercent",
     "MemoryUsage",
     "Pods",
@@ -222,11 +234,14 @@ pub fn parse(items: Option<&[ConfigItem<'_>]>) -> Result<PluginConfig, ConfigErr
                     "name" => InstanceBy::Name,
                     "id" => InstanceBy::Id,
                     "name-id" => InstanceBy::NameId,
-                    other => return Err(choice(item, other, "name, id or name-id")),
+                    "unit" => InstanceBy::Unit,
+                    other => return Err(choice(item, other, "name, id, name-id or unit")),
                 }
             }
             "include" => cfg.include.extend(regexes(item)?),
             "exclude" => cfg.exclude.extend(regexes(item)?),
+            "includelabel" => cfg.include_labels.extend(labels(item)?),
+            "excludelabel" => cfg.exclude_labels.extend(labels(item)?),
             "cpupercent" => {
                 cfg.cpu_percent = match one_string(item)?.to_ascii_lowercase().as_str() {
                     "podman" => CpuPercent::Podman,
@@ -350,6 +365,17 @@ fn one_bool(item: &ConfigItem<'_>) -> Result<bool, ConfigError> {
     }
 }
 
+/// One or more label selections, `"KEY"` or `"KEY=VALUE"` (a key must not be empty).
+fn labels(item: &ConfigItem<'_>) -> Result<Vec<String>, ConfigError> {
+    strings(item)?
+        .into_iter()
+        .map(|s| match libpod_stats::libpod::filter::parse_label(s) {
+            Some(_) => Ok(s.to_string()),
+            None => Err(bad(item, format!("\"{s}\" is not KEY or KEY=VALUE"))),
+        })
+        .collect()
+}
+
 /// One or more regular expressions (quoted strings that compile).
 fn regexes(item: &ConfigItem<'_>) -> Result<Vec<Regex>, ConfigError> {
     strings(item)?
@@ -412,6 +438,8 @@ mod tests {
             item("ROOTLESSSTORES", vec![s("false")]),
             item("Store", vec![s("/a")]),
             item("Store", vec![s("/b"), s("/c")]),
+            item("IncludeLabel", vec![s("tier=front"), s("app")]),
+            item("excludelabel", vec![s("skip=yes")]),
         ];
         let cfg = parse(Some(&items)).unwrap();
         assert_eq!(cfg.host_root, Some(PathBuf::from("/snap")));
@@ -438,6 +466,8 @@ mod tests {
                 PathBuf::from("/c")
             ]
         );
+        assert_eq!(cfg.include_labels, ["tier=front", "app"]);
+        assert_eq!(cfg.exclude_labels, ["skip=yes"]);
         assert!(cfg.selects("web-1"));
         assert!(cfg.selects("db"));
         assert!(!cfg.selects("web-tmp"));
@@ -479,7 +509,10 @@ mod tests {
         let cases: Vec<(ConfigItem<'_>, &str)> = vec![
             (item("CpuPercent", vec![s("percent")]), "`CpuPercent`"),
             (item("MemoryUsage", vec![s("rss")]), "\"rss\""),
-            (item("InstanceBy", vec![s("pid")]), "name, id or name-id"),
+            (
+                item("InstanceBy", vec![s("pid")]),
+                "name, id, name-id or unit",
+            ),
             (
                 item("Metrics", vec![s("disk")]),
                 "unknown metric group \"disk\"",
@@ -501,6 +534,11 @@ mod tests {
             (item("Replay", vec![ConfigValue::Number(3.0)]), "`Replay`"),
             (item("Store", vec![ConfigValue::Number(3.0)]), "`Store`"),
             (item("Store", vec![s("var/lib")]), "not an absolute path"),
+            (item("IncludeLabel", vec![s("=v")]), "not KEY or KEY=VALUE"),
+            (
+                item("ExcludeLabel", vec![ConfigValue::Number(1.0)]),
+                "`ExcludeLabel`",
+            ),
         ];
         for (it, needle) in cases {
             let key = it.key;

@@ -79,13 +79,34 @@ pub fn sanitize(text: &str) -> String {
     with_suffix(base, &format!("{:08x}", fnv1a32(text.as_bytes())))
 }
 
-/// The text an instance is built from, as [`InstanceBy`] says.
+/// The text an instance is built from, as [`InstanceBy`] says (`Unit` needs the whole set:
+/// see [`unit_text`]; alone it is the name).
 pub fn instance_text(by: InstanceBy, name: &str, id: &str) -> String {
     match by {
-        InstanceBy::Name => name.to_string(),
+        InstanceBy::Name | InstanceBy::Unit => name.to_string(),
         InstanceBy::Id => id.to_string(),
         InstanceBy::NameId => format!("{name}-{}", short_id(id)),
     }
+}
+
+/// `InstanceBy "unit"`: the unit's name when the unit runs this container alone,
+/// `<unit>-<container name>` when it runs several (a `.kube` or `.pod` unit: `shared`), the
+/// container name when no unit runs it. A rootless user's unit is prefixed `user<uid>-`, so
+/// root's `web.service` and a user's never share an instance. Quadlet recreates a container
+/// on each restart with a new id but the same unit: the instance stays.
+pub fn unit_text(name: &str, uid: Option<u32>, unit: Option<&str>, shared: bool) -> String {
+    let Some(unit) = unit else {
+        return name.to_string();
+    };
+    let mut text = match uid {
+        Some(uid) if uid != 0 => format!("user{uid}-{unit}"),
+        _ => unit.to_string(),
+    };
+    if shared {
+        text.push('-');
+        text.push_str(name);
+    }
+    text
 }
 
 /// The first 12 characters of an id (podman's short id), or all of it when shorter.
@@ -259,6 +280,23 @@ mod tests {
         assert_eq!(fnv1a32(b"a"), 0xe40c_292c);
         assert_eq!(sanitize("a/"), "a_-02248fb9");
         assert_eq!(sanitize("we/b"), "we_b-e4183fb0");
+    }
+
+    #[test]
+    fn unit_texts() {
+        assert_eq!(
+            unit_text("web", Some(0), Some("web.service"), false),
+            "web.service"
+        );
+        assert_eq!(
+            unit_text("web", Some(1000), Some("web.service"), false),
+            "user1000-web.service"
+        );
+        assert_eq!(
+            unit_text("db", None, Some("shop-pod.service"), true),
+            "shop-pod.service-db"
+        );
+        assert_eq!(unit_text("plain", Some(0), None, false), "plain");
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! rule of the plugin (filtering, identifiers, logging once, never dispatching stale values)
 //! testable with plain closures.
 
+use std::collections::HashMap;
+
 use libpod_stats::stats::pod::pod_samples;
 use libpod_stats::stats::Sample;
 use log::Level;
 
-use crate::config::PluginConfig;
-use crate::identifier::{instance_text, InstanceCache};
+use crate::config::{InstanceBy, PluginConfig};
+use crate::identifier::{instance_text, unit_text, InstanceCache};
 use crate::metrics::{container_lists, pod_lists, ValueList, CONTAINER_PLUGIN, POD_PLUGIN};
 use crate::problems::ProblemLog;
 
@@ -148,12 +150,42 @@ impl<S: Source> Reader<S> {
         self.samples
             .sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
         let by = cfg.instance_by;
-        let instances = self.container_instances.instances(
+        // For units the text depends on the set (how many containers a unit runs), so it is
+        // made here; the cache then keys on (id, text).
+        let unit_texts: Vec<String> = if by == InstanceBy::Unit {
+            let mut per_unit: HashMap<(Option<u32>, &str), usize> = HashMap::new();
+            for s in &self.samples {
+                if let Some(unit) = s.systemd_unit.as_deref() {
+                    *per_unit.entry((s.uid, unit)).or_default() += 1;
+                }
+            }
             self.samples
                 .iter()
-                .map(|s| (s.id.as_str(), s.name.as_str())),
-            |id, name| instance_text(by, name, id),
-        );
+                .map(|s| {
+                    let unit = s.systemd_unit.as_deref();
+                    let shared = unit.is_some_and(|u| per_unit.get(&(s.uid, u)) > Some(&1));
+                    unit_text(&s.name, s.uid, unit, shared)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let instances = if by == InstanceBy::Unit {
+            self.container_instances.instances(
+                self.samples
+                    .iter()
+                    .zip(&unit_texts)
+                    .map(|(s, t)| (s.id.as_str(), t.as_str())),
+                |_, text| text.to_string(),
+            )
+        } else {
+            self.container_instances.instances(
+                self.samples
+                    .iter()
+                    .map(|s| (s.id.as_str(), s.name.as_str())),
+                |id, name| instance_text(by, name, id),
+            )
+        };
 
         let mut failed: Vec<(String, String)> = Vec::new();
         for (sample, instance) in self.samples.iter().zip(instances) {
@@ -439,6 +471,48 @@ mod tests {
                 "libpodstats-web-bbbbbbbbbbbb/pod_cpu 1.5 1",
             ]
         );
+    }
+
+    #[test]
+    fn instance_by_unit_survives_a_quadlet_restart() {
+        let unit = |name: &str, id: char, uid: u32, unit: Option<&str>| Sample {
+            uid: Some(uid),
+            systemd_unit: unit.map(str::to_string),
+            ..sample(name, id, 1)
+        };
+        let cfg = PluginConfig {
+            instance_by: InstanceBy::Unit,
+            ..cpu_only()
+        };
+        let first = vec![
+            unit("systemd-web", 'a', 0, Some("web.service")),
+            unit("systemd-web", 'b', 1000, Some("web.service")),
+            unit("db", 'c', 0, Some("shop.service")),
+            unit("cache", 'd', 0, Some("shop.service")),
+            unit("plain", 'e', 0, None),
+        ];
+        // Quadlet's restart: a new container (new id) under the same unit.
+        let mut second = first.clone();
+        second[0].id = "f".repeat(64);
+        let script = Script(VecDeque::from(vec![
+            Ok((first, CycleProblems::default())),
+            Ok((second, CycleProblems::default())),
+        ]));
+        let mut reader = Reader::new(cfg, script);
+        let want = vec![
+            "libpodstats-plain/pod_cpu 1.5 1",
+            "libpodstats-shop.service-cache/pod_cpu 1.5 1",
+            "libpodstats-shop.service-db/pod_cpu 1.5 1",
+            "libpodstats-user1000-web.service/pod_cpu 1.5 1",
+            "libpodstats-web.service/pod_cpu 1.5 1",
+        ];
+        let sorted = |r: &mut Reader<Script>| {
+            let mut lists = run(r).0;
+            lists.sort();
+            lists
+        };
+        assert_eq!(sorted(&mut reader), want);
+        assert_eq!(sorted(&mut reader), want, "stable across the restart");
     }
 
     /// A source whose second cycle panics.

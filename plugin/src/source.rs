@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::DiscoveryOptions;
+use libpod_stats::libpod::filter::ContainerFilter;
 use libpod_stats::replay::replay_steps;
 use libpod_stats::snapshot::SnapshotMeta;
 use libpod_stats::stats::collector::{
@@ -72,7 +73,10 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
         metrics: cfg.metrics,
         first_cpu_percent: FirstCpuPercent::Null,
         max_open_files: None,
-        filter: Default::default(),
+        // The configuration checked every selection already.
+        filter: ContainerFilter::default()
+            .with_label_selection(&cfg.include_labels, &cfg.exclude_labels)
+            .unwrap_or_default(),
     }
 }
 

@@ -37,6 +37,30 @@ pub struct ContainerFilter {
     pods: Vec<String>,
     statuses: Vec<ContainerState>,
     refs: Vec<String>,
+    /// When any: a container must have one of these labels (the plugin's `IncludeLabel`).
+    any_labels: Vec<LabelMatch>,
+    /// A container with one of these labels is left out (the plugin's `ExcludeLabel`).
+    no_labels: Vec<LabelMatch>,
+}
+
+/// `KEY` (the label is set) or `KEY=VALUE` (set to exactly this value).
+type LabelMatch = (String, Option<String>);
+
+/// Parses `KEY` or `KEY=VALUE`; `None` when the key is empty.
+pub fn parse_label(text: &str) -> Option<LabelMatch> {
+    let (k, v) = match text.split_once('=') {
+        Some((k, v)) => (k, Some(v.to_string())),
+        None => (text, None),
+    };
+    (!k.is_empty()).then(|| (k.to_string(), v))
+}
+
+fn has_label(c: &Container, (k, v): &LabelMatch) -> bool {
+    match (c.labels.get(k), v) {
+        (Some(have), Some(want)) => have == want,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// An `id=` value: a hexadecimal prefix, or else a regular expression.
@@ -79,14 +103,9 @@ impl ContainerFilter {
             }
             "id" => self.ids.push(IdPattern::Regex(regex(value)?)),
             "label" => {
-                let (k, v) = match value.split_once('=') {
-                    Some((k, v)) => (k, Some(v.to_string())),
-                    None => (value, None),
-                };
-                if k.is_empty() {
-                    return Err(bad("a label filter needs a key".into()));
-                }
-                self.labels.push((k.to_string(), v));
+                let label =
+                    parse_label(value).ok_or_else(|| bad("a label filter needs a key".into()))?;
+                self.labels.push(label);
             }
             "pod" => self.pods.push(value.to_string()),
             "status" => {
@@ -116,6 +135,25 @@ impl ContainerFilter {
         self
     }
 
+    /// Adds label selections: with `include`, a container must have one of those labels
+    /// (ORed); with `exclude`, none of those. Each is `KEY` or `KEY=VALUE`; an empty key is
+    /// returned as the error.
+    pub fn with_label_selection<'a>(
+        mut self,
+        include: &'a [String],
+        exclude: &'a [String],
+    ) -> Result<ContainerFilter, &'a str> {
+        for (texts, into) in [
+            (include, &mut self.any_labels),
+            (exclude, &mut self.no_labels),
+        ] {
+            for t in texts {
+                into.push(parse_label(t).ok_or(t.as_str())?);
+            }
+        }
+        Ok(self)
+    }
+
     /// True when a `status=` filter was given: it selects stopped containers too, so the
     /// caller lists every container (as `podman ps` does).
     pub fn has_status(&self) -> bool {
@@ -130,6 +168,8 @@ impl ContainerFilter {
             && self.pods.is_empty()
             && self.statuses.is_empty()
             && self.refs.is_empty()
+            && self.any_labels.is_empty()
+            && self.no_labels.is_empty()
     }
 
     /// True when `c` passes every filter.
@@ -142,11 +182,9 @@ impl ContainerFilter {
                 IdPattern::Prefix(p) => c.id.starts_with(p.as_str()),
                 IdPattern::Regex(r) => r.is_match(&c.id),
             })
-            && self.labels.iter().all(|(k, v)| match (c.labels.get(k), v) {
-                (Some(have), Some(want)) => have == want,
-                (Some(_), None) => true,
-                (None, _) => false,
-            })
+            && self.labels.iter().all(|l| has_label(c, l))
+            && any(&self.any_labels, |l| has_label(c, l))
+            && !self.no_labels.iter().any(|l| has_label(c, l))
             && any(&self.pods, |p| {
                 c.pod_name.as_deref() == Some(p.as_str())
                     || c.pod_id
@@ -290,6 +328,31 @@ mod tests {
         assert_eq!(f.unmatched_refs(&matched), ["zz"]);
         assert!(ContainerFilter::default().is_empty());
         assert!(ContainerFilter::default().matches(&cs[0]));
+    }
+
+    #[test]
+    fn label_selection_includes_any_and_excludes_all() {
+        let select = |inc: &[&str], exc: &[&str]| {
+            let inc: Vec<String> = inc.iter().map(|s| s.to_string()).collect();
+            let exc: Vec<String> = exc.iter().map(|s| s.to_string()).collect();
+            let f = ContainerFilter::default()
+                .with_label_selection(&inc, &exc)
+                .unwrap();
+            host()
+                .into_iter()
+                .filter(|c| f.matches(c))
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(select(&["env=prod", "tier=back"], &[]), ["web-1", "db"]);
+        assert_eq!(select(&[], &["env"]), ["db", "web-2"]);
+        assert_eq!(select(&["tier=front"], &["env=prod"]), ["web-2"]);
+        assert_eq!(
+            ContainerFilter::default()
+                .with_label_selection(&["=x".to_string()], &[])
+                .unwrap_err(),
+            "=x"
+        );
     }
 
     #[test]

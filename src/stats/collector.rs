@@ -670,6 +670,7 @@ fn set_identity(s: &mut Sample, c: &Container) {
     s.state_code = Some(c.state.podman_number());
     s.exit_code = c.exit_code;
     s.restart_count = c.restart_count;
+    s.uid = c.uid;
     set_opt_string(&mut s.systemd_unit, c.systemd_unit.as_deref());
     set_opt_string(&mut s.cgroup, c.cgroup.as_deref());
 }

@@ -50,6 +50,8 @@ pub struct Sample {
     /// How often podman restarted the container by its restart policy (`None` without a
     /// libpod record).
     pub restart_count: Option<u64>,
+    /// Owner uid of the container's store (0 for root's; a rootless user's uid).
+    pub uid: Option<u32>,
     /// The systemd unit that runs the container (the label `PODMAN_SYSTEMD_UNIT`, set by
     /// Quadlet and `podman generate systemd --new`); stable across the unit's restarts.
     pub systemd_unit: Option<String>,
