@@ -211,3 +211,25 @@ fn replay_honours_the_options() {
         &cfg,
     );
 }
+
+/// The groups off by default, through a real collectd: every list they give is written, so
+/// collectd accepts their types from `types.db.libpodstats` (an unknown or malformed type is
+/// refused at dispatch) and stock `if_packets`/`if_errors`/`if_dropped`.
+#[test]
+fn replay_of_the_newer_groups() {
+    let cfg = PluginConfig {
+        metrics: podstats::config::MetricGroups {
+            throttle: true,
+            pressure: true,
+            memevents: true,
+            netdetail: true,
+            state: true,
+            ..podstats::config::MetricGroups::NONE
+        },
+        ..PluginConfig::default()
+    };
+    run_replay(
+        "  Metrics \"throttle\" \"pressure\" \"memevents\" \"netdetail\" \"state\"",
+        &cfg,
+    );
+}
