@@ -17,8 +17,8 @@
 //!   `bolt_state.db-old` beside it is ignored;
 //! - `stats --no-stream`: every running and paused container (podman 5 leaves paused ones
 //!   out of its own `stats`; we keep them: their memory is real), cpu time between the
-//!   `cpu.stat` reads around the run, memory and working set within the `memory.current` /
-//!   `memory.stat` reads around it, block I/O `null` where `io` is not delegated (rootless);
+//!   `cpu.stat` reads around the run, memory, working set and anon within the
+//!   `memory.current` / `memory.stat` reads around it, block I/O `null` where `io` is not delegated (rootless);
 //! - the burner's `--interval 1` percent is at most its cgroup's own cpu time since the read
 //!   just before the run, over one second (+2 points), and above zero: a bracket, since TCG
 //!   gives the burner no fixed share of a core;
@@ -519,6 +519,11 @@ impl Guest {
                 "memory_working_set_bytes",
                 u(&s["memory_working_set_bytes"]),
                 gauge_bracket(b.working_set(), a.working_set(), MEM_TOLERANCE),
+            ),
+            (
+                "memory_anon_bytes",
+                u(&s["memory_anon_bytes"]),
+                gauge_bracket(b.anon, a.anon, MEM_TOLERANCE),
             ),
             ("pids", u(&s["pids"]), gauge_bracket(b.pids, a.pids, 0)),
         ] {
