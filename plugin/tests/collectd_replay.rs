@@ -1,7 +1,8 @@
 //! The plugin inside the real collectd replaying the bundled podman series
-//! (`fixtures/cgroupv1/series-podman`, captured from real podman 4.3.1): every value list in
-//! collectd's CSV files is exactly what the library computes for that step, with collectd's
-//! own time and host name, and nothing comes after the last step.
+//! (`fixtures/cgroupv1/series-podman`, captured from real podman 4.3.1, and the podman 5.4 and
+//! 5.8 series from the VM guests): every value list in collectd's CSV files is exactly what
+//! the library computes for that step (what `libpod-stats replay` prints), with collectd's own
+//! time and host name, and nothing comes after the last step.
 
 mod support;
 
@@ -19,7 +20,13 @@ use podstats::source::collector_options;
 use support::{collectd_available, epoch_now, Daemon};
 
 fn series() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cgroupv1/series-podman")
+    fixture("cgroupv1/series-podman")
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel)
 }
 
 /// `plugin-instance/type[-type instance]` -> the values of each step, as numbers.
@@ -36,7 +43,11 @@ fn number(v: &Value) -> f64 {
 /// What the plugin must dispatch for each step, computed with the library's own replay and
 /// the plugin's own list mapping (the mapping itself is unit-tested in the crate).
 fn expected(cfg: &PluginConfig) -> Expected {
-    let steps = replay(&series(), collector_options(cfg)).expect("library replay");
+    expected_of(&series(), cfg)
+}
+
+fn expected_of(series: &Path, cfg: &PluginConfig) -> Expected {
+    let steps = replay(series, collector_options(cfg)).expect("library replay");
     let mut out = Expected::new();
     let mut containers = InstanceCache::new();
     let mut pods = InstanceCache::new();
@@ -111,21 +122,22 @@ fn written(d: &Daemon) -> BTreeMap<String, Vec<(f64, Vec<f64>)>> {
 }
 
 fn run_replay(block: &str, cfg: &PluginConfig) {
+    run_replay_of(&series(), block, cfg);
+}
+
+fn run_replay_of(series: &Path, block: &str, cfg: &PluginConfig) {
     if !collectd_available() {
         return;
     }
     assert!(
-        series().is_dir(),
+        series.is_dir(),
         "bundled series missing: {}",
-        series().display()
+        series.display()
     );
-    let want = expected(cfg);
+    let want = expected_of(series, cfg);
     assert!(!want.is_empty(), "the library found nothing to dispatch");
 
-    let mut d = Daemon::new(Some(&format!(
-        "  Replay \"{}\"\n{block}",
-        series().display()
-    )));
+    let mut d = Daemon::new(Some(&format!("  Replay \"{}\"\n{block}", series.display())));
     let started = epoch_now();
     d.start();
     let done = d.wait_for(Duration::from_secs(30), |d| {
@@ -190,6 +202,16 @@ fn replay_of_the_bundled_series_gives_exactly_the_expected_values() {
     assert!(burner[1][0] > 20.0 && burner[2][0] > 20.0, "{burner:?}");
     let idle = &want["libpodstats-lpstest-idle/pod_cpu"];
     assert!(idle.iter().all(|v| v[1] == 25986138.0), "{idle:?}");
+}
+
+/// The podman 5 series from the VM guests (systemd scopes, a Quadlet payload cgroup, rootless
+/// and cgroupfs containers, a pod): the plugin dispatches exactly what `libpod-stats replay`
+/// computes from the same capture.
+#[test]
+fn replay_of_the_podman_5_series_gives_exactly_the_expected_values() {
+    for rel in ["cgroupv2/podman-5.4-mixed", "cgroupv2/podman-5.8-mixed"] {
+        run_replay_of(&fixture(rel), "", &PluginConfig::default());
+    }
 }
 
 #[test]
