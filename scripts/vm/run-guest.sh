@@ -31,7 +31,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 t0=$(date +%s)
-tree="$("$here/build-tree.sh" "$suite")"
+# a second try when the mirror fails us once (a fresh CI machine downloads ~300 packages)
+tree="$("$here/build-tree.sh" "$suite")" || {
+  echo "run-guest: building the $suite tree failed; trying once more" >&2
+  sleep 10
+  tree="$("$here/build-tree.sh" "$suite")"
+}
 t1=$(date +%s)
 
 # the image: the cached tree plus /lps (hard links: nothing in the tree is written)
