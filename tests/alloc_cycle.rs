@@ -98,7 +98,7 @@ fn a_steady_cycle_allocates_nothing_on_snapshots() {
         assert!(out
             .iter()
             .all(|s| s.cpu_ns.is_some() && s.memory_bytes.is_some()));
-        assert!(out.iter().all(|s| s.net_rx_bytes.is_some()), "{layout:?}");
+        assert!(out.iter().all(|s| s.net.rx_bytes.is_some()), "{layout:?}");
         assert!(out.iter().all(|s| s.cpu_percent.is_some()), "{layout:?}");
         assert_eq!(
             out.iter().filter(|s| s.pod_id.is_some()).count(),
@@ -137,7 +137,7 @@ fn past_the_descriptor_budget_files_are_read_by_path() {
     assert_eq!(b.len(), 12);
     assert!(b
         .iter()
-        .all(|s| s.cpu_ns.is_some() && s.net_rx_bytes.is_some()));
+        .all(|s| s.cpu_ns.is_some() && s.net.rx_bytes.is_some()));
 }
 
 #[test]

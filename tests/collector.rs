@@ -447,15 +447,15 @@ fn network_is_the_containers_own_and_null_in_the_hosts_namespace() {
     let mut out = Vec::new();
     collector.collect(host.at(0), &mut out).unwrap();
     let s = one(&out, "own");
-    assert_eq!((s.net_rx_bytes, s.net_tx_bytes), (Some(1100), Some(2200)));
+    assert_eq!((s.net.rx_bytes, s.net.tx_bytes), (Some(1100), Some(2200)));
     assert_eq!(s.net_namespace.as_deref(), Some("net:[4026532001]"));
     let s = one(&out, "hostnet");
-    assert_eq!((s.net_rx_bytes, s.net_tx_bytes), (None, None));
+    assert_eq!((s.net.rx_bytes, s.net.tx_bytes), (None, None));
     let s = one(&out, "unreadable");
-    assert_eq!((s.net_rx_bytes, s.net_tx_bytes), (None, None));
+    assert_eq!((s.net.rx_bytes, s.net.tx_bytes), (None, None));
     // Neither the link nor a recorded netns path: whose counters they are is unknown.
     let s = one(&out, "unknown-ns");
-    assert_eq!((s.net_rx_bytes, s.net_tx_bytes), (None, None));
+    assert_eq!((s.net.rx_bytes, s.net.tx_bytes), (None, None));
 }
 
 #[test]
@@ -519,7 +519,7 @@ fn metric_groups_left_out_are_null() {
             s.memory_bytes,
             s.pids,
             s.block_read_bytes,
-            s.net_rx_bytes,
+            s.net.rx_bytes,
             s.oom_kills
         ),
         (None, None, None, None, None)
@@ -548,7 +548,7 @@ fn pod_totals_count_a_shared_netns_once() {
     assert_eq!(p.containers, 2);
     assert_eq!(p.cpu_ns, Some(4_000_000_000));
     assert_eq!(p.memory_bytes, Some(100_000_000));
-    assert_eq!(p.net_rx_bytes, Some(1100), "one netns, counted once");
+    assert_eq!(p.net.rx_bytes, Some(1100), "one netns, counted once");
     assert_eq!(p.cpu_percent, None, "first cycle");
     member.counters.usage_usec += 1_000_000;
     host.counters(&member);
@@ -614,7 +614,7 @@ fn held_files_notice_a_removed_or_rewritten_snapshot_file() {
     let mut out = Vec::new();
     collector.collect(host.at(0), &mut out).unwrap();
     assert_eq!(out.len(), 2);
-    assert_eq!(one(&out, "a-stays").net_rx_bytes, Some(1100));
+    assert_eq!(one(&out, "a-stays").net.rx_bytes, Some(1100));
     // b's cgroup is removed (a held file of a removed regular file would still read), and
     // a's net/dev is replaced by a new file with other counters.
     host.remove_cgroup(&b);
@@ -629,5 +629,5 @@ fn held_files_notice_a_removed_or_rewritten_snapshot_file() {
     assert_eq!(report.vanished[0].name, "b-goes");
     let names: Vec<&str> = out.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["a-stays"]);
-    assert_eq!(one(&out, "a-stays").net_rx_bytes, Some(5100));
+    assert_eq!(one(&out, "a-stays").net.rx_bytes, Some(5100));
 }

@@ -109,7 +109,7 @@ fn rates_restarts_and_memory_in_every_layout() {
             Some(1 << 30),
             "{what}: clamped to MemTotal"
         );
-        assert_eq!(burner.net_rx_bytes, None, "{what}: no ns/net link");
+        assert_eq!(burner.net.rx_bytes, None, "{what}: no ns/net link");
     }
 }
 

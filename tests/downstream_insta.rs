@@ -84,7 +84,7 @@ fn a_built_series_replays_like_a_capture() -> Result<(), Box<dyn std::error::Err
     let b = last.samples.get("b-second").ok_or("no b-second")?;
     assert_eq!(b.memory_bytes, Some(64 << 20));
     assert_eq!(b.cpu_percent, Some(50.0));
-    assert_eq!(b.net_rx_bytes, Some(1000 + 4096));
+    assert_eq!(b.net.rx_bytes, Some(1000 + 4096));
     Ok(())
 }
 

@@ -100,8 +100,8 @@ fn numbers_match_podman_stats_recorded_with_each_fixture() {
                 continue;
             }
             assert_eq!(s.memory_bytes, p["MemUsage"].as_u64(), "{what}");
-            assert_eq!(s.net_rx_bytes, p["NetOutput"].as_u64(), "{what}");
-            assert_eq!(s.net_tx_bytes, p["NetInput"].as_u64(), "{what}");
+            assert_eq!(s.net.rx_bytes, p["NetOutput"].as_u64(), "{what}");
+            assert_eq!(s.net.tx_bytes, p["NetInput"].as_u64(), "{what}");
             // podman's average since start, at podman's own moment.
             let at = p["SystemNano"].as_u64().unwrap();
             let again = collect(dir, at);
@@ -144,11 +144,11 @@ fn pod_traffic_is_counted_once_per_namespace() {
     let members: Vec<&Sample> = samples.iter().filter(|s| s.pod_id.is_some()).collect();
     assert_eq!(members.len(), 2, "{samples:#?}");
     assert_eq!(members[0].net_namespace, members[1].net_namespace);
-    assert!(members[0].net_rx_bytes.is_some_and(|b| b > 0));
+    assert!(members[0].net.rx_bytes.is_some_and(|b| b > 0));
     let pods = libpod_stats::stats::pod::pod_samples(&samples);
     assert_eq!(pods.len(), 1);
-    assert_eq!(pods[0].net_rx_bytes, members[0].net_rx_bytes);
-    assert_eq!(pods[0].net_tx_bytes, members[0].net_tx_bytes);
+    assert_eq!(pods[0].net.rx_bytes, members[0].net.rx_bytes);
+    assert_eq!(pods[0].net.tx_bytes, members[0].net.tx_bytes);
     assert_eq!(
         pods[0].memory_bytes,
         Some(members.iter().map(|s| s.memory_bytes.unwrap()).sum())

@@ -10,7 +10,7 @@
 use collectd_plugin::Value;
 
 use libpod_stats::cgroup::stats::{PressureStats, Psi};
-use libpod_stats::stats::{MemoryEvents, PodSample, Sample};
+use libpod_stats::stats::{MemoryEvents, NetCounters, PodSample, Sample};
 
 use crate::config::{CpuPercent, MemoryUsage, PluginConfig};
 
@@ -58,8 +58,7 @@ struct Figures {
     pids: Option<u64>,
     block_read_bytes: Option<u64>,
     block_write_bytes: Option<u64>,
-    net_rx_bytes: Option<u64>,
-    net_tx_bytes: Option<u64>,
+    net: NetCounters,
     oom_kills: Option<u64>,
     cpu_periods: Option<u64>,
     cpu_throttled_periods: Option<u64>,
@@ -68,8 +67,6 @@ struct Figures {
     pressure: Option<PressureStats>,
     memory_swap_bytes: Option<u64>,
     memory_events: Option<MemoryEvents>,
-    /// rx, tx of packets, errors, dropped.
-    net_detail: [(Option<u64>, Option<u64>); 3],
     state_code: Option<u8>,
     exit_code: Option<i32>,
     restart_count: Option<u64>,
@@ -91,8 +88,7 @@ impl From<&Sample> for Figures {
             pids: s.pids,
             block_read_bytes: s.block_read_bytes,
             block_write_bytes: s.block_write_bytes,
-            net_rx_bytes: s.net_rx_bytes,
-            net_tx_bytes: s.net_tx_bytes,
+            net: s.net,
             oom_kills: s.oom_kills,
             cpu_periods: s.cpu_periods,
             cpu_throttled_periods: s.cpu_throttled_periods,
@@ -101,11 +97,6 @@ impl From<&Sample> for Figures {
             pressure: s.pressure,
             memory_swap_bytes: s.memory_swap_bytes,
             memory_events: s.memory_events,
-            net_detail: [
-                (s.net_rx_packets, s.net_tx_packets),
-                (s.net_rx_errors, s.net_tx_errors),
-                (s.net_rx_dropped, s.net_tx_dropped),
-            ],
             state_code: s.state_code,
             exit_code: s.exit_code,
             restart_count: s.restart_count,
@@ -131,8 +122,7 @@ impl From<&PodSample> for Figures {
             pids: p.pids,
             block_read_bytes: p.block_read_bytes,
             block_write_bytes: p.block_write_bytes,
-            net_rx_bytes: p.net_rx_bytes,
-            net_tx_bytes: p.net_tx_bytes,
+            net: p.net,
             oom_kills: p.oom_kills,
             cpu_periods: p.cpu_periods,
             cpu_throttled_periods: p.cpu_throttled_periods,
@@ -141,11 +131,6 @@ impl From<&PodSample> for Figures {
             pressure: None,
             memory_swap_bytes: p.memory_swap_bytes,
             memory_events: p.memory_events,
-            net_detail: [
-                (p.net_rx_packets, p.net_tx_packets),
-                (p.net_rx_errors, p.net_tx_errors),
-                (p.net_rx_dropped, p.net_tx_dropped),
-            ],
             state_code: None,
             exit_code: None,
             restart_count: None,
@@ -233,7 +218,7 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
         }
     }
     if groups.net {
-        if let (Some(rx), Some(tx)) = (f.net_rx_bytes, f.net_tx_bytes) {
+        if let (Some(rx), Some(tx)) = (f.net.rx_bytes, f.net.tx_bytes) {
             list("if_octets", None, &[derive(rx), derive(tx)]);
         }
     }
@@ -300,11 +285,12 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
         }
     }
     if groups.netdetail {
-        for ((rx, tx), type_) in
-            f.net_detail
-                .into_iter()
-                .zip(["if_packets", "if_errors", "if_dropped"])
-        {
+        let n = f.net;
+        for ((rx, tx), type_) in [
+            ((n.rx_packets, n.tx_packets), "if_packets"),
+            ((n.rx_errors, n.tx_errors), "if_errors"),
+            ((n.rx_dropped, n.tx_dropped), "if_dropped"),
+        ] {
             if let (Some(rx), Some(tx)) = (rx, tx) {
                 list(type_, None, &[derive(rx), derive(tx)]);
             }
@@ -370,8 +356,11 @@ mod tests {
             pids: Some(3),
             block_read_bytes: Some(10),
             block_write_bytes: Some(20),
-            net_rx_bytes: Some(30),
-            net_tx_bytes: Some(40),
+            net: NetCounters {
+                rx_bytes: Some(30),
+                tx_bytes: Some(40),
+                ..NetCounters::default()
+            },
             oom_kills: Some(0),
             ..Sample::default()
         }
@@ -426,7 +415,7 @@ mod tests {
         let mut s = full();
         s.cpu_percent = None;
         s.memory_working_set_bytes = None;
-        s.net_rx_bytes = None;
+        s.net.rx_bytes = None;
         s.pids = None;
         s.oom_kills = None;
         let got = render(&s, &PluginConfig::default());
@@ -454,8 +443,10 @@ mod tests {
             pids: Some(4),
             block_read_bytes: Some(1),
             block_write_bytes: Some(2),
-            net_rx_bytes: Some(3),
-            net_tx_bytes: None,
+            net: NetCounters {
+                rx_bytes: Some(3),
+                ..NetCounters::default()
+            },
             oom_kills: Some(0),
             ..PodSample::default()
         };
@@ -507,12 +498,15 @@ mod tests {
                 oom_kill: Some(1),
                 ..MemoryEvents::default()
             }),
-            net_rx_packets: Some(5),
-            net_tx_packets: Some(6),
-            net_rx_errors: Some(0),
-            net_tx_errors: Some(1),
-            net_rx_dropped: Some(2),
-            net_tx_dropped: None,
+            net: NetCounters {
+                rx_packets: Some(5),
+                tx_packets: Some(6),
+                rx_errors: Some(0),
+                tx_errors: Some(1),
+                rx_dropped: Some(2),
+                tx_dropped: None,
+                ..full().net
+            },
             state_code: Some(6),
             exit_code: Some(137),
             restart_count: Some(3),

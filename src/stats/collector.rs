@@ -59,7 +59,7 @@ use crate::parse::{meminfo, net_dev};
 use crate::stats::cpu_rate::CpuRate;
 use crate::stats::metrics;
 use crate::stats::state_watch::StateWatch;
-use crate::stats::{MemoryEvents, Sample};
+use crate::stats::{MemoryEvents, NetCounters, Sample};
 
 pub use crate::stats::clock::{online_cpus_live, Timestamp};
 pub use crate::stats::metric_groups::MetricGroups;
@@ -696,14 +696,7 @@ fn clear_numbers(s: &mut Sample) {
     s.pids_limit = None;
     s.block_read_bytes = None;
     s.block_write_bytes = None;
-    s.net_rx_bytes = None;
-    s.net_tx_bytes = None;
-    s.net_rx_packets = None;
-    s.net_tx_packets = None;
-    s.net_rx_errors = None;
-    s.net_tx_errors = None;
-    s.net_rx_dropped = None;
-    s.net_tx_dropped = None;
+    s.net = NetCounters::default();
     s.pressure = None;
     // `net_namespace` is left for `fill_net` to overwrite in place (its string is reused).
     s.oom_kills = None;
@@ -856,15 +849,15 @@ fn fill_net(
         }
     }
     if groups.net {
-        (s.net_rx_bytes, s.net_tx_bytes) = (Some(sums[0]), Some(sums[1]));
+        (s.net.rx_bytes, s.net.tx_bytes) = (Some(sums[0]), Some(sums[1]));
     }
     if groups.netdetail {
-        s.net_rx_packets = Some(sums[2]);
-        s.net_tx_packets = Some(sums[3]);
-        s.net_rx_errors = Some(sums[4]);
-        s.net_tx_errors = Some(sums[5]);
-        s.net_rx_dropped = Some(sums[6]);
-        s.net_tx_dropped = Some(sums[7]);
+        s.net.rx_packets = Some(sums[2]);
+        s.net.tx_packets = Some(sums[3]);
+        s.net.rx_errors = Some(sums[4]);
+        s.net.tx_errors = Some(sums[5]);
+        s.net.rx_dropped = Some(sums[6]);
+        s.net.tx_dropped = Some(sums[7]);
     }
 }
 

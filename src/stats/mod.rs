@@ -20,4 +20,4 @@ pub mod state_watch;
 pub mod table;
 
 pub use pod::PodSample;
-pub use sample::{MemoryEvents, Sample};
+pub use sample::{MemoryEvents, NetCounters, Sample};

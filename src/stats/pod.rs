@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::libpod::model::ContainerState;
-use crate::stats::{MemoryEvents, Sample};
+use crate::stats::{MemoryEvents, NetCounters, Sample};
 
 /// One pod's totals over its members in one read cycle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,22 +51,9 @@ pub struct PodSample {
     pub block_read_bytes: Option<u64>,
     /// Sum of the members' block writes.
     pub block_write_bytes: Option<u64>,
-    /// Bytes received, once per network namespace the members use.
-    pub net_rx_bytes: Option<u64>,
-    /// Bytes sent, once per network namespace the members use.
-    pub net_tx_bytes: Option<u64>,
-    /// Packets received, once per network namespace.
-    pub net_rx_packets: Option<u64>,
-    /// Packets sent, once per network namespace.
-    pub net_tx_packets: Option<u64>,
-    /// Receive errors, once per network namespace.
-    pub net_rx_errors: Option<u64>,
-    /// Transmit errors, once per network namespace.
-    pub net_tx_errors: Option<u64>,
-    /// Received packets dropped, once per network namespace.
-    pub net_rx_dropped: Option<u64>,
-    /// Outgoing packets dropped, once per network namespace.
-    pub net_tx_dropped: Option<u64>,
+    /// Traffic, once per network namespace the members use (flattened: `net_rx_bytes` ...).
+    #[serde(flatten)]
+    pub net: NetCounters,
     /// Sum of the members' OOM kills.
     pub oom_kills: Option<u64>,
 }
@@ -132,8 +119,7 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
     let mut swap = Total(Some(0u64));
     let mut events = [Total(Some(0u64)); 5];
     let mut any_events = false;
-    // Bytes, packets, errors, dropped; rx then tx.
-    let mut net = [Total(Some(0u64)); 8];
+    let mut net = NetCounters::ZERO;
     let mut namespaces_seen: Vec<&str> = Vec::new();
     for s in members {
         count += 1;
@@ -162,26 +148,14 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         {
             total.add(v);
         }
-        let figures = [
-            s.net_rx_bytes,
-            s.net_tx_bytes,
-            s.net_rx_packets,
-            s.net_tx_packets,
-            s.net_rx_errors,
-            s.net_tx_errors,
-            s.net_rx_dropped,
-            s.net_tx_dropped,
-        ];
         match s.net_namespace.as_deref() {
             Some(ns) if namespaces_seen.contains(&ns) => {}
             Some(ns) => {
                 namespaces_seen.push(ns);
-                for (total, v) in net.iter_mut().zip(figures) {
-                    total.add(v);
-                }
+                net.add(&s.net);
             }
             // Without a namespace name the traffic cannot be attributed to anything.
-            None => net.iter_mut().for_each(|t| t.add(None)),
+            None => net = NetCounters::default(),
         }
     }
     let none_if_empty = |t: Option<u64>| if count == 0 { None } else { t };
@@ -193,8 +167,9 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         oom,
         oom_kill,
     };
-    let [net_rx_bytes, net_tx_bytes, net_rx_packets, net_tx_packets, net_rx_errors, net_tx_errors, net_rx_dropped, net_tx_dropped] =
-        net.map(|t| none_if_empty(t.0));
+    if count == 0 {
+        net = NetCounters::default();
+    }
     PodSample {
         pod_id: pod_id.to_string(),
         pod_name,
@@ -213,14 +188,7 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         pids: none_if_empty(pids.0),
         block_read_bytes: none_if_empty(block_read.0),
         block_write_bytes: none_if_empty(block_write.0),
-        net_rx_bytes,
-        net_tx_bytes,
-        net_rx_packets,
-        net_tx_packets,
-        net_rx_errors,
-        net_tx_errors,
-        net_rx_dropped,
-        net_tx_dropped,
+        net,
         oom_kills: none_if_empty(oom_kills.0),
     }
 }
@@ -244,9 +212,12 @@ mod tests {
             pids: Some(2),
             block_read_bytes: Some(10),
             block_write_bytes: Some(20),
-            net_rx_bytes: rx,
-            net_tx_bytes: rx.map(|r| r * 2),
-            net_rx_packets: rx.map(|r| r / 100),
+            net: NetCounters {
+                rx_bytes: rx,
+                tx_bytes: rx.map(|r| r * 2),
+                rx_packets: rx.map(|r| r / 100),
+                ..NetCounters::default()
+            },
             net_namespace: ns.map(str::to_string),
             oom_kills: Some(0),
             cpu_throttled_ns: Some(7),
@@ -279,9 +250,9 @@ mod tests {
         assert_eq!(p1.memory_working_set_bytes, Some(1600));
         assert_eq!(p1.memory_anon_bytes, Some(1200));
         assert_eq!(p1.pids, Some(4));
-        assert_eq!(p1.net_rx_bytes, Some(500));
-        assert_eq!(p1.net_tx_bytes, Some(1000));
-        assert_eq!(p1.net_rx_packets, Some(5), "once per namespace");
+        assert_eq!(p1.net.rx_bytes, Some(500));
+        assert_eq!(p1.net.tx_bytes, Some(1000));
+        assert_eq!(p1.net.rx_packets, Some(5), "once per namespace");
         assert_eq!(p1.cpu_throttled_ns, Some(14));
         assert_eq!(p1.cpu_periods, None, "a member without the figure");
         let events = p1.memory_events.unwrap();
@@ -289,7 +260,7 @@ mod tests {
             (events.max, events.oom_kill, events.low),
             (Some(6), Some(2), None)
         );
-        assert_eq!(pods[1].net_rx_bytes, Some(9));
+        assert_eq!(pods[1].net.rx_bytes, Some(9));
     }
 
     #[test]
@@ -299,7 +270,7 @@ mod tests {
         let samples = vec![member("a", Some("p"), Some("net:[1]"), Some(5)), b];
         let pod = &pod_samples(&samples)[0];
         assert_eq!(pod.cpu_percent, None);
-        assert_eq!(pod.net_rx_bytes, None);
+        assert_eq!(pod.net.rx_bytes, None);
         assert_eq!(pod.cpu_ns, Some(200));
     }
 
@@ -317,7 +288,7 @@ mod tests {
     #[test]
     fn members_without_a_namespace_name_make_net_absent() {
         let samples = vec![member("a", Some("p"), None, Some(5))];
-        assert_eq!(pod_samples(&samples)[0].net_rx_bytes, None);
+        assert_eq!(pod_samples(&samples)[0].net.rx_bytes, None);
     }
 
     #[test]

@@ -28,6 +28,68 @@ impl MemoryEvents {
     }
 }
 
+/// The `net/dev` counters of non-loopback interfaces, summed; each `None` when unknown.
+///
+/// One type for a container's and a pod's traffic, flattened into their JSON as `net_rx_bytes`
+/// ... `net_tx_dropped`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetCounters {
+    /// Bytes received.
+    #[serde(rename = "net_rx_bytes")]
+    pub rx_bytes: Option<u64>,
+    /// Bytes sent.
+    #[serde(rename = "net_tx_bytes")]
+    pub tx_bytes: Option<u64>,
+    /// Packets received.
+    #[serde(rename = "net_rx_packets")]
+    pub rx_packets: Option<u64>,
+    /// Packets sent.
+    #[serde(rename = "net_tx_packets")]
+    pub tx_packets: Option<u64>,
+    /// Receive errors.
+    #[serde(rename = "net_rx_errors")]
+    pub rx_errors: Option<u64>,
+    /// Transmit errors.
+    #[serde(rename = "net_tx_errors")]
+    pub tx_errors: Option<u64>,
+    /// Received packets dropped.
+    #[serde(rename = "net_rx_dropped")]
+    pub rx_dropped: Option<u64>,
+    /// Outgoing packets dropped.
+    #[serde(rename = "net_tx_dropped")]
+    pub tx_dropped: Option<u64>,
+}
+
+impl NetCounters {
+    /// Every counter known and 0: the start of a sum.
+    pub const ZERO: NetCounters = NetCounters {
+        rx_bytes: Some(0),
+        tx_bytes: Some(0),
+        rx_packets: Some(0),
+        tx_packets: Some(0),
+        rx_errors: Some(0),
+        tx_errors: Some(0),
+        rx_dropped: Some(0),
+        tx_dropped: Some(0),
+    };
+
+    /// Adds `other` counter by counter (saturating); a counter becomes `None` once either
+    /// side lacks it, since a partial sum would look like a real, smaller number.
+    pub fn add(&mut self, other: &NetCounters) {
+        let sum = |a: Option<u64>, b: Option<u64>| Some(a?.saturating_add(b?));
+        *self = NetCounters {
+            rx_bytes: sum(self.rx_bytes, other.rx_bytes),
+            tx_bytes: sum(self.tx_bytes, other.tx_bytes),
+            rx_packets: sum(self.rx_packets, other.rx_packets),
+            tx_packets: sum(self.tx_packets, other.tx_packets),
+            rx_errors: sum(self.rx_errors, other.rx_errors),
+            tx_errors: sum(self.tx_errors, other.tx_errors),
+            rx_dropped: sum(self.rx_dropped, other.rx_dropped),
+            tx_dropped: sum(self.tx_dropped, other.tx_dropped),
+        };
+    }
+}
+
 /// One container's numbers at one moment. Absent data is `None` (JSON `null`), never `0`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
@@ -100,22 +162,10 @@ pub struct Sample {
     pub block_read_bytes: Option<u64>,
     /// Bytes written to block devices.
     pub block_write_bytes: Option<u64>,
-    /// Bytes received on non-loopback interfaces of the container's own netns.
-    pub net_rx_bytes: Option<u64>,
-    /// Bytes sent on non-loopback interfaces of the container's own netns.
-    pub net_tx_bytes: Option<u64>,
-    /// Packets received (non-loopback, own netns).
-    pub net_rx_packets: Option<u64>,
-    /// Packets sent.
-    pub net_tx_packets: Option<u64>,
-    /// Receive errors.
-    pub net_rx_errors: Option<u64>,
-    /// Transmit errors.
-    pub net_tx_errors: Option<u64>,
-    /// Received packets dropped.
-    pub net_rx_dropped: Option<u64>,
-    /// Outgoing packets dropped.
-    pub net_tx_dropped: Option<u64>,
+    /// Traffic counters of the container's own netns (JSON keys `net_rx_bytes` ...
+    /// `net_tx_dropped`, flattened into the sample).
+    #[serde(flatten)]
+    pub net: NetCounters,
     /// The container's network namespace as the kernel names it (`net:[4026532281]`), when
     /// readable: pod members share one, so pod totals count its traffic once.
     pub net_namespace: Option<String>,
@@ -124,4 +174,54 @@ pub struct Sample {
     /// Pressure stall information of cpu, memory and io (v2, or a hybrid host's `unified`
     /// hierarchy); `None` when the kernel gives none for this cgroup.
     pub pressure: Option<PressureStats>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn net_counters_are_flat_json_keys_and_read_back() {
+        let sample = Sample {
+            net: NetCounters {
+                rx_bytes: Some(1),
+                tx_dropped: Some(8),
+                ..NetCounters::default()
+            },
+            oom_kills: Some(0),
+            ..Sample::default()
+        };
+        let json = serde_json::to_value(&sample).unwrap();
+        assert_eq!(
+            (
+                json["net_rx_bytes"].as_u64(),
+                json["net_tx_dropped"].as_u64()
+            ),
+            (Some(1), Some(8))
+        );
+        assert!(
+            json["net_rx_packets"].is_null() && json.get("net").is_none(),
+            "{json}"
+        );
+        let back: Sample = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sample);
+    }
+
+    #[test]
+    fn a_sum_lacks_a_counter_once_either_side_does() {
+        let mut sum = NetCounters::ZERO;
+        sum.add(&NetCounters {
+            rx_bytes: Some(u64::MAX),
+            tx_bytes: Some(2),
+            ..NetCounters::default()
+        });
+        sum.add(&NetCounters {
+            rx_bytes: Some(1),
+            ..NetCounters::ZERO
+        });
+        assert_eq!(
+            (sum.rx_bytes, sum.tx_bytes, sum.rx_packets),
+            (Some(u64::MAX), Some(2), None)
+        );
+    }
 }

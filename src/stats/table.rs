@@ -125,7 +125,7 @@ fn row(sample: &Sample, opts: TableOptions) -> Vec<String> {
         human_percent(sample.cpu_percent),
         pair(memory, sample.memory_limit_bytes),
         human_percent(metrics::memory_percent(memory, sample.memory_limit_bytes)),
-        pair(sample.net_rx_bytes, sample.net_tx_bytes),
+        pair(sample.net.rx_bytes, sample.net.tx_bytes),
         pair(sample.block_read_bytes, sample.block_write_bytes),
         count(sample.pids),
     ];
@@ -181,6 +181,7 @@ pub fn render(samples: &[Sample], opts: TableOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::NetCounters;
 
     #[test]
     fn sizes_have_three_significant_digits() {
@@ -215,8 +216,11 @@ mod tests {
                 memory_anon_bytes: Some(500_000),
                 memory_limit_bytes: Some(2_000_000_000),
                 memory_percent: Some(0.1),
-                net_rx_bytes: Some(100),
-                net_tx_bytes: Some(2_000),
+                net: NetCounters {
+                    rx_bytes: Some(100),
+                    tx_bytes: Some(2_000),
+                    ..NetCounters::default()
+                },
                 block_read_bytes: Some(0),
                 block_write_bytes: Some(4096),
                 pids: Some(3),
