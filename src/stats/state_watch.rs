@@ -55,6 +55,19 @@ mod tests {
     use crate::libpod::discover::{state_fingerprint, DiscoveryOptions};
     use std::path::Path;
 
+    /// The fingerprint of `root`'s stores as they are now (rootless ones when asked) and a
+    /// watch over it, checked to see no change yet.
+    fn watched(root: &HostRoot, rootless_stores: bool) -> (StateFingerprint, StateWatch) {
+        let opts = DiscoveryOptions {
+            rootless_stores,
+            ..DiscoveryOptions::default()
+        };
+        let fp = state_fingerprint(root, &opts);
+        let watch = StateWatch::new(root, &fp);
+        assert!(watch.unchanged(), "a fresh watch sees no change");
+        (fp, watch)
+    }
+
     #[test]
     fn a_changed_state_file_is_noticed() {
         let dir = tempfile::tempdir().unwrap();
@@ -62,18 +75,11 @@ mod tests {
         std::fs::create_dir_all(store.join("libpod")).unwrap();
         std::fs::write(store.join("libpod/bolt_state.db"), b"one").unwrap();
         let root = HostRoot::new(dir.path()).unwrap();
-        let opts = DiscoveryOptions {
-            rootless_stores: false,
-            ..DiscoveryOptions::default()
-        };
-        let fp = state_fingerprint(&root, &opts);
-        let watch = StateWatch::new(&root, &fp);
-        assert!(watch.unchanged());
+        let (fp, watch) = watched(&root, false);
         std::fs::write(store.join("libpod/bolt_state.db"), b"two!").unwrap();
         assert!(!watch.unchanged());
-        let fp2 = state_fingerprint(&root, &opts);
+        let (fp2, _) = watched(&root, false);
         assert_ne!(fp, fp2);
-        assert!(StateWatch::new(&root, &fp2).unchanged());
     }
 
     /// A drop-in added to a `containers.conf.d` directory podman 6 reads
@@ -85,27 +91,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("var/lib/containers/storage")).unwrap();
         let root = HostRoot::new(dir.path()).unwrap();
-        let opts = DiscoveryOptions {
-            rootless_stores: false,
-            ..DiscoveryOptions::default()
-        };
-        let fp = state_fingerprint(&root, &opts);
-        let watch = StateWatch::new(&root, &fp);
-        assert!(watch.unchanged());
+        let (_, watch) = watched(&root, false);
         let d = dir.path().join("etc/containers/containers.conf.d");
         std::fs::create_dir_all(&d).unwrap();
         assert!(!watch.unchanged());
-        let fp2 = state_fingerprint(&root, &opts);
-        let watch2 = StateWatch::new(&root, &fp2);
-        assert!(watch2.unchanged());
+        let (_, watch2) = watched(&root, false);
         std::fs::write(
             d.join("50-static.conf"),
             "[engine]\nstatic_dir = \"/srv/s\"\n",
         )
         .unwrap();
         assert!(!watch2.unchanged());
-        let fp3 = state_fingerprint(&root, &opts);
-        assert!(StateWatch::new(&root, &fp3).unchanged());
+        let (fp3, _) = watched(&root, false);
         assert!(fp3
             .files
             .iter()
@@ -129,16 +126,13 @@ mod tests {
         )
         .unwrap();
         let root = HostRoot::new(dir.path()).unwrap();
-        let opts = DiscoveryOptions::default();
-        let fp = state_fingerprint(&root, &opts);
+        let (fp, watch) = watched(&root, true);
         let parent = Path::new("/etc/containers/containers.rootless.conf.d");
         assert!(fp
             .listings
             .iter()
             .any(|(d, st)| d == parent && st.is_none()));
         assert!(!fp.listings.iter().any(|(d, _)| d == &parent.join("1000")));
-        let watch = StateWatch::new(&root, &fp);
-        assert!(watch.unchanged());
         let per_uid = dir
             .path()
             .join("etc/containers/containers.rootless.conf.d/1000");
@@ -149,7 +143,7 @@ mod tests {
         )
         .unwrap();
         assert!(!watch.unchanged());
-        let fp2 = state_fingerprint(&root, &opts);
+        let (fp2, _) = watched(&root, true);
         assert!(fp2
             .files
             .iter()
