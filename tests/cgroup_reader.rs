@@ -1,8 +1,12 @@
 //! The cgroup reader against the small snapshots in `tests/data/` and temporary trees:
 //! per-version rules, absent files, missing cgroups and errors that name their file.
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::path::Path;
 
+use files::copy_tree;
 use libpod_stats::cgroup::layout::Controller;
 use libpod_stats::cgroup::stats::Limit;
 use libpod_stats::cgroup::{CgroupError, CgroupLayout, CgroupReader, CgroupStats, LayoutKind};
@@ -283,20 +287,4 @@ fn a_handle_can_keep_only_the_sample_keys() {
         .read()
         .unwrap_err();
     assert!(err.to_string().contains("memory.stat"), "{err}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }

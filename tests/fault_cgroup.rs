@@ -3,6 +3,8 @@
 //! `max` in every file, a 1 MiB `memory.stat`, and a controller that is not mounted. The
 //! reader answers with values or an error naming what went wrong; it never panics.
 
+#[path = "support/files.rs"]
+mod files;
 #[path = "support/skip.rs"]
 mod skip;
 
@@ -11,6 +13,7 @@ use std::io::Write;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use files::copy_tree;
 use libpod_stats::cgroup::stats::Limit;
 use libpod_stats::cgroup::{CgroupError, CgroupReader};
 use libpod_stats::host::HostRoot;
@@ -20,22 +23,6 @@ const V1_CGROUP: &str =
     "/libpod_parent/libpod-f04baf43477f75be40ba35af7b0ef61e3ae046b551697d0a2fed1607985346fa";
 const V2_FIXTURE: &str = "fixtures/cgroupv2/vm-shapes";
 const V2_CGROUP: &str = "/machine.slice/machine-libpod_pod_dda7e8fe709654439eaa85991388fa82ee7316d303e8e51105ad1a235b8f02b8.slice/libpod-4664bf8ec717670d3df528e621c72235288bd816bb0dde15d643e07c3e2041d5.scope";
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_tree(&src, &dst);
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else {
-            fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
 
 /// A private copy of a fixture snapshot.
 fn snapshot(fixture: &str) -> tempfile::TempDir {

@@ -3,10 +3,14 @@
 //! of both, and, where the fixture holds podman's own view (`expected/ps.json`,
 //! `expected/inspect.json`), a check that we list exactly what podman listed.
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use files::copy_tree;
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{discover, DiscoveryOptions, StoreReport};
 use libpod_stats::libpod::{Container, ContainerState, Source};
@@ -210,22 +214,6 @@ fn fixtures_match_podmans_own_view() {
         checked += 1;
     }
     eprintln!("checked {checked} fixtures against podman's own view");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().unwrap();
-        if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if kind.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
 }
 
 /// The real podman state after a "reboot": the database still says running and paused,

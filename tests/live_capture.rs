@@ -8,6 +8,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/files.rs"]
+mod files;
 #[path = "support/skip.rs"]
 mod skip;
 
@@ -17,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cli::{cli, stdout_of};
+use files::all_files;
 use libpod_stats::capture::{capture_series, capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
@@ -229,18 +232,6 @@ fn sample_of(samples: &[Sample], id: &str) -> Sample {
         .unwrap_or_else(|| panic!("container {id} not in {samples:#?}"))
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let meta = path.symlink_metadata().unwrap();
-        if meta.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn capture_of_live_cgroups_replays_to_the_live_numbers() {
     let Some(Stored {
@@ -363,7 +354,7 @@ fn capture_of_live_cgroups_replays_to_the_live_numbers() {
 
     // Files are owner-only and the planted value is nowhere.
     let mut files = Vec::new();
-    files_under(&snap, &mut files);
+    all_files(&snap, &mut files);
     for f in &files {
         use std::os::unix::fs::PermissionsExt;
         let meta = f.symlink_metadata().unwrap();

@@ -11,6 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::cli::{cli, stdout_of};
+use support::cli_over;
+use support::files::all_files;
 use support::podman::PodmanHarness;
 
 /// A distinct lower-case marker (host names accept it) for `door`.
@@ -34,17 +36,6 @@ impl Drop for Outside<'_> {
     fn drop(&mut self) {
         let _ = self.harness.try_run(["secret", "rm", &self.secret]);
         let _ = std::fs::remove_dir_all(&self.volume_dir);
-    }
-}
-
-fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.symlink_metadata().unwrap().is_dir() {
-            all_files(&path, out);
-        } else {
-            out.push(path);
-        }
     }
 }
 
@@ -73,15 +64,7 @@ fn json_of(root: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 fn capture(h: &PodmanHarness, out: &Path, extra: &[&str]) {
-    stdout_of(
-        cli()
-            .arg("--no-rootless")
-            .arg("--store")
-            .arg(h.graphroot())
-            .args(["capture", "--out"])
-            .arg(out)
-            .args(extra),
-    );
+    stdout_of(cli_over(h).args(["capture", "--out"]).arg(out).args(extra));
 }
 
 #[test]

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use support::cli::{cli, stdout_of};
-use support::libpod_stats;
 use support::podman::PodmanHarness;
+use support::{cli_over, libpod_stats};
 
 fn cgroup_file(root: &Path, ctrl: &str, cgroup: &str, file: &str) -> u64 {
     let path = root
@@ -135,10 +135,7 @@ fn stats_capture_and_replay_match_real_podman() {
     let tmp = tempfile::tempdir().unwrap();
     let captured = tmp.path().join("capture");
     stdout_of(
-        cli()
-            .arg("--no-rootless")
-            .arg("--store")
-            .arg(h.graphroot())
+        cli_over(&h)
             .args(["capture", "--out"])
             .arg(&captured)
             .args(["--count", "3", "--interval", "0.5"]),

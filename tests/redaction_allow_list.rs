@@ -10,11 +10,13 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/files.rs"]
+mod files;
 
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use cli::{cli, stdout_of};
+use files::{all_files, copy_tree};
 use libpod_stats::capture::redact::{Keep, RecordKind, Rule, STORAGE_METADATA, SYSTEMD_UNIT_LABEL};
 use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 use libpod_stats::host::HostRoot;
@@ -35,35 +37,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().unwrap();
-        if kind.is_symlink() {
-            symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if kind.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
-/// Every file (and symlink) under `dir`.
-fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let meta = path.symlink_metadata().unwrap();
-        if meta.is_dir() {
-            all_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
 }
 
 /// The files under `dir` holding `needle` in any byte (symlinks: in their target text).
