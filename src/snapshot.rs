@@ -5,6 +5,7 @@
 //! that are not files. A *series* is a directory of snapshots named `000/`, `001/`, ... in time
 //! order. Nothing in a snapshot may depend on file owners: a checkout does not keep them.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,12 @@ pub struct SnapshotMeta {
     /// needs no flag to find what the capture found. Left out of the file when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_stores: Vec<PathBuf>,
+    /// The owner uid of each store the capture found, by graph root (host path): a snapshot
+    /// keeps no file owners, so discovery under it takes a store's owner from here (the
+    /// `uid` samples carry), and guesses from the users' homes only for a store not listed
+    /// (snapshots made before this field). Left out of the file when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub store_owners: BTreeMap<PathBuf, u32>,
 }
 
 /// Reading or writing `snapshot.json` or listing a series failed.

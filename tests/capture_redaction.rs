@@ -201,6 +201,7 @@ fn synthesize(root: &Path) {
         hostname: HOSTNAME_SECRET.into(),
         kernel: "6.1.0-lpstest".into(),
         extra_stores: Vec::new(),
+        store_owners: Default::default(),
     };
     meta.write(root).unwrap();
 }

@@ -130,6 +130,7 @@ impl Host {
             hostname: "test".into(),
             kernel: "6.1.0".into(),
             extra_stores: Vec::new(),
+            store_owners: Default::default(),
         };
         meta.write(&self.root).unwrap();
         Timestamp::at(meta.taken_at_ns)
@@ -379,6 +380,7 @@ fn no_stream_reports_the_average_since_start() {
         hostname: "t".into(),
         kernel: "k".into(),
         extra_stores: Vec::new(),
+        store_owners: Default::default(),
     };
     meta.write(&host.root).unwrap();
     let mut collector2 = host.collector(FirstCpuPercent::SinceStart, false);

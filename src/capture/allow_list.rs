@@ -226,6 +226,7 @@ fn meta_for(source: &HostRoot, opts: &CaptureOptions) -> Result<SnapshotMeta, Ca
                 hostname: hostname.unwrap_or_default(),
                 kernel: kernel.unwrap_or_default(),
                 extra_stores: Vec::new(),
+                store_owners: Default::default(),
             }
         }
     };
@@ -313,6 +314,13 @@ pub fn capture_snapshot(
     ensure_empty(dest)?;
     let report = discover(source, &opts.discovery);
     let mut meta = meta_for(source, opts)?;
+    // A snapshot keeps no file owners: record each store's, so discovery under the capture
+    // gives its containers the same uid as here.
+    meta.store_owners = report
+        .stores
+        .iter()
+        .filter_map(|s| Some((s.store.graph_root.clone(), s.store.uid?)))
+        .collect();
     let mut run = Run {
         source,
         writer: SnapshotWriter::new(dest)?,

@@ -11,6 +11,7 @@
 //! The keys read are modelled in [`config_keys`](super::config_keys), the users in
 //! [`users`](super::users); reading the files once each is `conf_reader`'s job.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -254,6 +255,14 @@ impl FoundStores {
 /// ([`SnapshotMeta::extra_stores`](crate::snapshot::SnapshotMeta)); an explicit one that is
 /// also found otherwise is listed once.
 pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundStores {
+    // A broken snapshot.json is reported by whoever needs its other facts; here it only
+    // means no recorded stores and owners.
+    let meta = root.snapshot_meta().ok().flatten();
+    let none_recorded = BTreeMap::new();
+    let owners = Owners {
+        root,
+        recorded: meta.as_ref().map_or(&none_recorded, |m| &m.store_owners),
+    };
     let mut conf = ConfReader::new(root);
     let users = match conf.found.consult(root, Path::new(PASSWD)) {
         Ok(Some(text)) => users_of_passwd(&text),
@@ -281,7 +290,7 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
     .map(|(storage, engine)| root_store(&storage, &engine));
     let [podman6, podman5] = stores;
     if let Some(store) = conf.choose(podman6, podman5) {
-        let uid = owner_uid(root, &store.graph_root, &users, Some(0));
+        let uid = owners.of(&store.graph_root, &users, Some(0));
         conf.found.stores.push(Store { uid, ..store });
     }
 
@@ -307,22 +316,15 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
             podman5.tmp_dir = user.expand_path(engine5.tmp_dir.as_deref());
             podman5.db_backend = engine5.db_backend();
             if let Some(store) = conf.choose(podman6, podman5) {
-                let uid = owner_uid(root, &store.graph_root, &users, Some(user.uid));
+                let uid = owners.of(&store.graph_root, &users, Some(user.uid));
                 conf.found.stores.push(Store { uid, ..store });
             }
         }
     }
     let mut found = conf.found;
 
-    // A broken snapshot.json is reported by whoever needs its other facts; here it only
-    // means no recorded stores.
-    let recorded = root
-        .snapshot_meta()
-        .ok()
-        .flatten()
-        .map(|meta| meta.extra_stores)
-        .unwrap_or_default();
-    for path in extra.iter().chain(&recorded) {
+    let recorded = meta.iter().flat_map(|m| &m.extra_stores);
+    for path in extra.iter().chain(recorded) {
         let graph_root = if path.is_absolute() {
             path.components().collect::<PathBuf>()
         } else {
@@ -337,7 +339,7 @@ pub fn find_stores(root: &HostRoot, rootless: bool, extra: &[PathBuf]) -> FoundS
                 .push(StoreConfigError::NoSuchStore { path: graph_root });
             continue;
         }
-        let uid = owner_uid(root, &graph_root, &users, None);
+        let uid = owners.of(&graph_root, &users, None);
         found.stores.push(Store {
             kind: StoreKind::Explicit,
             graph_root,
@@ -448,21 +450,34 @@ fn rootless_store6(user: &User, storage: &StorageConf, engine: &EngineKeys) -> S
     }
 }
 
-/// The owner of a store: on a live host the directory's owner; in a snapshot (which keeps
-/// no owners) the uid whose home holds it, else `fallback`.
-fn owner_uid(
-    root: &HostRoot,
-    graph_root: &Path,
-    users: &[User],
-    fallback: Option<u32>,
-) -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
-    if root.is_live() {
-        return root.metadata(graph_root).ok().map(|m| m.uid()).or(fallback);
+/// Who owns a store.
+struct Owners<'a> {
+    root: &'a HostRoot,
+    /// What a snapshot recorded at capture ([`SnapshotMeta::store_owners`](crate::snapshot::SnapshotMeta)).
+    recorded: &'a BTreeMap<PathBuf, u32>,
+}
+
+impl Owners<'_> {
+    /// The owner of the store at `graph_root`: on a live host the directory's owner; in a
+    /// snapshot (which keeps no file owners) the uid recorded at capture, else the uid whose
+    /// home holds it, else `fallback`.
+    fn of(&self, graph_root: &Path, users: &[User], fallback: Option<u32>) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt;
+        if self.root.is_live() {
+            return self
+                .root
+                .metadata(graph_root)
+                .ok()
+                .map(|m| m.uid())
+                .or(fallback);
+        }
+        self.recorded
+            .get(graph_root)
+            .copied()
+            .or_else(|| home_owner(users, graph_root))
+            .or(fallback)
+            .or_else(|| graph_root.starts_with(DEFAULT_GRAPH_ROOT).then_some(0))
     }
-    home_owner(users, graph_root)
-        .or(fallback)
-        .or_else(|| graph_root.starts_with(DEFAULT_GRAPH_ROOT).then_some(0))
 }
 
 #[cfg(test)]

@@ -173,6 +173,7 @@ impl Default for HostBuilder {
                 hostname: "testhost".to_string(),
                 kernel: "6.1.0-test-amd64".to_string(),
                 extra_stores: Vec::new(),
+                store_owners: Default::default(),
             },
             mem_total: 4 << 30,
             stores: Vec::new(),
