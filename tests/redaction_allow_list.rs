@@ -1,6 +1,7 @@
 //! The allow-list holds: a random marker planted in a random place a redacted capture does not
-//! keep, in real podman 4.3 records (the BoltDB fixtures) and in records shaped like podman
-//! 5's (its ContainerConfig/ContainerState/PodConfig keys, `CreateCommand` and
+//! keep, in real podman 4.3 records (the BoltDB fixtures), in real podman 5.4 and 5.8 records
+//! (the VM guests' SQLite fixtures, rootless store and Quadlet included) and in records shaped
+//! like podman 5's (its ContainerConfig/ContainerState/PodConfig keys, `CreateCommand` and
 //! `healthcheck.Test` included), in BoltDB or SQLite, in the OCI `config.json`, the
 //! containers/storage list and its metadata, `/etc/passwd`, `stat`, `mountinfo` and
 //! `storage.conf`, is in no byte of the capture, while `ps --all` and `stats --no-stream` read
@@ -23,11 +24,18 @@ use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
 use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
 use libpod_stats::libpod::raw::RawState;
-use libpod_stats::libpod::sqlite::write_sqlite_state;
+use libpod_stats::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const FIXTURES: [&str; 2] = ["cgroupv1/podman-pod", "cgroupv1/podman-mixed"];
+/// Real records: podman 4.3 (BoltDB, cgroup v1, this host) and podman 5.4 / 5.8 (SQLite,
+/// cgroup v2 with systemd, a rootless store, a Quadlet unit; the VM guests' first steps).
+const FIXTURES: [&str; 4] = [
+    "cgroupv1/podman-pod",
+    "cgroupv1/podman-mixed",
+    "cgroupv2/podman-5.4-mixed/000",
+    "cgroupv2/podman-5.8-mixed/000",
+];
 const STORE: &str = "var/lib/containers/storage";
 const BOLT: &str = "var/lib/containers/storage/libpod/bolt_state.db";
 const SQLITE: &str = "var/lib/containers/storage/db.sql";
@@ -341,7 +349,14 @@ fn pids(root: &Path) -> Vec<String> {
 fn build_source(case: &Case, root: &Path) -> (PathBuf, String) {
     copy_tree(&fixture(FIXTURES[case.fixture]), root);
     let host = HostRoot::new(root).unwrap();
-    let mut raw = read_bolt_state(&host, &Path::new("/").join(BOLT)).unwrap();
+    // The podman 5 fixtures hold their root store's state in db.sql, and stay SQLite.
+    let real_podman5 = root.join(SQLITE).is_file();
+    let mut raw = if real_podman5 {
+        read_sqlite_state(&host, &Path::new("/").join(SQLITE)).unwrap()
+    } else {
+        read_bolt_state(&host, &Path::new("/").join(BOLT)).unwrap()
+    };
+    let sqlite = case.sqlite || real_podman5;
     if case.podman5 {
         podman5_shape(&mut raw);
     }
@@ -381,7 +396,7 @@ fn build_source(case: &Case, root: &Path) -> (PathBuf, String) {
             let mut v: Value = serde_json::from_slice(bytes).unwrap();
             let at = plant(&mut v, kind.table(), m, &case.plant);
             *bytes = serde_json::to_vec(&v).unwrap();
-            let db = if case.sqlite { SQLITE } else { BOLT };
+            let db = if sqlite { SQLITE } else { BOLT };
             (PathBuf::from(db), format!("{kind:?} record: {at}"))
         }
         Target::OciConfig | Target::StorageList | Target::StorageMetadata => {
@@ -444,7 +459,17 @@ fn build_source(case: &Case, root: &Path) -> (PathBuf, String) {
             text.push_str(&match case.plant.mode % 3 {
                 0 => format!("900 22 8:3 / /srv/{m} rw,relatime - ext4 /dev/sdb1 rw\n"),
                 1 => format!("901 22 0:99 / /var/lib/containers/storage/volumes/{m}/_data rw - tmpfs tmpfs rw\n"),
-                _ => format!("902 22 0:29 / /run/{m}/memory rw,relatime - cgroup cgroup rw,memory\n"),
+                _ => {
+                    // A second mount of a hierarchy the layout has (a cgroupfs bind-mounted
+                    // into a volume): the layout reads the one under /sys/fs/cgroup, so the
+                    // copy is not needed. (A v1 controller mounted only at a secret path
+                    // would be read there, and its path kept: no real v2 host has one.)
+                    let used = text.lines().find(|l| l.contains(" - cgroup")).expect("a cgroup mount");
+                    let mut fields: Vec<String> = used.split(' ').map(String::from).collect();
+                    fields[0] = "902".into();
+                    fields[4] = format!("/run/{m}{}", fields[4]);
+                    format!("{}\n", fields.join(" "))
+                }
             });
             write(root, "proc/self/mountinfo", text);
             (PathBuf::from("proc/self/mountinfo"), "mountinfo".into())
@@ -462,8 +487,8 @@ fn build_source(case: &Case, root: &Path) -> (PathBuf, String) {
             )
         }
     };
-    if case.sqlite {
-        std::fs::remove_file(root.join(BOLT)).unwrap();
+    if sqlite {
+        std::fs::remove_file(root.join(if real_podman5 { SQLITE } else { BOLT })).unwrap();
         write_sqlite_state(&raw, &root.join(SQLITE)).unwrap();
     } else {
         std::fs::write(
