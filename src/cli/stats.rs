@@ -172,16 +172,12 @@ fn leave_for_exit(collector: Collector, samples: Vec<Sample>) {
 
 /// Container arguments that named no listed container are an error, as in `podman stats`.
 fn check_containers(args: &StatsArgs, samples: &[Sample]) -> Result<(), CliError> {
-    let missing: Vec<&str> = args
-        .containers
+    let listed: Vec<(&str, &str)> = samples
         .iter()
-        .filter(|r| {
-            !samples
-                .iter()
-                .any(|s| s.name == **r || (!r.is_empty() && s.id.starts_with(r.as_str())))
-        })
-        .map(String::as_str)
+        .map(|s| (s.name.as_str(), s.id.as_str()))
         .collect();
+    let refs = ContainerFilter::default().with_refs(&args.containers);
+    let missing = refs.unmatched_refs(&listed);
     if missing.is_empty() {
         return Ok(());
     }

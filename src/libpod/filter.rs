@@ -192,22 +192,24 @@ impl ContainerFilter {
                         .is_some_and(|id| id.starts_with(p.as_str()))
             })
             && any(&self.statuses, |s| *s == c.state)
-            && any(&self.refs, |r| refers_to(r, c))
+            && any(&self.refs, |r| refers_to(r, &c.name, &c.id))
     }
 
-    /// The container arguments that match none of `containers`.
-    pub fn unmatched_refs<'a>(&'a self, containers: &[&Container]) -> Vec<&'a str> {
+    /// The container arguments that name none of the listed `(name, id)` pairs (what was
+    /// shown: containers, or samples).
+    pub fn unmatched_refs<'a>(&'a self, listed: &[(&str, &str)]) -> Vec<&'a str> {
         self.refs
             .iter()
-            .filter(|r| !containers.iter().any(|c| refers_to(r, c)))
+            .filter(|r| !listed.iter().any(|(name, id)| refers_to(r, name, id)))
             .map(String::as_str)
             .collect()
     }
 }
 
-/// True when a container argument names `c`: its exact name, or its id or an id prefix.
-pub fn refers_to(arg: &str, c: &Container) -> bool {
-    c.name == arg || (!arg.is_empty() && c.id.starts_with(arg))
+/// True when a container argument names the container `name`/`id`: its exact name, or its
+/// id or an id prefix.
+pub fn refers_to(arg: &str, name: &str, id: &str) -> bool {
+    name == arg || (!arg.is_empty() && id.starts_with(arg))
 }
 
 #[cfg(test)]
@@ -325,7 +327,11 @@ mod tests {
         let matched: Vec<&Container> = cs.iter().filter(|c| f.matches(c)).collect();
         let got: Vec<&str> = matched.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(got, ["web-1", "web-2"]);
-        assert_eq!(f.unmatched_refs(&matched), ["zz"]);
+        let listed: Vec<(&str, &str)> = matched
+            .iter()
+            .map(|c| (c.name.as_str(), c.id.as_str()))
+            .collect();
+        assert_eq!(f.unmatched_refs(&listed), ["zz"]);
         assert!(ContainerFilter::default().is_empty());
         assert!(ContainerFilter::default().matches(&cs[0]));
     }
