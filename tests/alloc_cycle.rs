@@ -8,6 +8,8 @@
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/health.rs"]
+mod health;
 #[path = "../benches/support/live.rs"]
 mod live;
 #[path = "support/skip.rs"]
@@ -90,11 +92,32 @@ fn steady_allocations(collector: &mut Collector, cycles: u64) -> (usize, Vec<Sam
 fn a_steady_cycle_allocates_nothing_on_snapshots() {
     for layout in [Layout::Hybrid, Layout::V1, Layout::V1CoMounted, Layout::V2] {
         let dir = tempfile::tempdir().unwrap();
-        own_netns(&host(layout, N).build(dir.path()).unwrap());
+        let built = host(layout, N).build(dir.path()).unwrap();
+        own_netns(&built);
+        // Every other container has a health check and its log: a `stat` per cycle.
+        let checked: Vec<&str> = built
+            .containers
+            .iter()
+            .step_by(2)
+            .map(|c| c.id.as_str())
+            .collect();
+        health::give_health_check(dir.path(), &checked, serde_json::json!(["CMD", "true"]));
+        for id in &checked {
+            health::write_health_log(
+                dir.path(),
+                id,
+                r#"{"Status":"healthy","FailingStreak":0,"Log":[]}"#,
+            );
+        }
         let mut collector =
             Collector::new(HostRoot::new(dir.path()).unwrap(), options(None)).unwrap();
         let (n, out) = steady_allocations(&mut collector, 2 * SLOW_FILES_EVERY);
         assert_eq!(out.len(), N, "{layout:?}");
+        assert_eq!(
+            out.iter().filter(|s| s.health_code == Some(0)).count(),
+            checked.len(),
+            "{layout:?}"
+        );
         assert!(out
             .iter()
             .all(|s| s.cpu_ns.is_some() && s.memory_bytes.is_some()));

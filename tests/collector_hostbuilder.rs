@@ -4,6 +4,10 @@
 //! no `ns/net` links, so its containers' network numbers are null (whose counters they are
 //! cannot be told): `tests/collector.rs` covers the network cases with links.
 
+#[path = "support/health.rs"]
+mod health;
+
+use health::{give_health_check, health_log, write_health_log};
 use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::libpod::ContainerState;
 use libpod_stats::replay::replay;
@@ -229,4 +233,124 @@ fn captures_read_back_the_same_in_every_layout() {
         assert_eq!(original.len(), 4, "{layout:?}");
         assert_eq!(read(&captured), original, "{layout:?}");
     }
+}
+
+/// The health fields come from podman's health log (`<runroot>/overlay-containers/<id>/
+/// healthcheck.log`) of a container whose config has a health check, follow each rewrite of
+/// the log with no state change, are null without a log, and never come from a log of a
+/// container without a health check (podman 5 writes `reset` into every restarted
+/// container's log). A redacted capture keeps the status and the streak, never the outputs.
+#[test]
+fn health_follows_podmans_health_log() {
+    use libpod_stats::capture::{capture_snapshot, CaptureOptions};
+    use libpod_stats::host::HostRoot;
+    use libpod_stats::libpod::health::HealthStatus;
+    use libpod_stats::stats::collector::{Collector, Timestamp};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("source");
+    let built = HostBuilder::new()
+        .layout(Layout::V2)
+        .container(ctr("hc"))
+        .container(ctr("none"))
+        .container(ctr("plain"))
+        .build(&dir)
+        .unwrap();
+    let id = |name: &str| built.container(name).unwrap().id.clone();
+    give_health_check(&dir, &[&id("hc")], serde_json::json!(["CMD-SHELL", "true"]));
+    give_health_check(&dir, &[&id("none")], serde_json::json!(["NONE"]));
+    let log = |name: &str| health_log(&dir, &id(name));
+    for name in ["hc", "none", "plain"] {
+        write_health_log(
+            &dir,
+            &id(name),
+            r#"{"Status":"reset","FailingStreak":0,"Log":null}"#,
+        );
+    }
+    std::fs::write(
+        log("hc"),
+        br#"{"Status":"starting","FailingStreak":0,"Log":null}"#,
+    )
+    .unwrap();
+
+    let mut collector = Collector::new(HostRoot::new(&dir).unwrap(), options()).unwrap();
+    let mut out = Vec::new();
+    let mut cycle = |at: u64| {
+        let report = collector.collect(Timestamp::at(at * S), &mut out).unwrap();
+        let fields = |name: &str| {
+            let s = sample(&out, name);
+            (s.health, s.health_code, s.health_failing_streak)
+        };
+        (
+            [fields("hc"), fields("none"), fields("plain")],
+            report.errors,
+        )
+    };
+    let (health, errors) = cycle(1);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        health,
+        [
+            (Some(HealthStatus::Starting), Some(2), Some(0)),
+            (None, None, None),
+            (None, None, None)
+        ]
+    );
+    let failing = r#"{"Status":"unhealthy","FailingStreak":2,"Log":[{"ExitCode":1,"Output":"lpstest-secret-output\n"}]}"#;
+    std::fs::write(log("hc"), failing).unwrap();
+    assert_eq!(
+        cycle(2).0[0],
+        (Some(HealthStatus::Unhealthy), Some(1), Some(2))
+    );
+    assert_eq!(
+        cycle(3).0[0],
+        (Some(HealthStatus::Unhealthy), Some(1), Some(2))
+    );
+
+    // A redacted capture reads back the same, without the check's output.
+    let captured = tmp.path().join("captured");
+    capture_snapshot(
+        &HostRoot::new(&dir).unwrap(),
+        &captured,
+        &CaptureOptions {
+            discovery: options().discovery,
+            ..CaptureOptions::default()
+        },
+    )
+    .unwrap();
+    let kept =
+        std::fs::read_to_string(captured.join(log("hc").strip_prefix(&dir).unwrap())).unwrap();
+    assert_eq!(kept, r#"{"FailingStreak":2,"Status":"unhealthy"}"#);
+    let mut replayed = Collector::new(HostRoot::new(&captured).unwrap(), options()).unwrap();
+    let mut again = Vec::new();
+    replayed.collect(Timestamp::at(4 * S), &mut again).unwrap();
+    assert_eq!(
+        (
+            sample(&again, "hc").health,
+            sample(&again, "hc").health_failing_streak
+        ),
+        (Some(HealthStatus::Unhealthy), Some(2))
+    );
+    assert_eq!(sample(&again, "plain").health, None);
+
+    // A log that does not parse is reported, naming it; a removed log is no health.
+    std::fs::write(log("hc"), b"{\"Status\":").unwrap();
+    let (health, errors) = cycle(5);
+    assert_eq!(health[0], (None, None, None));
+    assert!(
+        errors.len() == 1 && errors[0].message.contains("healthcheck.log"),
+        "{errors:?}"
+    );
+    std::fs::remove_file(log("hc")).unwrap();
+    let (health, errors) = cycle(6);
+    assert_eq!((health[0], errors.len()), ((None, None, None), 0));
+    std::fs::write(
+        log("hc"),
+        br#"{"Status":"healthy","FailingStreak":0,"Log":[]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        cycle(7).0[0],
+        (Some(HealthStatus::Healthy), Some(0), Some(0))
+    );
 }

@@ -466,6 +466,9 @@ pub fn capture_snapshot(
         for p in plain {
             run.file(&p, true)?;
         }
+        if let Some(log) = &c.health_log {
+            run.reduced(log, reduce::health_log, true)?;
+        }
     }
 
     summary.taken_at_ns = meta.taken_at_ns;

@@ -169,6 +169,11 @@ pub const CONTAINER_CONFIG: &[Rule] = &[
         Number,
         "the health check's retries, for metrics",
     ),
+    rule(
+        "healthLogDestination",
+        Plain,
+        "where the health check log is (local, events_logger or a directory)",
+    ),
 ];
 
 /// ContainerState: what `libpod::interpret::StateJson` reads, plus `exited` and `oomKilled`

@@ -9,6 +9,9 @@
 //! - `storage.conf` / `containers.conf`: a new TOML file with only the keys discovery reads
 //!   (`[storage]` `driver`, `graphroot`, `runroot`, `rootless_storage_path`,
 //!   `transient_store`; `[engine]` `static_dir`, `tmp_dir`, `database_backend`).
+//! - a container's health check log (`healthcheck.log`): a new JSON object with only
+//!   `Status` (one of podman's words) and `FailingStreak`; the `Log` of the check command's
+//!   outputs, which can hold anything the command prints, is never copied.
 //!
 //! A file that cannot be reduced (it does not parse) is not shared at all.
 
@@ -120,6 +123,18 @@ pub fn containers_toml(text: &[u8]) -> Option<Vec<u8>> {
     toml::to_string(&out).ok().map(String::into_bytes)
 }
 
+/// A health check log reduced to what the health reader uses: `{"Status": ..,
+/// "FailingStreak": ..}`, the status as one of podman's words (anything else as `unknown`).
+/// `None` when it does not parse.
+pub fn health_log(text: &[u8]) -> Option<Vec<u8>> {
+    let health = crate::libpod::health::parse(text).ok()?;
+    serde_json::to_vec(&serde_json::json!({
+        "Status": health.status.as_str(),
+        "FailingStreak": health.failing_streak,
+    }))
+    .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +240,18 @@ env = ["TOKEN=secret"]
         let engine = crate::libpod::config_keys::EngineKeys::parse(&s).unwrap();
         assert_eq!(engine.static_dir.as_deref(), Some("/srv/libpod"));
         assert_eq!(containers_toml(b"x = ["), None);
+    }
+
+    #[test]
+    fn health_logs_keep_status_and_streak_only() {
+        let log =
+            br#"{"Status":"unhealthy","FailingStreak":4,"Log":[{"Output":"pw=hunter2"}],"x":"y"}"#;
+        let kept = health_log(log).unwrap();
+        assert_eq!(kept, br#"{"FailingStreak":4,"Status":"unhealthy"}"#);
+        assert_eq!(
+            health_log(br#"{"Status":"pw=hunter2","FailingStreak":0}"#).unwrap(),
+            br#"{"FailingStreak":0,"Status":"unknown"}"#
+        );
+        assert_eq!(health_log(b"pw=hunter2"), None);
     }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
 use libpod_stats::libpod::filter::ContainerFilter;
+use libpod_stats::libpod::health;
 use libpod_stats::libpod::Container;
 
 use crate::cli::CliError;
@@ -53,12 +54,12 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
     };
     let filter = ContainerFilter::parse(&args.filters)?;
     let all = args.all || filter.has_status();
-    let report = discover(&root, &opts);
-    let shown: Vec<&Container> = report
+    let mut report = discover(&root, &opts);
+    report
         .containers
-        .iter()
-        .filter(|c| (all || c.state.has_cgroup()) && filter.matches(c))
-        .collect();
+        .retain(|c| (all || c.state.has_cgroup()) && filter.matches(c));
+    let health_errors = health::fill(&root, &mut report.containers);
+    let shown: Vec<&Container> = report.containers.iter().collect();
     match write_listing(args.format, &shown) {
         // A reader that stopped early (`| head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -77,7 +78,10 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
         }
         eprintln!("{line}");
     }
-    Ok(if report.errors.is_empty() {
+    for err in &health_errors {
+        eprintln!("libpod-stats: warning: {err}");
+    }
+    Ok(if report.errors.is_empty() && health_errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -382,6 +382,10 @@ mod tests {
             systemd_unit: None,
             exit_code: None,
             restart_count: None,
+            health_log: None,
+            health: None,
+            health_code: None,
+            health_failing_streak: None,
         }
     }
 

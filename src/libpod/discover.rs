@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::cgroup_path::{self, settle};
+use super::health;
 use super::interpret::{interpret, RecordError};
 use super::model::{Container, Source};
 use super::raw::RawState;
@@ -242,6 +243,12 @@ fn discover_store(
                         source,
                     }
                 }));
+                // Health logs live in the run root's `<driver>-containers`, named like the
+                // graph root's.
+                let run_containers = store.run_root.as_ref().and_then(|run| {
+                    let dirs = store.containers_dirs(root);
+                    Some(run.join(dirs.first()?.file_name()?))
+                });
                 let containers = interpretation
                     .records
                     .into_iter()
@@ -253,6 +260,13 @@ fn discover_store(
                             &rec.hints,
                             store.rootless_uid(),
                         );
+                        if let Some(destination) = &rec.health_check {
+                            rec.container.health_log = health::log_path(
+                                run_containers.as_deref(),
+                                &rec.container.id,
+                                destination.as_deref(),
+                            );
+                        }
                         rec.container
                     })
                     .collect();

@@ -52,6 +52,13 @@ pub struct ConfigJson {
     pub pause: Option<bool>,
     /// `labels`: the container's labels (`null` or absent when it has none).
     pub labels: Option<BTreeMap<String, String>>,
+    /// `healthcheck`: the health check (`Test`, timings), `null` or absent without one.
+    /// Kept as a value: only whether there is one matters, and an odd shape must not cost
+    /// the whole record.
+    pub healthcheck: Option<serde_json::Value>,
+    /// `healthLogDestination` (podman 5.3+): `local`, `events_logger` or a directory.
+    #[serde(rename = "healthLogDestination")]
+    pub health_log_destination: Option<serde_json::Value>,
 }
 
 /// The ContainerState keys discovery uses.
@@ -113,6 +120,30 @@ pub struct ContainerRecord {
     pub container: Container,
     /// What is needed to find its cgroup.
     pub hints: CgroupHints,
+    /// The container has a health check: `Some` with its `healthLogDestination` (`None`
+    /// when podman recorded none), to find its health log in the store.
+    pub health_check: Option<Option<String>>,
+}
+
+/// True when a config's `healthcheck` is a health check podman runs: an object whose `Test`
+/// is not empty and not `["NONE"]` (`--no-healthcheck`; podman 5.8's rule, and 4.3 writes
+/// no log for it either). A redacted capture keeps the object without its `Test`: that is
+/// a health check.
+fn has_health_check(healthcheck: Option<&serde_json::Value>) -> bool {
+    let Some(serde_json::Value::Object(hc)) = healthcheck else {
+        return false;
+    };
+    match hc.get("Test") {
+        None => true,
+        Some(serde_json::Value::Array(test)) => match test.as_slice() {
+            [] => false,
+            [only] => !only
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case("NONE")),
+            _ => true,
+        },
+        Some(_) => false,
+    }
 }
 
 /// A record that could not be interpreted; the rest of the database still is.
@@ -249,6 +280,10 @@ fn container_record(
         exit_code: matches!(state_kind, ContainerState::Stopped | ContainerState::Exited)
             .then(|| state.exit_code.unwrap_or(0)),
         restart_count: Some(state.restart_count.unwrap_or(0)),
+        health_log: None,
+        health: None,
+        health_code: None,
+        health_failing_streak: None,
         id: ctr.id.clone(),
         name,
         pod_name: pod.and_then(|p| p.name.clone()),
@@ -268,13 +303,24 @@ fn container_record(
         cgroup_manager,
         cgroup_parent: non_empty(config.cgroup_parent),
     };
+    let health_check = has_health_check(config.healthcheck.as_ref()).then(|| {
+        config
+            .health_log_destination
+            .as_ref()
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+    });
     let hints = CgroupHints {
         cgroups_mode: non_empty(config.cgroups_mode),
         no_cgroups: config.no_cgroups.unwrap_or(false),
         pod_cgroup: pod.and_then(|p| p.cgroup_path.clone()),
         shares_pod_cgroup: pod.is_some_and(|p| p.shares_cgroup),
     };
-    Ok(ContainerRecord { container, hints })
+    Ok(ContainerRecord {
+        container,
+        hints,
+        health_check,
+    })
 }
 
 fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, String> {
@@ -402,6 +448,34 @@ mod tests {
         assert_eq!(running.exit_code, None);
         assert_eq!(running.systemd_unit, None);
         assert!(running.labels.is_empty());
+    }
+
+    #[test]
+    fn health_checks_and_their_log_destination() {
+        let with = |hc: &str| {
+            one(RawState {
+                containers: vec![ctr(&format!(r#"{{"id":"{ID}",{hc}}}"#), r#"{"state":3}"#)],
+                ..Default::default()
+            })
+            .health_check
+        };
+        let cmd = r#""healthcheck":{"Test":["CMD-SHELL","true"],"Retries":3}"#;
+        assert_eq!(with(cmd), Some(None));
+        assert_eq!(
+            with(&format!(r#"{cmd},"healthLogDestination":"/var/log/hc""#)),
+            Some(Some("/var/log/hc".into()))
+        );
+        // A redacted capture keeps the object without its Test.
+        assert_eq!(with(r#""healthcheck":{"Retries":3}"#), Some(None));
+        for none in [
+            r#""healthcheck":null"#,
+            r#""healthcheck":{"Test":["NONE"]}"#,
+            r#""healthcheck":{"Test":[]}"#,
+            r#""healthcheck":"odd""#,
+            r#""labels":{}"#,
+        ] {
+            assert_eq!(with(none), None, "{none}");
+        }
     }
 
     #[test]

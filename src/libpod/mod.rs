@@ -9,6 +9,7 @@
 //! - [`cgroup_path`] finds each container's real cgroup and whether it really runs.
 //! - [`discover`] puts it together, one store at a time.
 //! - [`filter`] selects containers as podman's `--filter` does.
+//! - [`health`] reads a container's health check status from podman's health log.
 
 pub mod bolt;
 pub mod bolt_state;
@@ -17,6 +18,7 @@ pub mod config_files;
 pub mod config_keys;
 pub mod discover;
 pub mod filter;
+pub mod health;
 pub mod interpret;
 pub mod model;
 pub mod raw;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::health::{Health, HealthStatus};
+
 /// A container's state, with podman's numbers (`define.ContainerStatus`) and names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -161,6 +163,27 @@ pub struct Container {
     /// Restarts by the restart policy, as podman records them (`restartCount`, omitted when
     /// 0); `None` without a libpod record.
     pub restart_count: Option<u64>,
+    /// Where podman keeps the container's health check log, for a container with a health
+    /// check (its config has one); `None` without one or when the location is unknown.
+    #[serde(skip)]
+    pub health_log: Option<PathBuf>,
+    /// The health status from that log (podman's string); `None` without a health check or
+    /// when the log cannot be read (not written yet: a container never started). Filled by
+    /// [`health::fill`](super::health::fill), not by discovery.
+    pub health: Option<HealthStatus>,
+    /// [`health`](Self::health) as a number an alert compares ([`HealthStatus::code`]).
+    pub health_code: Option<u8>,
+    /// Consecutive failed health checks, from the same log.
+    pub health_failing_streak: Option<u64>,
+}
+
+impl Container {
+    /// Sets the health fields from a health log read (`None`: none or unreadable).
+    pub fn set_health(&mut self, health: Option<Health>) {
+        self.health = health.map(|h| h.status);
+        self.health_code = health.map(|h| h.status.code());
+        self.health_failing_streak = health.map(|h| h.failing_streak);
+    }
 }
 
 /// The label podman sets on a container that a systemd unit runs.

@@ -205,6 +205,10 @@ pub fn storage_container(
         systemd_unit: None,
         exit_code: None,
         restart_count: None,
+        health_log: None,
+        health: None,
+        health_code: None,
+        health_failing_streak: None,
     };
     let pid = run_dir(store, containers_dir, &entry.id).and_then(|d| read_pid(root, &d));
     if proc_captured {

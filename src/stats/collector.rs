@@ -48,11 +48,12 @@ use crate::cgroup::handle::OpenCgroup;
 use crate::cgroup::memory_stat::SAMPLE_KEYS;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::{CgroupStats, Limit};
-use crate::host::{FileId, HostRoot, ResolvedPath};
+use crate::host::{FileId, FileStamp, HostRoot, ResolvedPath};
 use crate::libpod::discover::{
     discover_stores, fingerprint_of, DiscoveryOptions, StateFingerprint,
 };
 use crate::libpod::filter::ContainerFilter;
+use crate::libpod::health::{self, Health};
 use crate::libpod::model::Container;
 use crate::libpod::stores::find_stores;
 use crate::parse::{meminfo, net_dev};
@@ -195,6 +196,12 @@ struct Tracked {
     ns_link: Option<ResolvedPath>,
     /// Its files did not fit the descriptor budget: read by path each cycle.
     unheld: bool,
+    /// The health log resolved, to re-read it only when its stamp moves.
+    health_log: Option<ResolvedPath>,
+    /// The health log's stamp at the last read (`None`: not there).
+    health_stamp: Option<FileStamp>,
+    /// What the health log said at the last read.
+    health: Option<Health>,
 }
 
 /// The container's cgroup directory in the first hierarchy that has it (or the first one).
@@ -228,6 +235,10 @@ impl Tracked {
             _ => None,
         };
         let net_dev_real = net_dev.as_deref().and_then(|p| root.resolved(p));
+        let health_log = container
+            .health_log
+            .as_deref()
+            .and_then(|p| root.resolved(p));
         let check_cgroup_dir = cgroup_dir.as_ref().is_some_and(|d| !d.on_kernel_fs());
         let check_net_dev = net_dev_real.as_ref().is_some_and(|d| !d.on_kernel_fs());
         Tracked {
@@ -245,6 +256,37 @@ impl Tracked {
             check_net_dev,
             ns_link,
             unheld: false,
+            health_log,
+            health_stamp: None,
+            health: None,
+        }
+    }
+
+    /// Re-reads the health log when its stamp moved since the last read (a `stat` per
+    /// cycle; a read, which allocates, only after podman wrote it). A log that exists but
+    /// cannot be used is reported once per change.
+    fn refresh_health(&mut self, root: &HostRoot, buf: &mut Vec<u8>, report: &mut CycleReport) {
+        let Some(log) = &self.health_log else {
+            return;
+        };
+        let stamp = log.stamp();
+        if stamp == self.health_stamp {
+            return;
+        }
+        self.health_stamp = stamp;
+        self.health = None;
+        let Some(path) = self
+            .container
+            .health_log
+            .as_deref()
+            .filter(|_| stamp.is_some())
+        else {
+            return;
+        };
+        match health::read(root, path, self.container.uid, buf) {
+            Ok(h) => self.health = Some(h),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => report.errors.push(problem(&self.container, &e.to_string())),
         }
     }
 
@@ -440,6 +482,9 @@ impl Collector {
                     t.cgroup_dir_id = prev.cgroup_dir_id;
                 }
                 t.stats = std::mem::take(&mut prev.stats);
+                if prev.health_log == t.health_log {
+                    (t.health_stamp, t.health) = (prev.health_stamp, prev.health);
+                }
                 if prev.net_dev_real == t.net_dev_real {
                     t.net_file = prev.net_file.take();
                     t.net_file_id = prev.net_file_id;
@@ -478,6 +523,9 @@ impl Collector {
         for t in &mut self.tracked {
             if t.handle.is_none() && !t.unheld && open_files + per_container > self.max_open_files {
                 t.unheld = true;
+            }
+            if groups.state {
+                t.refresh_health(&self.root, &mut self.buf, &mut report);
             }
             let c = &t.container;
             let read = c.state.has_cgroup();
@@ -548,6 +596,10 @@ impl Collector {
             };
             filled += 1;
             set_identity(sample, c);
+            let health = t.health.filter(|_| groups.state);
+            sample.health = health.map(|h| h.status);
+            sample.health_code = health.map(|h| h.status.code());
+            sample.health_failing_streak = health.map(|h| h.failing_streak);
             clear_numbers(sample);
             if !read || !groups.reads_net() {
                 sample.net_namespace = None;

@@ -26,8 +26,10 @@ pub struct MetricGroups {
     pub memevents: bool,
     /// Network packets, errors and drops (`/proc/<pid>/net/dev`, read with `net`).
     pub netdetail: bool,
-    /// State numbers (state, exit code, restarts): no file is read for them (every sample
-    /// carries them), but a reader that reports them wants stopped containers listed too.
+    /// State numbers (state, exit code, restarts) and health: the state needs no file
+    /// (every sample carries it); the health status is read from podman's health log, for
+    /// containers with a health check (a `stat` a cycle, a read when it changed). A reader
+    /// that reports them wants stopped containers listed too.
     pub state: bool,
 }
 

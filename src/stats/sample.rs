@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cgroup::stats::PressureStats;
+use crate::libpod::health::HealthStatus;
 use crate::libpod::model::ContainerState;
 
 /// Memory events of a cgroup: each a count since the cgroup was made, `None` where the
@@ -112,6 +113,15 @@ pub struct Sample {
     /// How often podman restarted the container by its restart policy (`None` without a
     /// libpod record).
     pub restart_count: Option<u64>,
+    /// The health check's status, podman's string (`healthy`, `unhealthy`, `starting`,
+    /// `stopped`, `reset`; `unknown` for anything else); `None` when the container has no
+    /// health check or its health log cannot be read.
+    pub health: Option<HealthStatus>,
+    /// The same as a number an alert compares: 0 healthy, 1 unhealthy, 2 starting,
+    /// 3 stopped, 4 reset, 5 unknown ([`HealthStatus::code`]).
+    pub health_code: Option<u8>,
+    /// Consecutive failed health checks (the log's `FailingStreak`).
+    pub health_failing_streak: Option<u64>,
     /// Owner uid of the container's store (0 for root's; a rootless user's uid).
     pub uid: Option<u32>,
     /// The systemd unit that runs the container (the label `PODMAN_SYSTEMD_UNIT`, set by

@@ -6,8 +6,8 @@
 //! MEM USAGE follows current podman (5.6 and later): the working set, with MEM % the working
 //! set over the limit. Podman's own definition changed twice (v1 usage in 4.3, v2 `anon` in
 //! 4.x-5.5, the working set since 5.6), so [`MemoryColumn`] picks another. The wide table
-//! ([`TableOptions::wide`]) adds what podman does not show: CFS throttling, pressure and
-//! OOM kills.
+//! ([`TableOptions::wide`]) adds what podman does not show: CFS throttling, pressure,
+//! OOM kills and the health check's status.
 
 use std::fmt::Write as _;
 
@@ -41,7 +41,7 @@ impl MemoryColumn {
 pub struct TableOptions {
     /// The memory figure of MEM USAGE and MEM %.
     pub memory: MemoryColumn,
-    /// Add throttling, pressure (`some avg10`) and OOM kills after podman's columns.
+    /// Add throttling, pressure (`some avg10`), OOM kills and health after podman's columns.
     pub wide: bool,
 }
 
@@ -58,8 +58,8 @@ const HEADER: [&str; 8] = [
 ];
 
 /// The wide table's extra header cells: CFS throttling (throttled periods / periods), the
-/// `some avg10` pressure of cpu, memory and io, and OOM kills.
-const WIDE_HEADER: [&str; 5] = ["THROTTLED", "CPU PSI", "MEM PSI", "IO PSI", "OOM"];
+/// `some avg10` pressure of cpu, memory and io, OOM kills and the health check's status.
+const WIDE_HEADER: [&str; 6] = ["THROTTLED", "CPU PSI", "MEM PSI", "IO PSI", "OOM", "HEALTH"];
 
 /// How an absent figure is shown.
 const ABSENT: &str = "--";
@@ -143,6 +143,9 @@ fn row(sample: &Sample, opts: TableOptions) -> Vec<String> {
             some_avg10(pressure.memory),
             some_avg10(pressure.io),
             count(sample.oom_kills),
+            sample
+                .health
+                .map_or_else(|| ABSENT.to_string(), |h| h.as_str().to_string()),
         ]);
     }
     cells
@@ -269,7 +272,7 @@ fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -
     }
 
     #[test]
-    fn the_wide_table_adds_throttling_pressure_and_oom_kills() {
+    fn the_wide_table_adds_throttling_pressure_oom_kills_and_health() {
         use crate::cgroup::stats::{PressureStats, Psi, PsiLine};
         let psi = |avg10| Psi {
             some: PsiLine {
@@ -284,6 +287,7 @@ fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -
             cpu_periods: Some(400),
             cpu_throttled_periods: Some(320),
             oom_kills: Some(2),
+            health: Some(crate::libpod::health::HealthStatus::Unhealthy),
             pressure: Some(PressureStats {
                 cpu: Some(psi(61.5)),
                 memory: Some(psi(0.0)),
@@ -300,12 +304,12 @@ fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -
         assert!(lines
             .next()
             .unwrap()
-            .ends_with("PIDS  THROTTLED  CPU PSI  MEM PSI  IO PSI  OOM"));
+            .ends_with("PIDS  THROTTLED  CPU PSI  MEM PSI  IO PSI  OOM  HEALTH"));
         assert!(
             lines
                 .next()
                 .unwrap()
-                .ends_with("--    320 / 400  61.50%   0.00%    --      2"),
+                .ends_with("--    320 / 400  61.50%   0.00%    --      2    unhealthy"),
             "{text}"
         );
         assert!(!render(&[sample], TableOptions::default()).contains("THROTTLED"));

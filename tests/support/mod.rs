@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod files;
+pub mod health;
 pub mod podman;
 pub mod skip;
 
