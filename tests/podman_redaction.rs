@@ -1,6 +1,6 @@
 //! Real podman (4.3 here: BoltDB, cgroup v1, runc, cgroupfs): distinct markers go in through
 //! every door podman offers (`-e`, `--env-file`, `--secret`, `--label`, `--annotation`,
-//! `--health-cmd`, the command and its arguments, `--hostname`, `--add-host`, a volume source
+//! `--health-cmd` and the check's output (in podman's health log), the command and its arguments, `--hostname`, `--add-host`, a volume source
 //! path, pod labels); a redacted `capture` holds none of them in any byte of any file (the
 //! rewritten `bolt_state.db` included), keeps the container and pod names, and reads like the
 //! host: `ps --all` equal to an unredacted capture's, `stats` equal once re-redacted.
@@ -80,6 +80,7 @@ fn no_marker_from_any_podman_door_reaches_a_redacted_capture() {
         "label",
         "annotation",
         "health-cmd",
+        "health-output",
         "argument",
         "hostname",
         "add-host",
@@ -120,7 +121,15 @@ fn no_marker_from_any_podman_door_reaches_a_redacted_capture() {
     let env = format!("LPSTEST_ENV={}", m("env"));
     let label = format!("lpstest.label={}", m("label"));
     let annotation = format!("lpstest.annotation={}", m("annotation"));
-    let health = format!("echo {}", m("health-cmd"));
+    // The check prints a marker its command does not hold (split by an empty variable): it
+    // reaches only the health log's `Log`, after `podman healthcheck run`.
+    let output = m("health-output");
+    let health = format!(
+        "echo {} >/dev/null; echo {}${{LPSTEST_NOTHING}}{}",
+        m("health-cmd"),
+        &output[..8],
+        &output[8..]
+    );
     let hostname = format!("lpstest-{}", m("hostname"));
     let add_host = format!("{}.example:10.1.2.3", m("add-host"));
     let volume = format!("{}:/data", outside.volume_dir.display());
@@ -157,14 +166,25 @@ fn no_marker_from_any_podman_door_reaches_a_redacted_capture() {
         &["sleep", "1000"],
     );
 
-    // Podman holds every marker but the secret's content (in its secrets store) in its
-    // database: else this test could not fail.
+    h.run(["healthcheck", "run", "lpstest-rd-all"]);
+    // The check's output is in podman's health log, where our reader finds it.
+    let log = h
+        .runroot()
+        .join(format!("overlay-containers/{id}/healthcheck.log"));
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(log_text.contains(&output), "{}: {log_text}", log.display());
+
+    // Podman holds every marker but the secret's content (in its secrets store) and the
+    // check's output (in the health log) in its database: else this test could not fail.
     let db = h.graphroot().join("libpod/bolt_state.db");
     let in_db: Vec<String> = found(db.parent().unwrap(), &markers)
         .into_iter()
         .map(|(d, _)| d)
         .collect();
-    for door in doors.iter().filter(|d| **d != "secret-content") {
+    for door in doors
+        .iter()
+        .filter(|d| !["secret-content", "health-output"].contains(d))
+    {
         assert!(
             in_db.iter().any(|d| d == door),
             "{door} not in podman's database"
@@ -188,6 +208,7 @@ fn no_marker_from_any_podman_door_reaches_a_redacted_capture() {
     // The unredacted capture has them: the doors were open.
     let kept = found(&raw, &markers);
     assert!(kept.iter().any(|(d, _)| d == "env"), "{kept:?}");
+    assert!(kept.iter().any(|(d, _)| d == "health-output"), "{kept:?}");
 
     // Names are what we report: kept. ps reads the same as the unredacted capture taken
     // just before (the containers sleep, nothing changes in between).
@@ -199,6 +220,26 @@ fn no_marker_from_any_podman_door_reaches_a_redacted_capture() {
     }
     assert!(text.contains(&id), "{text}");
     assert_eq!(ps_red, ps(&raw));
+    // The health status survives the redaction: the check succeeded.
+    let all = ps_red
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "lpstest-rd-all")
+        .unwrap();
+    assert_eq!(
+        (
+            &all["health"],
+            &all["health_code"],
+            &all["health_failing_streak"]
+        ),
+        (
+            &serde_json::json!("healthy"),
+            &serde_json::json!(0),
+            &serde_json::json!(0)
+        ),
+        "{all:#}"
+    );
     // stats: the unredacted capture re-captured (redacted) gives the very same numbers.
     let again = tmp.path().join("again");
     stdout_of(

@@ -3,8 +3,8 @@
 //! (the VM guests' SQLite fixtures, rootless store and Quadlet included) and in records shaped
 //! like podman 5's (its ContainerConfig/ContainerState/PodConfig keys, `CreateCommand` and
 //! `healthcheck.Test` included), in BoltDB or SQLite, in the OCI `config.json`, the
-//! containers/storage list and its metadata, `/etc/passwd`, `stat`, `mountinfo` and
-//! `storage.conf`, is in no byte of the capture, while `ps --all` and `stats --no-stream` read
+//! containers/storage list and its metadata, `/etc/passwd`, `stat`, `mountinfo`,
+//! `storage.conf` and a health check log (the check command's output), is in no byte of the capture, while `ps --all` and `stats --no-stream` read
 //! the capture exactly as they read the source. Also: a capture made by the previous
 //! (deny-list) code is re-redacted by `--root OLD capture`, and `--keep-label` keeps what it
 //! names.
@@ -304,9 +304,10 @@ enum Target {
     Stat,
     Mountinfo,
     StorageConf,
+    HealthLog,
 }
 
-const TARGETS: [Target; 8] = [
+const TARGETS: [Target; 9] = [
     Target::Record,
     Target::OciConfig,
     Target::StorageList,
@@ -315,6 +316,7 @@ const TARGETS: [Target; 8] = [
     Target::Stat,
     Target::Mountinfo,
     Target::StorageConf,
+    Target::HealthLog,
 ];
 
 #[derive(Debug, Clone)]
@@ -474,6 +476,42 @@ fn build_source(case: &Case, root: &Path) -> (PathBuf, String) {
             write(root, "proc/self/mountinfo", text);
             (PathBuf::from("proc/self/mountinfo"), "mountinfo".into())
         }
+        Target::HealthLog => {
+            // A container given a health check whose command printed the marker (podman
+            // keeps the output in the log's `Log`), or wrote it where podman writes none.
+            let n = raw.containers.len();
+            let ctr = &mut raw.containers[case.record % n];
+            let mut config: Value = serde_json::from_slice(&ctr.config_json).unwrap();
+            config["healthcheck"] =
+                json!({"Test": ["CMD-SHELL", "echo x"], "Interval": 1_000_000_000, "Retries": 3});
+            ctr.config_json = serde_json::to_vec(&config).unwrap();
+            let statuses = ["healthy", "unhealthy", "starting", "stopped", "reset", ""];
+            let mut log = json!({
+                "Status": statuses[case.plant.site % statuses.len()],
+                "FailingStreak": case.plant.key % 5,
+                "Log": [{"Start": "2026-12-07T06:00:00Z", "End": "2026-12-07T06:00:01Z", "ExitCode": 1, "Output": "ok\n"}],
+            });
+            let at = match case.plant.mode % 3 {
+                0 => {
+                    log["Log"][0]["Output"] = marker_value(m, case.plant.shape);
+                    "Log[0].Output"
+                }
+                1 => {
+                    log[format!("lpstest_{}", case.plant.key)] = marker_value(m, case.plant.shape);
+                    "a new key"
+                }
+                _ => {
+                    log["Status"] = json!(m);
+                    "Status"
+                }
+            };
+            let rel = format!(
+                "run/containers/storage/overlay-containers/{}/healthcheck.log",
+                ctr.id
+            );
+            write(root, &rel, serde_json::to_vec(&log).unwrap());
+            (PathBuf::from(rel), format!("health log: {at}"))
+        }
         Target::StorageConf => {
             let text = format!(
                 "# {m}\n[storage]\ndriver = \"overlay\"\nrunroot = \"/run/containers/storage\"\n\
@@ -549,6 +587,68 @@ proptest! {
         prop_assert!(leaked.is_empty(), "{place} (fixture {}, podman5 {}, sqlite {}): leaked into {leaked:?}",
             FIXTURES[case.fixture], case.podman5, case.sqlite);
         prop_assert_eq!(views(&out), views(&source), "{}", place);
+    }
+}
+
+/// The health log of every fixture, in every way a marker can be in it: the check
+/// command's output, a key podman does not write, the status itself. The source's `ps`
+/// shows the health (so the log is read), and the capture reads the same without the marker.
+#[test]
+fn a_marker_in_a_health_log_never_reaches_the_capture() {
+    for fixture in 0..FIXTURES.len() {
+        for mode in 0..3u8 {
+            let case = Case {
+                fixture,
+                podman5: mode == 1,
+                sqlite: mode == 2,
+                target: Target::HealthLog,
+                record: 7 * fixture + usize::from(mode),
+                plant: Plant {
+                    site: usize::from(mode),
+                    mode,
+                    key: 3,
+                    shape: mode + fixture as u8,
+                },
+                marker: format!("LPSMHEALTH{fixture}{mode}"),
+            };
+            let tmp = tempfile::tempdir().unwrap();
+            let source = tmp.path().join("source");
+            let (file, place) = build_source(&case, &source);
+            let planted = std::fs::read(source.join(&file)).unwrap();
+            assert!(
+                planted
+                    .windows(case.marker.len())
+                    .any(|w| w == case.marker.as_bytes()),
+                "not planted ({place})"
+            );
+            let out = tmp.path().join("capture");
+            capture_snapshot(
+                &HostRoot::new(&source).unwrap(),
+                &out,
+                &CaptureOptions::default(),
+            )
+            .unwrap();
+            let leaked = holding(&out, &case.marker);
+            assert!(
+                leaked.is_empty(),
+                "{place} ({}): leaked into {leaked:?}",
+                FIXTURES[fixture]
+            );
+            let (source_views, captured_views) = (views(&source), views(&out));
+            let ps: Value = serde_json::from_str(&source_views[0].1).unwrap();
+            let read = ps
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| !c["health"].is_null())
+                .count();
+            assert_eq!(read, 1, "{place} ({}): {ps:#}", FIXTURES[fixture]);
+            assert_eq!(
+                captured_views, source_views,
+                "{place} ({})",
+                FIXTURES[fixture]
+            );
+        }
     }
 }
 
