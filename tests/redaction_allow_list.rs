@@ -595,7 +595,7 @@ proptest! {
 /// shows the health (so the log is read), and the capture reads the same without the marker.
 #[test]
 fn a_marker_in_a_health_log_never_reaches_the_capture() {
-    for fixture in 0..FIXTURES.len() {
+    for (fixture, name) in FIXTURES.iter().enumerate() {
         for mode in 0..3u8 {
             let case = Case {
                 fixture,
@@ -632,7 +632,7 @@ fn a_marker_in_a_health_log_never_reaches_the_capture() {
             assert!(
                 leaked.is_empty(),
                 "{place} ({}): leaked into {leaked:?}",
-                FIXTURES[fixture]
+                name
             );
             let (source_views, captured_views) = (views(&source), views(&out));
             let ps: Value = serde_json::from_str(&source_views[0].1).unwrap();
@@ -642,12 +642,8 @@ fn a_marker_in_a_health_log_never_reaches_the_capture() {
                 .iter()
                 .filter(|c| !c["health"].is_null())
                 .count();
-            assert_eq!(read, 1, "{place} ({}): {ps:#}", FIXTURES[fixture]);
-            assert_eq!(
-                captured_views, source_views,
-                "{place} ({})",
-                FIXTURES[fixture]
-            );
+            assert_eq!(read, 1, "{place} ({}): {ps:#}", name);
+            assert_eq!(captured_views, source_views, "{place} ({})", name);
         }
     }
 }
