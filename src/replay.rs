@@ -114,17 +114,20 @@ pub fn replay(dir: &Path, mut opts: CollectorOptions) -> Result<Vec<ReplayStep>,
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let describe =
-            |p: &crate::stats::collector::ContainerProblem| format!("{}: {}", p.name, p.message);
         out.push(ReplayStep {
             step: index,
             snapshot: name,
             taken_at_ns: meta.taken_at_ns,
             pods: pod_samples(&samples),
             samples: samples.clone(),
-            errors: report.errors.iter().map(describe).collect(),
-            vanished: report.vanished.iter().map(describe).collect(),
-            discovery_errors: report.discovery_errors,
+            // A step is serialized output: each problem as its one-line message.
+            errors: report.errors.iter().map(ToString::to_string).collect(),
+            vanished: report.vanished.iter().map(ToString::to_string).collect(),
+            discovery_errors: report
+                .discovery_errors
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         });
     }
     Ok(out)

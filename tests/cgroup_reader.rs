@@ -177,7 +177,7 @@ fn held_files_read_the_same_as_paths() {
         let r = reader(data);
         for cg in cgroups {
             let mut handle = r.open(&cg).unwrap();
-            assert_eq!(handle.cgroup(), cg);
+            assert_eq!(handle.cgroup().as_str(), cg);
             assert_eq!(handle.read().unwrap(), r.read(&cg).unwrap(), "{data} {cg}");
             // Twice: the second read re-reads the held files from offset 0.
             assert_eq!(handle.read().unwrap(), r.read(&cg).unwrap(), "{data} {cg}");

@@ -338,7 +338,7 @@ fn health_follows_podmans_health_log() {
     let (health, errors) = cycle(5);
     assert_eq!(health[0], (None, None, None));
     assert!(
-        errors.len() == 1 && errors[0].message.contains("healthcheck.log"),
+        errors.len() == 1 && errors[0].to_string().contains("healthcheck.log"),
         "{errors:?}"
     );
     std::fs::remove_file(log("hc")).unwrap();

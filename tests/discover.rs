@@ -164,12 +164,12 @@ fn every_store_with_real_states() {
     let member = &report.containers[4];
     assert_eq!(member.pod_name.as_deref(), Some("lpstest-pod"));
     assert_eq!(
-        member.cgroup,
-        Some(format!("/libpod_parent/{}/libpod-{}", id(50), id(5)))
+        member.cgroup.as_deref(),
+        Some(&*format!("/libpod_parent/{}/libpod-{}", id(50), id(5)))
     );
     assert_eq!(
-        report.containers[0].cgroup,
-        Some(format!(
+        report.containers[0].cgroup.as_deref(),
+        Some(&*format!(
             "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{}.scope",
             id(7)
         ))
@@ -282,7 +282,7 @@ fn without_proc_paths_are_derived_and_checked() {
         .containers
         .iter()
         .filter(|c| c.state.has_cgroup())
-        .map(|c| (c.name.as_str(), c.cgroup.clone()))
+        .map(|c| (c.name.as_str(), c.cgroup.clone().map(String::from)))
         .collect();
     assert_eq!(
         running,

@@ -164,7 +164,7 @@ fn fixtures_match_podmans_own_view() {
         let ours: BTreeMap<String, Container> = discover(&root, &DiscoveryOptions::default())
             .containers
             .into_iter()
-            .map(|c| (c.id.clone(), c))
+            .map(|c| (c.id.to_string(), c))
             .collect();
         let podman_ids: Vec<&str> = podman.iter().map(|p| p.id.as_str()).collect();
         let our_ids: Vec<&str> = ours.keys().map(String::as_str).collect();
@@ -207,7 +207,12 @@ fn fixtures_match_podmans_own_view() {
             }
             if running {
                 if let Some(cg) = cgroups.get(&p.id) {
-                    assert_eq!(c.cgroup.as_ref(), Some(cg), "{name}: cgroup of {}", c.name);
+                    assert_eq!(
+                        c.cgroup.as_deref(),
+                        Some(cg.as_str()),
+                        "{name}: cgroup of {}",
+                        c.name
+                    );
                 }
             }
         }

@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 
+use libpod_stats::replay::ReplayError;
+use libpod_stats::stats::collector::CollectError;
 use libpod_stats::stats::pod::pod_samples;
-use libpod_stats::stats::Sample;
+use libpod_stats::stats::{ContainerProblem, Sample};
 use log::Level;
 
 use crate::config::{InstanceBy, PluginConfig};
@@ -18,28 +20,17 @@ use crate::metrics::{container_lists, pod_lists, ValueList, CONTAINER_PLUGIN, PO
 use crate::problems::ProblemLog;
 
 /// What a source found besides samples in one cycle.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct CycleProblems {
-    /// Each container whose read failed this cycle.
-    pub containers: Vec<ContainerFailure>,
+    /// Each container whose read failed this cycle (formatted when logged).
+    pub containers: Vec<ContainerProblem>,
     /// `(key, message)` for each discovery problem (an unreadable state database, ...); the
     /// key tells problems apart (a source may use the message itself).
     pub discovery: Vec<(String, String)>,
 }
 
-/// One container whose read failed in a cycle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerFailure {
-    /// The container id (what the failure is remembered by).
-    pub id: String,
-    /// The container name, for the log line.
-    pub name: String,
-    /// What failed, with the path concerned.
-    pub message: String,
-}
-
 /// The result of asking a source for one cycle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Step {
     /// Samples were written to the buffer; these problems were met on the way.
     Read(CycleProblems),
@@ -47,12 +38,23 @@ pub enum Step {
     End,
 }
 
+/// Why a whole cycle failed: nothing is dispatched, and the message is logged once.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// The live host (or the `HostRoot` snapshot) could not be read at all.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    /// A replayed step could not be read (the error names the step).
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+}
+
 /// Where samples come from: the live host, or a replayed series.
 pub trait Source: Send {
     /// Runs one cycle, leaving exactly this cycle's samples in `out` (which holds the previous
     /// cycle's samples on entry, so their allocations can be reused). An `Err` is a failure of
     /// the whole cycle (no sample is dispatched), logged once per distinct message.
-    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String>;
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, CycleError>;
 
     /// Drops every state kept between cycles (after a panic): the next cycle starts over.
     fn reset(&mut self);
@@ -120,9 +122,11 @@ impl<S: Source> Reader<S> {
         }
         let step = self.source.cycle(&mut self.samples);
         let problems = match step {
-            Err(message) => {
+            Err(e) => {
                 self.samples.clear();
-                let changes = self.cycle_failures.cycle([("read".to_string(), message)]);
+                let changes = self
+                    .cycle_failures
+                    .cycle([("read".to_string(), e.to_string())]);
                 for (_, message) in changes.new {
                     log(Level::Error, format!("read failed: {message}"));
                 }
@@ -236,7 +240,8 @@ impl<S: Source> Reader<S> {
             problems
                 .containers
                 .into_iter()
-                .map(|f| (f.id, format!("{}: {}", f.name, f.message))),
+                // Remembered by id; the line names the container, the path and the cause.
+                .map(|p| (p.id.to_string(), p.to_string())),
         );
         for (id, message) in changes.new {
             let short = id.get(..12).unwrap_or(&id);
@@ -289,13 +294,20 @@ mod tests {
     use std::collections::VecDeque;
 
     /// A source that serves prepared cycles, then `End`.
-    struct Script(VecDeque<Result<(Vec<Sample>, CycleProblems), String>>);
+    struct Script(VecDeque<Result<(Vec<Sample>, CycleProblems), &'static str>>);
+
+    /// A whole-cycle failure whose message ends in `what`.
+    fn cycle_error(what: &str) -> CycleError {
+        CycleError::Collect(CollectError::Cgroup(
+            libpod_stats::cgroup::CgroupError::NoCgroupMounts { root: what.into() },
+        ))
+    }
 
     impl Source for Script {
-        fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+        fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, CycleError> {
             match self.0.pop_front() {
                 None => Ok(Step::End),
-                Some(Err(e)) => Err(e),
+                Some(Err(e)) => Err(cycle_error(e)),
                 Some(Ok((samples, problems))) => {
                     *out = samples;
                     Ok(Step::Read(problems))
@@ -370,10 +382,16 @@ mod tests {
     #[test]
     fn a_failing_container_is_logged_once_and_the_others_still_dispatch() {
         let bad = || CycleProblems {
-            containers: vec![ContainerFailure {
-                id: "b".repeat(64),
+            containers: vec![ContainerProblem {
+                id: "b".repeat(64).parse().unwrap(),
                 name: "db".into(),
-                message: "cpuacct.usage: ENOENT".into(),
+                cause: libpod_stats::stats::ProblemCause::Cgroup {
+                    cgroup: "/db".parse().unwrap(),
+                    error: std::sync::Arc::new(libpod_stats::cgroup::CgroupError::InvalidPath {
+                        cgroup: "/db".into(),
+                        reason: "ENOENT",
+                    }),
+                },
             }],
             discovery: vec![],
         };
@@ -388,7 +406,7 @@ mod tests {
         assert_eq!(logs.len(), 1);
         assert_eq!(
             logs[0],
-            "WARN: container db: cpuacct.usage: ENOENT (id bbbbbbbbbbbb)"
+            "WARN: container db: invalid cgroup path \"/db\": ENOENT (id bbbbbbbbbbbb)"
         );
         let (lists, logs) = run(&mut r);
         assert_eq!((lists.len(), logs.len()), (1, 0));
@@ -426,15 +444,18 @@ mod tests {
     fn a_failed_cycle_dispatches_nothing_and_logs_once() {
         let script = Script(VecDeque::from(vec![
             Ok((vec![sample("web", 'a', 1)], CycleProblems::default())),
-            Err("no cgroup hierarchy".into()),
-            Err("no cgroup hierarchy".into()),
+            Err("/lpstest"),
+            Err("/lpstest"),
             Ok((vec![sample("web", 'a', 5)], CycleProblems::default())),
         ]));
         let mut r = Reader::new(cpu_only(), script);
         run(&mut r);
         let (lists, logs) = run(&mut r);
         assert!(lists.is_empty());
-        assert_eq!(logs, vec!["ERROR: read failed: no cgroup hierarchy"]);
+        assert_eq!(
+            logs,
+            vec!["ERROR: read failed: cgroup layout: no cgroup file system found under root /lpstest"]
+        );
         assert_eq!(run(&mut r), (vec![], vec![]));
         let (lists, logs) = run(&mut r);
         assert_eq!(lists, vec!["libpodstats-web/pod_cpu 1.5 5"]);
@@ -522,7 +543,7 @@ mod tests {
     }
 
     impl Source for Panicky {
-        fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+        fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, CycleError> {
             self.cycles += 1;
             out.clear();
             out.push(sample("web", 'a', u64::from(self.cycles)));

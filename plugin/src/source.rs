@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::libpod::filter::ContainerFilter;
-use libpod_stats::replay::replay_steps;
+use libpod_stats::replay::{replay_steps, ReplayError};
 use libpod_stats::snapshot::SnapshotMeta;
 use libpod_stats::stats::collector::{
     Collector, CollectorOptions, CycleReport, FirstCpuPercent, Timestamp,
@@ -18,13 +18,13 @@ use libpod_stats::stats::collector::{
 use libpod_stats::stats::Sample;
 
 use crate::config::PluginConfig;
-use crate::reader::{ContainerFailure, CycleProblems, Source, Step};
+use crate::reader::{CycleError, CycleProblems, Source, Step};
 
 /// The source the plugin reads, chosen by the configuration.
 pub type BoxedSource = Box<dyn Source>;
 
 impl Source for BoxedSource {
-    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, CycleError> {
         (**self).cycle(out)
     }
 
@@ -93,20 +93,12 @@ impl Discovery {
             // Keyed by the message itself: each distinct problem is logged once.
             self.last = report
                 .discovery_errors
-                .into_iter()
-                .map(|message| (message.clone(), message))
+                .iter()
+                .map(|e| (e.to_string(), e.to_string()))
                 .collect();
         }
         CycleProblems {
-            containers: report
-                .errors
-                .into_iter()
-                .map(|p| ContainerFailure {
-                    id: p.id,
-                    name: p.name,
-                    message: p.message,
-                })
-                .collect(),
+            containers: report.errors,
             discovery: self.last.clone(),
         }
     }
@@ -121,16 +113,14 @@ struct Live {
 }
 
 impl Source for Live {
-    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, CycleError> {
         let collector = match self.collector.as_mut() {
             Some(c) => c,
-            None => self.collector.insert(
-                Collector::new(self.root.clone(), self.opts.clone()).map_err(|e| e.to_string())?,
-            ),
+            None => self
+                .collector
+                .insert(Collector::new(self.root.clone(), self.opts.clone())?),
         };
-        let report = collector
-            .collect(Timestamp::now(), out)
-            .map_err(|e| e.to_string())?;
+        let report = collector.collect(Timestamp::now(), out)?;
         Ok(Step::Read(self.discovery.problems(report)))
     }
 
@@ -151,26 +141,31 @@ struct Replay {
 }
 
 impl Source for Replay {
-    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, String> {
+    fn cycle(&mut self, out: &mut Vec<Sample>) -> Result<Step, CycleError> {
         let Some(step) = self.steps.get(self.next).cloned() else {
             return Ok(Step::End);
         };
         // A step that fails is skipped, not retried: the series moves on like time does.
         self.next += 1;
-        let meta = SnapshotMeta::read(&step).map_err(|e| e.to_string())?;
-        let root = HostRoot::new(&step).map_err(|e| e.to_string())?;
+        let meta = SnapshotMeta::read(&step).map_err(ReplayError::from)?;
+        let root = HostRoot::new(&step).map_err(ReplayError::from)?;
+        // Every collector error names the step it met.
+        let in_step = |source| ReplayError::Collect {
+            step: step.clone(),
+            source,
+        };
         let collector = match self.collector.as_mut() {
             Some(c) => {
-                c.retarget(root).map_err(|e| e.to_string())?;
+                c.retarget(root).map_err(in_step)?;
                 c
             }
             None => self
                 .collector
-                .insert(Collector::new(root, self.opts.clone()).map_err(|e| e.to_string())?),
+                .insert(Collector::new(root, self.opts.clone()).map_err(in_step)?),
         };
         let report = collector
             .collect(Timestamp::at(meta.taken_at_ns), out)
-            .map_err(|e| format!("{}: {e}", step.display()))?;
+            .map_err(in_step)?;
         Ok(Step::Read(self.discovery.problems(report)))
     }
 
@@ -183,29 +178,47 @@ impl Source for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libpod_stats::stats::collector::ContainerProblem;
+    use libpod_stats::libpod::discover::DiscoveryError;
+    use libpod_stats::libpod::interpret::RecordError;
+    use libpod_stats::stats::{ContainerProblem, ProblemCause};
+    use std::sync::Arc;
 
     #[test]
     fn discovery_problems_hold_between_rediscoveries() {
         let mut d = Discovery::default();
         let first = d.problems(CycleReport {
             rediscovered: true,
-            discovery_errors: vec!["bolt_state.db: corrupt".into()],
+            discovery_errors: vec![DiscoveryError::Record {
+                path: "bolt_state.db".into(),
+                source: RecordError {
+                    kind: "container",
+                    id: "x".into(),
+                    reason: "corrupt".into(),
+                },
+            }],
             errors: vec![ContainerProblem {
-                id: "a".into(),
+                id: "a".repeat(64).parse().unwrap(),
                 name: "web".into(),
-                message: "memory.stat: line 3".into(),
+                cause: ProblemCause::Cgroup {
+                    cgroup: "/web".parse().unwrap(),
+                    error: Arc::new(libpod_stats::cgroup::CgroupError::NotFound {
+                        cgroup: "/web".parse().unwrap(),
+                    }),
+                },
             }],
             ..CycleReport::default()
         });
-        assert_eq!(first.discovery.len(), 1);
         assert_eq!(
-            first.containers,
-            vec![ContainerFailure {
-                id: "a".into(),
-                name: "web".into(),
-                message: "memory.stat: line 3".into(),
-            }]
+            first.discovery,
+            vec![(
+                "bolt_state.db: container x: corrupt".to_string(),
+                "bolt_state.db: container x: corrupt".to_string()
+            )]
+        );
+        let lines: Vec<String> = first.containers.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            lines,
+            ["web: cgroup /web does not exist in any mounted hierarchy"]
         );
         let quiet = d.problems(CycleReport::default());
         assert_eq!(

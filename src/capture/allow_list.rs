@@ -30,6 +30,7 @@ use crate::capture::redact::{RecordKind, Redactor, REDACTED};
 use crate::capture::reduce;
 use crate::capture::state_db::{copy_state_db, StateDbError};
 use crate::capture::writer::{SkipReason, SnapshotWriter, WriteCounts, WriteError};
+use crate::cgroup::CgroupPath;
 use crate::host::HostRoot;
 use crate::libpod::discover::{discover, DiscoveryOptions, DiscoveryReport};
 use crate::libpod::model::Container;
@@ -275,9 +276,9 @@ fn container_store_files(
             continue;
         }
         for dir in store.containers_dirs(source) {
-            json.push(dir.join(&c.id).join("userdata/config.json"));
+            json.push(dir.join(c.id.as_str()).join("userdata/config.json"));
             if let (Some(run), Some(name)) = (&store.run_root, dir.file_name()) {
-                let run_dir = run.join(name).join(&c.id).join("userdata");
+                let run_dir = run.join(name).join(c.id.as_str()).join("userdata");
                 plain.push(run_dir.join("pidfile"));
                 plain.push(run_dir.join("conmon.pid"));
             }
@@ -397,13 +398,10 @@ pub fn capture_snapshot(
         }
     }
     for c in &report.containers {
-        let Some(cgroup) = c.cgroup.as_deref() else {
+        // A `CgroupPath` stays below each mount point.
+        let Some(rel) = c.cgroup.as_ref().map(CgroupPath::relative) else {
             continue;
         };
-        let rel = cgroup.trim_start_matches('/');
-        if rel.split('/').any(|p| p == "..") {
-            continue;
-        }
         let mut copied = false;
         for mount in &mounts {
             copied |= run.dir_files(&mount.join(rel))?;

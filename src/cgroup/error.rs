@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::path::{CgroupPath, InvalidCgroupPath};
 use crate::host::{HostError, ShownPath};
 use crate::parse::ParseError;
 
@@ -33,9 +34,9 @@ pub enum CgroupError {
     #[error("cgroup {cgroup} does not exist in any mounted hierarchy")]
     NotFound {
         /// The cgroup path as asked for.
-        cgroup: String,
+        cgroup: CgroupPath,
     },
-    /// The cgroup path is not one this reader accepts (`..`, NUL bytes).
+    /// The cgroup path is not a [`CgroupPath`] (`..`, NUL bytes).
     #[error("invalid cgroup path {cgroup:?}: {reason}")]
     InvalidPath {
         /// The cgroup path as asked for.
@@ -43,6 +44,15 @@ pub enum CgroupError {
         /// Why it was refused.
         reason: &'static str,
     },
+}
+
+impl From<InvalidCgroupPath> for CgroupError {
+    fn from(e: InvalidCgroupPath) -> Self {
+        CgroupError::InvalidPath {
+            cgroup: e.shown,
+            reason: e.reason,
+        }
+    }
 }
 
 impl CgroupError {

@@ -16,6 +16,7 @@ use super::error::CgroupError;
 use super::files::{CgroupFile, FileSet};
 use super::layout::{CgroupLayout, Controller, Hierarchy, LayoutKind};
 use super::memory_stat::MemoryStatKeys;
+use super::path::CgroupPath;
 use super::reader::{is_absent, CgroupFileSource, CgroupReader};
 use super::stats::CgroupStats;
 use super::{v1, v2};
@@ -51,20 +52,20 @@ impl HandlePaths {
     }
 
     /// The host path of `file` of `cgroup` (only built for an error message).
-    fn file_path(&self, cgroup: &str, file: CgroupFile) -> PathBuf {
+    fn file_path(&self, cgroup: &CgroupPath, file: CgroupFile) -> PathBuf {
         let mount = self
             .mounts
             .iter()
             .find(|(h, _)| *h == file.hierarchy())
             .map_or(Path::new("/"), |(_, m)| m.as_path());
-        mount.join(cgroup.trim_start_matches('/')).join(file.name())
+        mount.join(cgroup.relative()).join(file.name())
     }
 }
 
 /// A container cgroup's files, held open and re-read in place.
 #[derive(Debug)]
 pub struct OpenCgroup {
-    cgroup: String,
+    cgroup: CgroupPath,
     kind: LayoutKind,
     paths: Arc<HandlePaths>,
     /// The held files, in the layout's order (a handful: a short list beats a table).
@@ -84,11 +85,21 @@ impl CgroupReader {
         self.open_only(cgroup, FileSet::ALL)
     }
 
+    /// Like [`open_path`](Self::open_path), checking the path first (a leading `/` may be
+    /// left out).
+    pub fn open_only(&self, cgroup: &str, wanted: FileSet) -> Result<OpenCgroup, CgroupError> {
+        self.open_path(&CgroupPath::lenient(cgroup)?, wanted)
+    }
+
     /// Like [`open`](Self::open), holding only the files in `wanted` (those a collector's
     /// selected metrics need: fewer descriptors, fewer reads). The fields of files left out
     /// read as absent (`None`).
-    pub fn open_only(&self, cgroup: &str, wanted: FileSet) -> Result<OpenCgroup, CgroupError> {
-        let rel = super::reader::relative_cgroup_path(cgroup)?;
+    pub fn open_path(
+        &self,
+        cgroup: &CgroupPath,
+        wanted: FileSet,
+    ) -> Result<OpenCgroup, CgroupError> {
+        let rel = cgroup.relative();
         let kind = self.layout().kind();
         let mut files: Vec<(CgroupFile, File)> = Vec::new();
         for file in CgroupFile::for_layout(kind).filter(|f| wanted.contains(*f)) {
@@ -108,14 +119,14 @@ impl CgroupReader {
                 Err(e) => return Err(e.into()),
             }
         }
-        if files.is_empty() && !self.exists(cgroup) {
+        if files.is_empty() && !self.exists_path(cgroup) {
             return Err(CgroupError::NotFound {
-                cgroup: cgroup.to_owned(),
+                cgroup: cgroup.clone(),
             });
         }
         files.shrink_to_fit();
         Ok(OpenCgroup {
-            cgroup: cgroup.to_owned(),
+            cgroup: cgroup.clone(),
             kind,
             paths: self.handle_paths(),
             files,
@@ -129,7 +140,7 @@ impl CgroupReader {
 
 impl OpenCgroup {
     /// The cgroup path this handle was opened for.
-    pub fn cgroup(&self) -> &str {
+    pub fn cgroup(&self) -> &CgroupPath {
         &self.cgroup
     }
 
@@ -214,7 +225,7 @@ impl OpenCgroup {
 struct HeldSource<'a> {
     files: &'a [(CgroupFile, File)],
     buf: &'a mut Vec<u8>,
-    cgroup: &'a str,
+    cgroup: &'a CgroupPath,
     paths: &'a HandlePaths,
     memory_stat_keys: MemoryStatKeys,
     /// Files not read this time.

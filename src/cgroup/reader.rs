@@ -6,7 +6,7 @@
 //! talks to files only through [`CgroupFileSource`], so a reader that keeps descriptors open
 //! and re-reads them with `pread` can replace the path-based source without touching it.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::CgroupError;
@@ -14,6 +14,7 @@ use super::files::CgroupFile;
 use super::handle::HandlePaths;
 use super::layout::{CgroupLayout, LayoutKind};
 use super::memory_stat::MemoryStatKeys;
+use super::path::CgroupPath;
 use super::stats::CgroupStats;
 use super::{v1, v2};
 use crate::host::{HostError, HostRoot};
@@ -121,6 +122,7 @@ impl CgroupReader {
 
     /// Reads everything this library knows about `cgroup` (a path such as
     /// `/libpod_parent/libpod-<id>` or `/machine.slice/libpod-<id>.scope`).
+    /// The path is checked here (a leading `/` may be left out); see [`CgroupPath`].
     pub fn read(&self, cgroup: &str) -> Result<CgroupStats, CgroupError> {
         let mut out = CgroupStats::default();
         self.read_into(cgroup, &mut out)?;
@@ -130,7 +132,16 @@ impl CgroupReader {
     /// Like [`read`](Self::read), into a caller-owned value whose `memory.stat` map is
     /// updated in place, so steady-state reads do not reallocate its keys.
     pub fn read_into(&self, cgroup: &str, out: &mut CgroupStats) -> Result<(), CgroupError> {
-        let rel = relative_cgroup_path(cgroup)?;
+        self.read_path_into(&CgroupPath::lenient(cgroup)?, out)
+    }
+
+    /// Like [`read_into`](Self::read_into) for a path checked already.
+    pub fn read_path_into(
+        &self,
+        cgroup: &CgroupPath,
+        out: &mut CgroupStats,
+    ) -> Result<(), CgroupError> {
+        let rel = cgroup.relative();
         let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         let Scratch { buf, path } = &mut *scratch;
         let mut src = PathSource {
@@ -154,15 +165,21 @@ impl CgroupReader {
         }
         if src.present == 0 && !self.exists_rel(rel) {
             return Err(CgroupError::NotFound {
-                cgroup: cgroup.to_owned(),
+                cgroup: cgroup.clone(),
             });
         }
         Ok(())
     }
 
-    /// True when `cgroup` exists in any hierarchy this reader uses.
+    /// True when `cgroup` exists in any hierarchy this reader uses (`false` for text that
+    /// is no [`CgroupPath`]).
     pub fn exists(&self, cgroup: &str) -> bool {
-        relative_cgroup_path(cgroup).is_ok_and(|rel| self.exists_rel(rel))
+        CgroupPath::lenient(cgroup).is_ok_and(|p| self.exists_path(&p))
+    }
+
+    /// Like [`exists`](Self::exists) for a path checked already.
+    pub fn exists_path(&self, cgroup: &CgroupPath) -> bool {
+        self.exists_rel(cgroup.relative())
     }
 
     fn exists_rel(&self, rel: &Path) -> bool {
@@ -174,26 +191,6 @@ impl CgroupReader {
             })
         })
     }
-}
-
-/// `cgroup` as a path relative to a hierarchy's mount point; `..` and NUL are refused so a
-/// path from a database cannot point outside the container's own cgroup tree.
-pub(crate) fn relative_cgroup_path(cgroup: &str) -> Result<&Path, CgroupError> {
-    let invalid = |reason| CgroupError::InvalidPath {
-        cgroup: cgroup.to_owned(),
-        reason,
-    };
-    if cgroup.contains('\0') {
-        return Err(invalid("contains a NUL byte"));
-    }
-    let rel = Path::new(cgroup.trim_start_matches('/'));
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(invalid("contains `..`"));
-    }
-    Ok(rel)
 }
 
 /// Reads cgroup files by path through the host root.
@@ -238,21 +235,4 @@ impl CgroupFileSource for PathSource<'_> {
 /// booted with PSI disabled (EOPNOTSUPP).
 pub(crate) fn is_absent(e: &HostError) -> bool {
     e.is_not_found() || e.source.raw_os_error() == Some(libc::EOPNOTSUPP)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cgroup_paths_are_confined() {
-        assert_eq!(
-            relative_cgroup_path("/libpod_parent/libpod-ab").unwrap(),
-            Path::new("libpod_parent/libpod-ab")
-        );
-        assert_eq!(relative_cgroup_path("/").unwrap(), Path::new(""));
-        assert_eq!(relative_cgroup_path("a/b").unwrap(), Path::new("a/b"));
-        assert!(relative_cgroup_path("/a/../../etc").is_err());
-        assert!(relative_cgroup_path("/a\0b").is_err());
-    }
 }

@@ -118,18 +118,18 @@ fn write_table(out: &mut impl Write, containers: &[&Container]) -> std::io::Resu
         .iter()
         .map(|c| {
             [
-                c.id.chars().take(12).collect(),
+                c.id.short().to_string(),
                 c.name.clone(),
                 c.pod_name
                     .clone()
-                    .or_else(|| c.pod_id.as_ref().map(|p| p.chars().take(12).collect()))
+                    .or_else(|| c.pod_id.as_ref().map(|p| p.short().to_string()))
                     .unwrap_or_else(dash),
                 c.image.clone().unwrap_or_else(dash),
                 c.state.to_string(),
                 c.pid.map_or_else(dash, |p| p.to_string()),
                 format!("{:?}", c.source).to_lowercase(),
                 c.uid.map_or_else(dash, |u| u.to_string()),
-                c.cgroup.clone().unwrap_or_else(dash),
+                c.cgroup.as_ref().map_or_else(dash, |c| c.to_string()),
             ]
         })
         .collect();

@@ -138,7 +138,8 @@ fn warn(report: &CycleReport) -> bool {
         eprintln!("libpod-stats: discovery: {e}");
     }
     for p in &report.errors {
-        eprintln!("libpod-stats: {}: {}", p.name, p.message);
+        // `<name>: <path>: <cause>`
+        eprintln!("libpod-stats: {p}");
     }
     !report.discovery_errors.is_empty() || !report.errors.is_empty()
 }

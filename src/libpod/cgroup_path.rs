@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-use super::model::{is_container_id, CgroupManager, Container, ContainerState};
+use super::model::{CgroupManager, Container, ContainerId, ContainerState};
+use crate::cgroup::CgroupPath;
 use crate::host::HostRoot;
 
 /// What the database says about a container's cgroup beyond the [`Container`] fields.
@@ -37,7 +38,7 @@ impl CgroupHints {
 /// `libpod-payload-<id>`, or the bare `<id>`: crun's own name when podman gives it no cgroup
 /// path, as rootless podman does under the cgroupfs manager on cgroup v2). `None` when no
 /// such component exists: the process is not this container's.
-pub fn container_cgroup_from_lines<'a, I>(lines: I, id: &str) -> Option<String>
+pub fn container_cgroup_from_lines<'a, I>(lines: I, id: &ContainerId) -> Option<CgroupPath>
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
@@ -54,12 +55,11 @@ where
     cut_after_container(path, id)
 }
 
-/// `path` cut after the last component naming container `id`, or `None` (also when the
-/// result is not a safe cgroup path, see [`is_safe_cgroup`]).
-pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
-    if !is_container_id(id) || !is_safe_cgroup(path) {
-        return None;
-    }
+/// `path` cut after the last component naming container `id`, or `None` (also when `path`
+/// is not a [`CgroupPath`]).
+pub fn cut_after_container(path: &str, id: &ContainerId) -> Option<CgroupPath> {
+    let path = CgroupPath::new(path).ok()?;
+    let id = id.as_str();
     let mut end = None;
     let mut offset = 0usize;
     for comp in path.split('/') {
@@ -69,7 +69,8 @@ pub fn cut_after_container(path: &str, id: &str) -> Option<String> {
         }
         offset += 1;
     }
-    end.map(|e| path[..e].to_string())
+    // A prefix of a valid path that ends at a component's end is valid.
+    end.and_then(|e| CgroupPath::new(path.get(..e)?).ok())
 }
 
 fn names_container(comp: &str, id: &str) -> bool {
@@ -93,7 +94,7 @@ pub fn proc_cgroup_pairs(text: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PidCgroup {
     /// The process exists and its cgroup names the container: the container's cgroup.
-    Container(String),
+    Container(CgroupPath),
     /// The process exists but no cgroup component names the container (a reused pid, or
     /// a rootless container on cgroup v1, which has no cgroup of its own).
     Foreign {
@@ -105,7 +106,7 @@ pub enum PidCgroup {
 }
 
 /// Reads `/proc/<pid>/cgroup` under `root` and finds container `id`'s cgroup in it.
-pub fn pid_cgroup(root: &HostRoot, pid: u32, id: &str) -> PidCgroup {
+pub fn pid_cgroup(root: &HostRoot, pid: u32, id: &ContainerId) -> PidCgroup {
     let path = format!("/proc/{pid}/cgroup");
     match root.read(&path) {
         Ok(text) => match container_cgroup_from_lines(proc_cgroup_pairs(&text), id) {
@@ -150,14 +151,11 @@ pub fn proc_captured(root: &HostRoot) -> bool {
 /// any hierarchy the cgroup reader uses (the layout from mountinfo, as the collector will
 /// read it); without a detectable layout, in the v1 `memory` or `cpuacct` hierarchy or the
 /// unified v2 hierarchy.
-pub fn cgroup_exists(root: &HostRoot, cgroup: &str) -> bool {
-    if !is_safe_cgroup(cgroup) {
-        return false;
-    }
+pub fn cgroup_exists(root: &HostRoot, cgroup: &CgroupPath) -> bool {
     if let Ok(reader) = crate::cgroup::reader::CgroupReader::new(root.clone()) {
-        return reader.exists(cgroup);
+        return reader.exists_path(cgroup);
     }
-    let rel = cgroup.trim_start_matches('/');
+    let rel = cgroup.relative();
     let v1 = ["memory", "cpuacct", "cpu,cpuacct", "cpuacct,cpu"];
     if v1.iter().any(|c| {
         let dir = Path::new("/sys/fs/cgroup").join(c);
@@ -169,28 +167,14 @@ pub fn cgroup_exists(root: &HostRoot, cgroup: &str) -> bool {
         && root.exists(Path::new("/sys/fs/cgroup").join(rel))
 }
 
-/// A cgroup path that cannot lead anywhere but below a controller root: absolute, no `.`,
-/// `..` or empty components, no NUL.
-pub fn is_safe_cgroup(cgroup: &str) -> bool {
-    cgroup.starts_with('/')
-        && !cgroup.contains('\0')
-        && (cgroup == "/"
-            || cgroup[1..]
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != ".."))
-}
-
 /// The cgroups podman would have asked the runtime for, most likely first (both managers
 /// when the record does not say which). `rootless_uid` is the store owner when not root.
 pub fn derived_cgroups(
     c: &Container,
     hints: &CgroupHints,
     rootless_uid: Option<u32>,
-) -> Vec<String> {
+) -> Vec<CgroupPath> {
     if hints.cgroupless() || hints.cgroups_mode.as_deref() == Some("split") {
-        return Vec::new();
-    }
-    if !is_container_id(&c.id) {
         return Vec::new();
     }
     let parent = c
@@ -208,7 +192,7 @@ pub fn derived_cgroups(
             CgroupManager::Cgroupfs => cgroupfs_path(parent.as_deref(), &c.id, rootless_uid),
             CgroupManager::Systemd => systemd_path(parent.as_deref(), &c.id, rootless_uid),
         };
-        if let Some(p) = path.filter(|p| is_safe_cgroup(p)) {
+        if let Some(p) = path.and_then(|p| CgroupPath::new(p).ok()) {
             out.push(p);
         }
     }
@@ -275,7 +259,7 @@ pub fn expand_slice(slice: &str) -> Option<String> {
 /// The OCI bundle's `linux.cgroupsPath` as a path relative to the controller root: the
 /// cgroupfs form is a path already, the systemd form `slice:prefix:name` becomes
 /// `<expanded slice>/<prefix>-<name>.scope`.
-pub fn oci_cgroups_path(cgroups_path: &str, rootless_uid: Option<u32>) -> Option<String> {
+pub fn oci_cgroups_path(cgroups_path: &str, rootless_uid: Option<u32>) -> Option<CgroupPath> {
     let path = if cgroups_path.starts_with('/') {
         cgroups_path.to_string()
     } else {
@@ -293,7 +277,7 @@ pub fn oci_cgroups_path(cgroups_path: &str, rootless_uid: Option<u32>) -> Option
         out.push_str(&format!("/{prefix}-{name}.scope"));
         out
     };
-    is_safe_cgroup(&path).then_some(path)
+    CgroupPath::new(path).ok()
 }
 
 /// Settles a database record against the host: a running or paused container keeps its
@@ -360,7 +344,7 @@ mod tests {
 
     fn container(state: ContainerState, pid: Option<u32>) -> Container {
         Container {
-            id: ID.into(),
+            id: ID.parse().unwrap(),
             name: "c".into(),
             pod_id: None,
             pod_name: None,
@@ -390,7 +374,8 @@ mod tests {
     }
 
     fn cg(text: &str) -> Option<String> {
-        container_cgroup_from_lines(proc_cgroup_pairs(text.as_bytes()), ID)
+        container_cgroup_from_lines(proc_cgroup_pairs(text.as_bytes()), &ID.parse().unwrap())
+            .map(String::from)
     }
 
     #[test]
@@ -531,7 +516,10 @@ mod tests {
         let mut c = container(ContainerState::Running, Some(100));
         settle(&root, true, &mut c, &h, None);
         assert_eq!(c.state, ContainerState::Running);
-        assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
+        assert_eq!(
+            c.cgroup.as_deref(),
+            Some(&*format!("/libpod_parent/libpod-{ID}"))
+        );
 
         for pid in [Some(200), Some(300), None] {
             let mut c = container(ContainerState::Paused, pid);
@@ -600,21 +588,15 @@ mod tests {
         let mut c = container(ContainerState::Running, Some(100));
         settle(&root, false, &mut c, &h, None);
         assert_eq!(c.state, ContainerState::Running);
-        assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
+        assert_eq!(
+            c.cgroup.as_deref(),
+            Some(&*format!("/libpod_parent/libpod-{ID}"))
+        );
 
         let mut other = container(ContainerState::Running, Some(100));
         other.cgroup_parent = Some("/elsewhere".into());
         settle(&root, false, &mut other, &h, None);
         assert_eq!(other.state, ContainerState::Exited);
-    }
-
-    #[test]
-    fn unsafe_cgroups_are_refused() {
-        assert!(is_safe_cgroup("/a/b"));
-        assert!(!is_safe_cgroup("a/b"));
-        assert!(!is_safe_cgroup("/a/../b"));
-        assert!(!is_safe_cgroup("/a//b"));
-        assert!(!is_safe_cgroup("/a/./b"));
     }
 
     proptest::proptest! {
@@ -635,7 +617,10 @@ mod tests {
         ) {
             let text = format!("3:{controllers}:/{}\n", parts.join("/"));
             if let Some(cg) = cg(&text) {
-                proptest::prop_assert!(is_safe_cgroup(&cg), "{}", cg);
+                let below = CgroupPath::new(cg.as_str()).unwrap().relative().components().all(
+                    |c| matches!(c, std::path::Component::Normal(_)),
+                );
+                proptest::prop_assert!(below, "{}", cg);
                 let last = cg.rsplit('/').next().unwrap_or("");
                 proptest::prop_assert!(names_container(last, ID), "{}", cg);
             }

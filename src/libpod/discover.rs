@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::cgroup_path::{self, settle};
 use super::health;
 use super::interpret::{interpret, RecordError};
-use super::model::{Container, Source};
+use super::model::{Container, ContainerId, Source};
 use super::raw::RawState;
 use super::state_error::StateError;
 use super::storage::{self, StorageError};
@@ -162,7 +162,7 @@ pub fn discover_stores(
         ..Default::default()
     };
     let proc_captured = cgroup_path::proc_captured(root);
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<ContainerId> = HashSet::new();
     for store in found.stores {
         let (containers, source, state_file) = discover_store(
             root,
@@ -287,14 +287,14 @@ fn discover_store(
     };
     if need_storage {
         let have_db = source.is_some();
-        let known: HashSet<String> = containers.iter().map(|c| c.id.clone()).collect();
+        let known: HashSet<ContainerId> = containers.iter().map(|c| c.id.clone()).collect();
         let (entries, storage_errors) = storage::read_store_entries(root, &store);
         errors.extend(storage_errors.into_iter().map(|e| DiscoveryError::Storage {
             graph_root: store.graph_root.clone(),
             source: Arc::new(e),
         }));
         for (dir, entry) in entries {
-            if known.contains(&entry.id) {
+            if known.contains(entry.id.as_str()) {
                 continue;
             }
             // With a database, anything it does not list is external; without one, only

@@ -219,9 +219,9 @@ mod tests {
 
     fn ctr(name: &str, id: char, pod: Option<(&str, char)>, labels: &[(&str, &str)]) -> Container {
         Container {
-            id: id.to_string().repeat(64),
+            id: id.to_string().repeat(64).parse().unwrap(),
             name: name.into(),
-            pod_id: pod.map(|(_, c)| c.to_string().repeat(64)),
+            pod_id: pod.map(|(_, c)| c.to_string().repeat(64).parse().unwrap()),
             pod_name: pod.map(|(n, _)| n.to_string()),
             image: None,
             state: ContainerState::Running,

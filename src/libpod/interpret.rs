@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::cgroup_path::CgroupHints;
 use super::model::{
-    is_container_id, CgroupManager, Container, ContainerState, Source, SYSTEMD_UNIT_LABEL,
+    CgroupManager, Container, ContainerId, ContainerState, Source, SYSTEMD_UNIT_LABEL,
 };
 use super::raw::{RawContainer, RawPod, RawState};
 
@@ -211,8 +211,8 @@ pub fn interpret(
 }
 
 fn pod_facts(pod: &RawPod) -> Result<PodFacts, String> {
-    if !is_container_id(&pod.id) {
-        return Err("pod id is not 64 lowercase hex digits".into());
+    if let Err(e) = ContainerId::new_pod(pod.id.as_str()) {
+        return Err(e.to_string());
     }
     let config: PodConfigJson = parse_json(&pod.config_json, "pod config")?;
     // A pod without state JSON is still a pod with a name.
@@ -240,9 +240,7 @@ fn container_record(
     uid: Option<u32>,
     graph_root: Option<&std::path::Path>,
 ) -> Result<ContainerRecord, String> {
-    if !is_container_id(&ctr.id) {
-        return Err("container id is not 64 lowercase hex digits".into());
-    }
+    let id = ContainerId::new(ctr.id.as_str()).map_err(|e| e.to_string())?;
     let config: ConfigJson = parse_json(&ctr.config_json, "container config")?;
     let state: StateJson = parse_json(&ctr.state_json, "container state")?;
     if let Some(id) = &config.id {
@@ -253,12 +251,11 @@ fn container_record(
     let name = non_empty(config.name)
         .or_else(|| ctr.name.clone())
         .ok_or_else(|| "no name in the config or the registry".to_string())?;
-    let pod_id = non_empty(config.pod).or_else(|| ctr.pod_id.clone());
-    if let Some(pod) = &pod_id {
-        if !is_container_id(pod) {
-            return Err("pod id is not 64 lowercase hex digits".into());
-        }
-    }
+    let pod_id = non_empty(config.pod)
+        .or_else(|| ctr.pod_id.clone())
+        .map(ContainerId::new_pod)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let pod = pod_id.as_deref().and_then(|p| pods.get(p));
     let state_value = state
         .state
@@ -284,7 +281,7 @@ fn container_record(
         health: None,
         health_code: None,
         health_failing_streak: None,
-        id: ctr.id.clone(),
+        id,
         name,
         pod_name: pod.and_then(|p| p.name.clone()),
         pod_id,

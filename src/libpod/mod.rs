@@ -19,6 +19,7 @@ pub mod config_keys;
 pub mod discover;
 pub mod filter;
 pub mod health;
+pub mod id;
 pub mod interpret;
 pub mod model;
 pub mod raw;
@@ -28,5 +29,6 @@ pub mod storage;
 pub mod stores;
 pub mod users;
 
+pub use id::{ContainerId, InvalidId};
 pub use model::{Container, ContainerState, Source};
 pub use state_error::StateError;

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::health::{Health, HealthStatus};
+use crate::cgroup::CgroupPath;
+pub use crate::libpod::id::ContainerId;
 
 /// A container's state, with podman's numbers (`define.ContainerStatus`) and names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -112,12 +114,12 @@ pub enum CgroupManager {
 /// One container as discovered, before any cgroup is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Container {
-    /// The 64-hex container id (validated before it touches a path).
-    pub id: String,
+    /// The 64-hex container id (checked where the record was read).
+    pub id: ContainerId,
     /// The container's name.
     pub name: String,
     /// The pod's id, when the container belongs to one.
-    pub pod_id: Option<String>,
+    pub pod_id: Option<ContainerId>,
     /// The pod's name, when known.
     pub pod_name: Option<String>,
     /// The image name as podman shows it (`localhost/bb:latest`).
@@ -130,7 +132,7 @@ pub struct Container {
     pub conmon_pid: Option<u32>,
     /// The container's cgroup, relative to the controller root, as podman inspect shows
     /// `.State.CgroupPath` (`/libpod_parent/libpod-<id>`, `/machine.slice/libpod-<id>.scope`).
-    pub cgroup: Option<String>,
+    pub cgroup: Option<CgroupPath>,
     /// Creation time, nanoseconds since the Unix epoch.
     pub created_at_ns: Option<u64>,
     /// Last start time, nanoseconds since the Unix epoch.
@@ -188,12 +190,6 @@ impl Container {
 
 /// The label podman sets on a container that a systemd unit runs.
 pub const SYSTEMD_UNIT_LABEL: &str = "PODMAN_SYSTEMD_UNIT";
-
-/// True when `id` is a container or pod id as podman makes them: exactly 64 lowercase hex
-/// digits. Only such an id may become part of a path.
-pub fn is_container_id(id: &str) -> bool {
-    id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,9 @@ use serde::Deserialize;
 
 use super::cgroup_path::{self, PidCgroup};
 use super::interpret::unix_ns;
-use super::model::{is_container_id, Container, ContainerState, Source};
+use super::model::{Container, ContainerId, ContainerState, Source};
 use super::stores::Store;
+use crate::cgroup::CgroupPath;
 use crate::host::{HostError, HostRoot};
 
 /// The two container lists of a `<driver>-containers` directory.
@@ -165,9 +166,7 @@ pub fn storage_container(
     entry: &StorageEntry,
     proc_captured: bool,
 ) -> Option<Container> {
-    if !is_container_id(&entry.id) {
-        return None;
-    }
+    let id = ContainerId::new(entry.id.as_str()).ok()?;
     let meta = entry.podman_metadata();
     let name = meta
         .as_ref()
@@ -183,7 +182,7 @@ pub fn storage_container(
         .filter(|n| *n > 0)
         .or_else(|| entry.created.as_deref().and_then(unix_ns));
     let mut c = Container {
-        id: entry.id.clone(),
+        id,
         name,
         pod_id: None,
         pod_name: None,
@@ -210,7 +209,7 @@ pub fn storage_container(
         health_code: None,
         health_failing_streak: None,
     };
-    let pid = run_dir(store, containers_dir, &entry.id).and_then(|d| read_pid(root, &d));
+    let pid = run_dir(store, containers_dir, &c.id).and_then(|d| read_pid(root, &d));
     if proc_captured {
         match pid {
             Some(pid) => {
@@ -243,16 +242,13 @@ pub fn storage_container(
 }
 
 /// True when some hierarchy's `cgroup.procs` of `cgroup` lists a process.
-fn cgroup_has_processes(root: &HostRoot, cgroup: &str) -> bool {
-    if !cgroup_path::is_safe_cgroup(cgroup) {
-        return false;
-    }
+fn cgroup_has_processes(root: &HostRoot, cgroup: &CgroupPath) -> bool {
     ["memory/", "pids/", "cpuacct/", "unified/", ""]
         .iter()
         .any(|h| {
             root.read(format!(
                 "/sys/fs/cgroup/{h}{}/cgroup.procs",
-                cgroup.trim_start_matches('/')
+                cgroup.relative().display()
             ))
             .is_ok_and(|procs| procs.iter().any(u8::is_ascii_digit))
         })
@@ -277,9 +273,9 @@ fn read_pid(root: &HostRoot, run_dir: &Path) -> Option<u32> {
 fn bundle_cgroup(
     root: &HostRoot,
     containers_dir: &Path,
-    id: &str,
+    id: &ContainerId,
     rootless_uid: Option<u32>,
-) -> Option<String> {
+) -> Option<CgroupPath> {
     let bytes = root
         .read(containers_dir.join(id).join("userdata/config.json"))
         .ok()?;
@@ -390,7 +386,10 @@ mod tests {
         let c = storage_container(&root, &store(), dir0, e0, true).unwrap();
         assert_eq!(c.state, ContainerState::Running);
         assert_eq!(c.pid, Some(4242));
-        assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
+        assert_eq!(
+            c.cgroup.as_deref(),
+            Some(&*format!("/libpod_parent/libpod-{ID}"))
+        );
         write(d, "proc/4242/cgroup", "4:memory:/other\n");
         let c = storage_container(&root, &store(), dir0, e0, true).unwrap();
         assert_eq!((c.state, c.pid), (ContainerState::Unknown, None));
@@ -410,7 +409,10 @@ mod tests {
             .unwrap();
         let c = storage_container(&root, &store(), dir0, e0, false).unwrap();
         assert_eq!(c.state, ContainerState::Running);
-        assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
+        assert_eq!(
+            c.cgroup.as_deref(),
+            Some(&*format!("/libpod_parent/libpod-{ID}"))
+        );
     }
 
     #[test]
@@ -433,7 +435,10 @@ mod tests {
         write(d, &procs, "4242\n");
         let c = storage_container(&root, &explicit, dir0, e0, true).unwrap();
         assert_eq!((c.state, c.pid), (ContainerState::Running, None));
-        assert_eq!(c.cgroup, Some(format!("/libpod_parent/libpod-{ID}")));
+        assert_eq!(
+            c.cgroup.as_deref(),
+            Some(&*format!("/libpod_parent/libpod-{ID}"))
+        );
     }
 
     #[test]

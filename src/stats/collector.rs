@@ -41,6 +41,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::cgroup::error::CgroupError;
 use crate::cgroup::files::{CgroupFile, FileSet};
@@ -48,9 +49,10 @@ use crate::cgroup::handle::OpenCgroup;
 use crate::cgroup::memory_stat::SAMPLE_KEYS;
 use crate::cgroup::reader::CgroupReader;
 use crate::cgroup::stats::{CgroupStats, Limit};
+use crate::cgroup::CgroupPath;
 use crate::host::{FileId, FileStamp, HostRoot, ResolvedPath};
 use crate::libpod::discover::{
-    discover_stores, fingerprint_of, DiscoveryOptions, StateFingerprint,
+    discover_stores, fingerprint_of, DiscoveryError, DiscoveryOptions, StateFingerprint,
 };
 use crate::libpod::filter::ContainerFilter;
 use crate::libpod::health::{self, Health};
@@ -61,6 +63,8 @@ use crate::stats::cpu_rate::CpuRate;
 use crate::stats::metrics;
 use crate::stats::state_watch::StateWatch;
 use crate::stats::{MemoryEvents, NetCounters, Sample};
+
+pub use crate::stats::problem::{ContainerProblem, ProblemCause};
 
 pub use crate::stats::clock::{online_cpus_live, Timestamp};
 pub use crate::stats::metric_groups::MetricGroups;
@@ -138,19 +142,8 @@ pub enum CollectError {
     Snapshot(#[from] crate::snapshot::SnapshotError),
 }
 
-/// What went wrong with one container in one cycle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerProblem {
-    /// The container's id.
-    pub id: String,
-    /// The container's name.
-    pub name: String,
-    /// What happened, with the path concerned.
-    pub message: String,
-}
-
 /// What a cycle did besides producing samples.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct CycleReport {
     /// True when this cycle re-read libpod's state (first cycle, or the state changed).
     pub rediscovered: bool,
@@ -161,7 +154,7 @@ pub struct CycleReport {
     /// the cgroup read): expected, not an error; they are left out of the samples.
     pub vanished: Vec<ContainerProblem>,
     /// Problems of this cycle's discovery (only on cycles that re-discovered).
-    pub discovery_errors: Vec<String>,
+    pub discovery_errors: Vec<DiscoveryError>,
 }
 
 /// One container the collector follows, with what it keeps between cycles.
@@ -205,11 +198,8 @@ struct Tracked {
 }
 
 /// The container's cgroup directory in the first hierarchy that has it (or the first one).
-fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &str) -> Option<ResolvedPath> {
-    let rel = cgroup.trim_start_matches('/');
-    if rel.split('/').any(|p| p == "..") {
-        return None;
-    }
+fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &CgroupPath) -> Option<ResolvedPath> {
+    let rel = cgroup.relative();
     let layout = reader.layout();
     let dirs: Vec<PathBuf> = layout
         .hierarchies()
@@ -286,7 +276,13 @@ impl Tracked {
         match health::read(root, path, self.container.uid, buf) {
             Ok(h) => self.health = Some(h),
             Err(e) if e.is_not_found() => {}
-            Err(e) => report.errors.push(problem(&self.container, &e.to_string())),
+            Err(e) => report.errors.push(problem(
+                &self.container,
+                ProblemCause::HealthLog {
+                    path: path.to_path_buf(),
+                    error: Arc::new(e),
+                },
+            )),
         }
     }
 
@@ -465,7 +461,7 @@ impl Collector {
         }
         let found = discover_stores(&self.root, d, stores);
         report.rediscovered = true;
-        report.discovery_errors = found.errors.iter().map(|e| e.to_string()).collect();
+        report.discovery_errors = found.errors;
         let mut old = std::mem::take(&mut self.tracked);
         for container in found.containers {
             if !self.opts.all && !container.state.has_cgroup()
@@ -532,7 +528,7 @@ impl Collector {
             // Discovery leaves a running container without a cgroup only when it has none of
             // its own (`--cgroups=disabled`, rootless podman on cgroup v1): it gets no cgroup
             // numbers, but its identity and network.
-            let own_cgroup = c.cgroup.as_deref().filter(|_| read && reads_cgroup);
+            let own_cgroup = c.cgroup.as_ref().filter(|_| read && reads_cgroup);
             if let Some(cgroup) = own_cgroup {
                 let was_held = t.handle.is_some();
                 // Removed or made again since the handle was opened: its held files are
@@ -579,8 +575,15 @@ impl Collector {
                         self.watch = None;
                         self.fingerprint = None;
                     }
-                    let p = problem(c, &e.to_string());
-                    if e.is_not_found() {
+                    let vanished = e.is_not_found();
+                    let p = problem(
+                        c,
+                        ProblemCause::Cgroup {
+                            cgroup: cgroup.clone(),
+                            error: Arc::new(e),
+                        },
+                    );
+                    if vanished {
                         report.vanished.push(p);
                     } else {
                         report.errors.push(p);
@@ -650,7 +653,7 @@ impl Collector {
 /// stay); a fresh one reads everything.
 fn read_cgroup(
     reader: &CgroupReader,
-    cgroup: &str,
+    cgroup: &CgroupPath,
     (files, skip): (FileSet, FileSet),
     handle: &mut Option<OpenCgroup>,
     stats: &mut CgroupStats,
@@ -686,19 +689,19 @@ fn read_cgroup(
 /// working set's keys are kept.
 fn open_handle(
     reader: &CgroupReader,
-    cgroup: &str,
+    cgroup: &CgroupPath,
     files: FileSet,
 ) -> Result<OpenCgroup, CgroupError> {
     reader
-        .open_only(cgroup, files)
+        .open_path(cgroup, files)
         .map(|h| h.keep_memory_stat(SAMPLE_KEYS))
 }
 
-fn problem(c: &Container, message: &str) -> ContainerProblem {
+fn problem(c: &Container, cause: ProblemCause) -> ContainerProblem {
     ContainerProblem {
         id: c.id.clone(),
         name: c.name.clone(),
-        message: message.to_string(),
+        cause,
     }
 }
 
@@ -714,7 +717,8 @@ fn set_opt_string(dst: &mut Option<String>, src: Option<&str>) {
 }
 
 fn set_identity(s: &mut Sample, c: &Container) {
-    s.id.clone_from(&c.id);
+    s.id.clear();
+    s.id.push_str(&c.id);
     s.name.clone_from(&c.name);
     set_opt_string(&mut s.pod_id, c.pod_id.as_deref());
     set_opt_string(&mut s.pod_name, c.pod_name.as_deref());
@@ -893,9 +897,13 @@ fn fill_net(
                 }
             }
             Err(e) => {
-                report
-                    .errors
-                    .push(problem(&t.container, &format!("{}: {e}", path.display())));
+                report.errors.push(problem(
+                    &t.container,
+                    ProblemCause::NetDev {
+                        path: path.to_path_buf(),
+                        error: e,
+                    },
+                ));
                 return;
             }
         }

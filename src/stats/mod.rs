@@ -7,6 +7,7 @@
 //! - [`cpu_rate`]: CPU percent between two readings of one container instance.
 //! - [`state_watch`]: has libpod's state changed since discovery (allocation-free).
 //! - [`pod`]: pod totals over member samples.
+//! - [`problem`]: what went wrong with one container in a cycle.
 //! - [`table`]: the human-readable table.
 
 pub mod clock;
@@ -15,9 +16,11 @@ pub mod cpu_rate;
 pub mod metric_groups;
 pub mod metrics;
 pub mod pod;
+pub mod problem;
 pub mod sample;
 pub mod state_watch;
 pub mod table;
 
 pub use pod::PodSample;
+pub use problem::{ContainerProblem, ProblemCause};
 pub use sample::{MemoryEvents, NetCounters, Sample};
