@@ -494,6 +494,10 @@ impl Collector {
 
     /// One read cycle at time `at`: fills `out` with one sample per container (sorted by
     /// name), reusing the samples already in it.
+    ///
+    /// Each container is first read ([`Tracked::read_cgroup`]: its held files, or a problem
+    /// and no sample), then its sample is filled ([`Tracked::fill_sample`]: identity, the
+    /// numbers, the CPU rate, the network).
     pub fn collect(
         &mut self,
         at: Timestamp,
@@ -502,95 +506,41 @@ impl Collector {
         let mut report = CycleReport::default();
         self.refresh(&mut report);
         let groups = self.opts.metrics;
-        let first = self.opts.first_cpu_percent;
-        let reads_cgroup = groups.reads_cgroup();
         let files = groups.cgroup_files();
-        let skip = if self.cycles.is_multiple_of(SLOW_FILES_EVERY) {
-            FileSet::EMPTY
-        } else {
-            SLOW_FILES
+        let mut cycle = Cycle {
+            root: &self.root,
+            reader: &self.reader,
+            facts: &self.facts,
+            buf: &mut self.buf,
+            groups,
+            first: self.opts.first_cpu_percent,
+            at,
+            files,
+            skip: if self.cycles.is_multiple_of(SLOW_FILES_EVERY) {
+                FileSet::EMPTY
+            } else {
+                SLOW_FILES
+            },
+            budget: Budget {
+                // Counted once per cycle (no allocation), then kept up to date.
+                open: self.tracked.iter().map(Tracked::open_files).sum(),
+                max: self.max_open_files,
+                per_container: files.len() + usize::from(groups.reads_net()),
+            },
+            report,
+            rediscover: false,
         };
         self.cycles = self.cycles.wrapping_add(1);
-        // Descriptors held, counted once per cycle (no allocation); containers whose files
-        // would pass the bound are read by path.
-        let mut open_files: usize = self.tracked.iter().map(Tracked::open_files).sum();
-        let per_container = files.len() + usize::from(groups.reads_net());
         let mut filled = 0usize;
         for t in &mut self.tracked {
-            if t.handle.is_none() && !t.unheld && open_files + per_container > self.max_open_files {
-                t.unheld = true;
-            }
+            cycle.budget.admit(t);
             if groups.state {
-                t.refresh_health(&self.root, &mut self.buf, &mut report);
+                t.refresh_health(cycle.root, cycle.buf, &mut cycle.report);
             }
-            let c = &t.container;
-            let read = c.state.has_cgroup();
-            // Discovery leaves a running container without a cgroup only when it has none of
-            // its own (`--cgroups=disabled`, rootless podman on cgroup v1): it gets no cgroup
-            // numbers, but its identity and network.
-            let own_cgroup = c.cgroup.as_ref().filter(|_| read && reads_cgroup);
-            if let Some(cgroup) = own_cgroup {
-                let was_held = t.handle.is_some();
-                // Removed or made again since the handle was opened: its held files are
-                // stale. Only snapshots need the check (a `stat` per container per cycle):
-                // on cgroupfs a held file of a removed cgroup answers ENODEV.
-                if t.check_cgroup_dir {
-                    let dir_id = t
-                        .cgroup_dir
-                        .as_ref()
-                        .and_then(ResolvedPath::stamp)
-                        .map(|s| s.file_id());
-                    if t.handle.is_some() && t.cgroup_dir.is_some() && dir_id != t.cgroup_dir_id {
-                        t.handle = None;
-                    }
-                    if t.handle.is_none() {
-                        t.cgroup_dir_id = dir_id;
-                    }
-                }
-                let before = t.open_files();
-                let result = if t.unheld {
-                    // Past the budget: open, read, close.
-                    t.handle = None;
-                    open_handle(&self.reader, cgroup, files).and_then(|mut h| {
-                        h.read_into_with(&mut t.stats, FileSet::EMPTY, &mut self.buf)
-                    })
-                } else {
-                    read_cgroup(
-                        &self.reader,
-                        cgroup,
-                        (files, skip),
-                        &mut t.handle,
-                        &mut t.stats,
-                        &mut self.buf,
-                    )
-                };
-                open_files = (open_files + t.open_files()).saturating_sub(before);
-                if let Err(e) = result {
-                    // A fresh handle next time: a restarted container's cgroup is a new
-                    // directory under the same path.
-                    t.handle = None;
-                    t.rate.reset();
-                    if was_held && e.is_not_found() {
-                        // Its cgroup is gone for good: discover again next cycle.
-                        self.watch = None;
-                        self.fingerprint = None;
-                    }
-                    let vanished = e.is_not_found();
-                    let p = problem(
-                        c,
-                        ProblemCause::Cgroup {
-                            cgroup: cgroup.clone(),
-                            error: Arc::new(e),
-                        },
-                    );
-                    if vanished {
-                        report.vanished.push(p);
-                    } else {
-                        report.errors.push(p);
-                    }
-                    continue;
-                }
-            }
+            let Ok(own_cgroup) = t.read_cgroup(&mut cycle) else {
+                // Reported; no sample.
+                continue;
+            };
             if out.len() <= filled {
                 out.push(Sample::default());
             }
@@ -598,51 +548,178 @@ impl Collector {
                 continue;
             };
             filled += 1;
-            set_identity(sample, c);
-            let health = t.health.filter(|_| groups.state);
-            sample.health = health.map(|h| h.status);
-            sample.health_code = health.map(|h| h.status.code());
-            sample.health_failing_streak = health.map(|h| h.failing_streak);
-            clear_numbers(sample);
-            if !read || !groups.reads_net() {
-                sample.net_namespace = None;
-            }
-            if !read {
-                continue;
-            }
-            if own_cgroup.is_some() {
-                fill_cgroup_numbers(sample, &t.stats, groups, &self.facts);
-            }
-            if groups.cpu && own_cgroup.is_some() {
-                let had_baseline = t.rate.has_baseline();
-                let rate = t.rate.update(sample.cpu_ns, at.mono_ns);
-                sample.cpu_percent = match (rate, had_baseline, first) {
-                    (None, false, FirstCpuPercent::SinceStart) => {
-                        metrics::cpu_percent_since_start(sample.cpu_ns, c.started_at_ns, at.wall_ns)
-                    }
-                    (rate, _, _) => rate,
-                };
-                sample.cpu_percent_normalized =
-                    metrics::cpu_percent_normalized(sample.cpu_percent, self.facts.online_cpus);
-            }
-            if groups.reads_net() {
-                if t.unheld {
-                    t.net_file = None;
-                } else if t.net_file.is_none() {
-                    open_files += 1;
-                }
-                fill_net(
-                    sample,
-                    t,
-                    groups,
-                    (&self.root, &self.facts),
-                    &mut self.buf,
-                    &mut report,
-                );
-            }
+            t.fill_sample(sample, own_cgroup, &mut cycle);
         }
         out.truncate(filled);
-        Ok(report)
+        if cycle.rediscover {
+            self.watch = None;
+            self.fingerprint = None;
+        }
+        Ok(cycle.report)
+    }
+}
+
+/// What every container's read in one cycle shares, borrowed from the [`Collector`] apart
+/// from its list of tracked containers, so each container's steps can be methods of
+/// [`Tracked`] while that list is walked.
+struct Cycle<'a> {
+    root: &'a HostRoot,
+    reader: &'a CgroupReader,
+    facts: &'a HostFacts,
+    /// The one read buffer every file of the cycle goes through.
+    buf: &'a mut Vec<u8>,
+    groups: MetricGroups,
+    first: FirstCpuPercent,
+    at: Timestamp,
+    /// The cgroup files the selected groups need.
+    files: FileSet,
+    /// The slow files a held handle skips this cycle.
+    skip: FileSet,
+    budget: Budget,
+    report: CycleReport,
+    /// A held cgroup vanished: discover again next cycle.
+    rediscover: bool,
+}
+
+/// The bound on held descriptors over all containers, as the cycle goes.
+struct Budget {
+    /// Descriptors held now.
+    open: usize,
+    /// The bound ([`CollectorOptions::max_open_files`]).
+    max: usize,
+    /// What one more container would hold.
+    per_container: usize,
+}
+
+impl Budget {
+    /// A container not yet holding files whose files would pass the bound is read by path
+    /// from now on ([`Tracked::unheld`]), so the host process keeps its descriptors.
+    fn admit(&self, t: &mut Tracked) {
+        if t.handle.is_none() && !t.unheld && self.open + self.per_container > self.max {
+            t.unheld = true;
+        }
+    }
+}
+
+impl Tracked {
+    /// Reads the container's cgroup into [`Tracked::stats`]: `Ok(true)` when it was read,
+    /// `Ok(false)` when there is none to read (not running, no cgroup of its own, no cgroup
+    /// group selected). A failure is reported (a vanished cgroup apart from other errors)
+    /// and the container gets no sample this cycle: numbers from a cgroup that could not
+    /// be read would be stale or partial.
+    fn read_cgroup(&mut self, cy: &mut Cycle<'_>) -> Result<bool, ()> {
+        // Discovery leaves a running container without a cgroup only when it has none of
+        // its own (`--cgroups=disabled`, rootless podman on cgroup v1): it gets no cgroup
+        // numbers, but its identity and network.
+        let Some(cgroup) = self
+            .container
+            .cgroup
+            .as_ref()
+            .filter(|_| self.container.state.has_cgroup() && cy.groups.reads_cgroup())
+        else {
+            return Ok(false);
+        };
+        let was_held = self.handle.is_some();
+        // Removed or made again since the handle was opened: its held files are stale. Only
+        // snapshots need the check (a `stat` per container per cycle): on cgroupfs a held
+        // file of a removed cgroup answers ENODEV.
+        if self.check_cgroup_dir {
+            let dir_id = self
+                .cgroup_dir
+                .as_ref()
+                .and_then(ResolvedPath::stamp)
+                .map(|s| s.file_id());
+            if self.handle.is_some() && self.cgroup_dir.is_some() && dir_id != self.cgroup_dir_id {
+                self.handle = None;
+            }
+            if self.handle.is_none() {
+                self.cgroup_dir_id = dir_id;
+            }
+        }
+        let before = self.open_files();
+        let result = if self.unheld {
+            // Past the budget: open, read, close.
+            self.handle = None;
+            open_handle(cy.reader, cgroup, cy.files)
+                .and_then(|mut h| h.read_into_with(&mut self.stats, FileSet::EMPTY, cy.buf))
+        } else {
+            read_cgroup(
+                cy.reader,
+                cgroup,
+                (cy.files, cy.skip),
+                &mut self.handle,
+                &mut self.stats,
+                cy.buf,
+            )
+        };
+        cy.budget.open = (cy.budget.open + self.open_files()).saturating_sub(before);
+        let Err(e) = result else {
+            return Ok(true);
+        };
+        // A fresh handle next time: a restarted container's cgroup is a new directory under
+        // the same path.
+        self.handle = None;
+        self.rate.reset();
+        let vanished = e.is_not_found();
+        // A cgroup that was held and is gone for good: the container stopped.
+        cy.rediscover |= was_held && vanished;
+        let p = problem(
+            &self.container,
+            ProblemCause::Cgroup {
+                cgroup: cgroup.clone(),
+                error: Arc::new(e),
+            },
+        );
+        if vanished {
+            cy.report.vanished.push(p);
+        } else {
+            cy.report.errors.push(p);
+        }
+        Err(())
+    }
+
+    /// Overwrites `s` (a reused sample: its strings keep their buffers) with this
+    /// container's identity and, when it runs, the numbers of the cgroup just read
+    /// (`own_cgroup`), its CPU rate and its network.
+    fn fill_sample(&mut self, s: &mut Sample, own_cgroup: bool, cy: &mut Cycle<'_>) {
+        let c = &self.container;
+        let groups = cy.groups;
+        let read = c.state.has_cgroup();
+        set_identity(s, c);
+        let health = self.health.filter(|_| groups.state);
+        s.health = health.map(|h| h.status);
+        s.health_code = health.map(|h| h.status.code());
+        s.health_failing_streak = health.map(|h| h.failing_streak);
+        clear_numbers(s);
+        if !read || !groups.reads_net() {
+            s.net_namespace = None;
+        }
+        if !read {
+            return;
+        }
+        if own_cgroup {
+            fill_cgroup_numbers(s, &self.stats, groups, cy.facts);
+        }
+        if groups.cpu && own_cgroup {
+            let had_baseline = self.rate.has_baseline();
+            let rate = self.rate.update(s.cpu_ns, cy.at.mono_ns);
+            s.cpu_percent = match (rate, had_baseline, cy.first) {
+                (None, false, FirstCpuPercent::SinceStart) => {
+                    metrics::cpu_percent_since_start(s.cpu_ns, c.started_at_ns, cy.at.wall_ns)
+                }
+                (rate, _, _) => rate,
+            };
+            s.cpu_percent_normalized =
+                metrics::cpu_percent_normalized(s.cpu_percent, cy.facts.online_cpus);
+        }
+        if groups.reads_net() {
+            if self.unheld {
+                self.net_file = None;
+            } else if self.net_file.is_none() {
+                cy.budget.open += 1;
+            }
+            fill_net(s, self, groups, (cy.root, cy.facts), cy.buf, &mut cy.report);
+        }
     }
 }
 
