@@ -15,7 +15,7 @@ use crate::snapshot::{series_steps, SnapshotError, SnapshotMeta, SNAPSHOT_META_F
 use crate::stats::collector::{
     CollectError, Collector, CollectorOptions, FirstCpuPercent, Timestamp,
 };
-use crate::stats::pod::{pod_samples, PodSample};
+use crate::stats::pod::PodSample;
 use crate::stats::Sample;
 
 /// Replaying failed before or between steps.
@@ -107,9 +107,10 @@ pub fn replay(dir: &Path, mut opts: CollectorOptions) -> Result<Vec<ReplayStep>,
             }
             None => collector.insert(Collector::new(root, opts.clone()).map_err(collect_err)?),
         };
-        let report = c
+        let mut report = c
             .collect(Timestamp::at(meta.taken_at_ns), &mut samples)
             .map_err(collect_err)?;
+        let pods = c.pod_samples(&samples, &mut report);
         let name = step_dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -118,7 +119,7 @@ pub fn replay(dir: &Path, mut opts: CollectorOptions) -> Result<Vec<ReplayStep>,
             step: index,
             snapshot: name,
             taken_at_ns: meta.taken_at_ns,
-            pods: pod_samples(&samples),
+            pods,
             samples: samples.clone(),
             // A step is serialized output: each problem as its one-line message.
             errors: report.errors.iter().map(ToString::to_string).collect(),

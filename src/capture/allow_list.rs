@@ -410,6 +410,23 @@ pub fn capture_snapshot(
             summary.with_cgroup += 1;
         }
     }
+    // Each pod's own cgroup (its limits and pressure), once per pod.
+    let mut pod_cgroups: Vec<&str> = report
+        .containers
+        .iter()
+        .filter_map(crate::stats::pod_cgroup::pod_cgroup_of)
+        .collect();
+    pod_cgroups.sort_unstable();
+    pod_cgroups.dedup();
+    for cgroup in pod_cgroups {
+        let rel = cgroup.trim_start_matches('/');
+        if rel.split('/').any(|p| p == "..") {
+            continue;
+        }
+        for mount in &mounts {
+            run.dir_files(&mount.join(rel))?;
+        }
+    }
 
     // /proc.
     run.file(Path::new("/proc/meminfo"), false)?;

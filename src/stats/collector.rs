@@ -61,8 +61,10 @@ use crate::libpod::stores::find_stores;
 use crate::parse::{meminfo, net_dev};
 use crate::stats::cpu_rate::CpuRate;
 use crate::stats::metrics;
+use crate::stats::pod::pod_samples;
+use crate::stats::pod_cgroup::PodCgroups;
 use crate::stats::state_watch::StateWatch;
-use crate::stats::{MemoryEvents, NetCounters, Sample};
+use crate::stats::{MemoryEvents, NetCounters, PodSample, Sample};
 
 pub use crate::stats::problem::{ContainerProblem, ProblemCause};
 
@@ -379,6 +381,8 @@ pub struct Collector {
     cycles: u64,
     /// The bound on held descriptors.
     max_open_files: usize,
+    /// The pods' own cgroups (their limits and pressure).
+    pods: PodCgroups,
 }
 
 impl Collector {
@@ -399,6 +403,7 @@ impl Collector {
             buf: vec![0; 4096],
             cycles: 0,
             max_open_files,
+            pods: PodCgroups::default(),
         })
     }
 
@@ -427,6 +432,7 @@ impl Collector {
             t.net_file = None;
             t.unheld = false;
         }
+        self.pods.release();
         Ok(())
     }
 
@@ -488,8 +494,23 @@ impl Collector {
             }
             self.tracked.push(t);
         }
+        self.pods.track(self.tracked.iter().map(|t| &t.container));
         self.watch = Some(StateWatch::new(&self.root, &fingerprint));
         self.fingerprint = Some(fingerprint);
+    }
+
+    /// The pod totals of `samples` (this collector's last cycle): the members' counters
+    /// summed ([`pod_samples`]), and each pod's limits and pressure read now from the pod's
+    /// own cgroup, where it has one. Problems reading a pod's cgroup join `report`.
+    pub fn pod_samples(&mut self, samples: &[Sample], report: &mut CycleReport) -> Vec<PodSample> {
+        let groups = self.opts.metrics;
+        self.pods
+            .read(&self.reader, groups, &mut self.buf, &mut report.errors);
+        let mut pods = pod_samples(samples);
+        for pod in &mut pods {
+            self.pods.fill(pod, groups, self.facts.mem_total_bytes);
+        }
+        pods
     }
 
     /// One read cycle at time `at`: fills `out` with one sample per container (sorted by

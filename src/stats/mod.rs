@@ -6,7 +6,8 @@
 //! - [`metrics`]: the arithmetic of each derived number (percentages, limit clamp, working set).
 //! - [`cpu_rate`]: CPU percent between two readings of one container instance.
 //! - [`state_watch`]: has libpod's state changed since discovery (allocation-free).
-//! - [`pod`]: pod totals over member samples.
+//! - [`pod`]: pod totals over member samples; the pod's own cgroup gives its limits and
+//!   pressure (`pod_cgroup`).
 //! - [`problem`]: what went wrong with one container in a cycle.
 //! - [`table`]: the human-readable table.
 
@@ -16,6 +17,7 @@ pub mod cpu_rate;
 pub mod metric_groups;
 pub mod metrics;
 pub mod pod;
+pub(crate) mod pod_cgroup;
 pub mod problem;
 pub mod sample;
 pub mod state_watch;

@@ -7,10 +7,13 @@
 //!
 //! Only true counters and usages are summed. Limits (`cpu_limit_cores`, `pids_limit`, the
 //! memory limit) and pressure are properties of one cgroup: a sum of the members' would be
-//! no pod's figure, so pod totals carry none (the pod's own cgroup is not read).
+//! no pod's figure. They come from the pod's own cgroup instead
+//! ([`Collector::pod_samples`](crate::stats::collector::Collector::pod_samples)), and are
+//! `None` in [`pod_samples`]' sums.
 
 use serde::{Deserialize, Serialize};
 
+use crate::cgroup::stats::PressureStats;
 use crate::libpod::model::ContainerState;
 use crate::stats::{MemoryEvents, NetCounters, Sample};
 
@@ -35,18 +38,27 @@ pub struct PodSample {
     pub cpu_throttled_periods: Option<u64>,
     /// Sum of the members' throttled time, ns.
     pub cpu_throttled_ns: Option<u64>,
+    /// The pod's own CPU quota in cores (its cgroup's `cpu.max` / `cpu.cfs_quota_us`,
+    /// `podman pod create --cpus`); `None` when unlimited or the pod has no cgroup read.
+    pub cpu_limit_cores: Option<f64>,
     /// Sum of the members' memory usage.
     pub memory_bytes: Option<u64>,
     /// Sum of the members' working sets.
     pub memory_working_set_bytes: Option<u64>,
     /// Sum of the members' anonymous memory.
     pub memory_anon_bytes: Option<u64>,
+    /// The pod's own memory limit (its cgroup's, `--memory`), clamped to host MemTotal as a
+    /// container's; `None` when the pod has no cgroup read.
+    pub memory_limit_bytes: Option<u64>,
     /// Sum of the members' swap.
     pub memory_swap_bytes: Option<u64>,
     /// The members' memory events, each counter summed (`None` where any member lacks it).
     pub memory_events: Option<MemoryEvents>,
     /// Sum of the members' process counts.
     pub pids: Option<u64>,
+    /// The pod's own process limit (its cgroup's `pids.max`); `None` when unlimited or the
+    /// pod has no cgroup read.
+    pub pids_limit: Option<u64>,
     /// Sum of the members' block reads.
     pub block_read_bytes: Option<u64>,
     /// Sum of the members' block writes.
@@ -56,6 +68,9 @@ pub struct PodSample {
     pub net: NetCounters,
     /// Sum of the members' OOM kills.
     pub oom_kills: Option<u64>,
+    /// Pressure stall information of the pod's own cgroup (all its members' stalls, each
+    /// counted once); `None` without one or without pressure files.
+    pub pressure: Option<PressureStats>,
 }
 
 /// A running total that turns `None` as soon as one member's figure is absent.
@@ -180,16 +195,20 @@ pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>
         cpu_periods: none_if_empty(cpu_periods.0),
         cpu_throttled_periods: none_if_empty(cpu_throttled_periods.0),
         cpu_throttled_ns: none_if_empty(cpu_throttled_ns.0),
+        cpu_limit_cores: None,
         memory_bytes: none_if_empty(memory_bytes.0),
         memory_working_set_bytes: none_if_empty(working_set.0),
         memory_anon_bytes: none_if_empty(anon.0),
+        memory_limit_bytes: None,
         memory_swap_bytes: none_if_empty(swap.0),
         memory_events: Some(memory_events).filter(|e| any_events && !e.is_empty()),
         pids: none_if_empty(pids.0),
+        pids_limit: None,
         block_read_bytes: none_if_empty(block_read.0),
         block_write_bytes: none_if_empty(block_write.0),
         net,
         oom_kills: none_if_empty(oom_kills.0),
+        pressure: None,
     }
 }
 
