@@ -126,6 +126,31 @@ fn replay_json_over_every_series() {
     }
 }
 
+/// The pod totals of every single-snapshot fixture with a pod (series have theirs in the
+/// replay goldens): counters summed over the members, limits and pressure from the pod's own
+/// cgroup, which the podman 4.3 captures hold.
+#[test]
+fn pod_totals_of_every_snapshot_with_a_pod() {
+    let mut seen = 0;
+    for f in all_fixtures() {
+        let Fixture::Snapshot(dir) = f else {
+            continue;
+        };
+        let dir_text = dir.to_string_lossy().into_owned();
+        let value = run(&["replay", &dir_text, "--format", "json"]);
+        let pods = &value["output"][0]["pods"];
+        if pods.as_array().is_none_or(Vec::is_empty) {
+            continue;
+        }
+        insta::assert_json_snapshot!(snapshot_name("pods", &dir), pods);
+        seen += 1;
+    }
+    assert!(
+        seen >= 3,
+        "the podman-pod, -mixed and -net fixtures have pods"
+    );
+}
+
 #[test]
 fn stats_table_renders_every_fixture() {
     for f in all_fixtures() {
