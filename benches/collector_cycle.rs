@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
-use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout};
+use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout};
 
 fn options() -> CollectorOptions {
     CollectorOptions {

@@ -13,10 +13,10 @@
 //!
 //! The live cgroups are `lpstest-bench-<pid>/libpod-<id>` in the v1 cpu, cpuacct, memory,
 //! pids, blkio hierarchies and `unified` (no processes), made and removed by
-//! [`support::live::LiveHost`]; without root or writable cgroupfs that half is skipped with
+//! [`libpod_stats_test_support::live::LiveHost`]; without root or writable cgroupfs that half is skipped with
 //! a note. Run: `cargo bench --bench cycle` (as root). The `RATIO` lines are printed last.
 
-mod support;
+use libpod_stats_test_support::bench;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -25,6 +25,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bench::{timed, RatioTable};
 use criterion::Criterion;
 use libpod_stats::cgroup::{CgroupFile, CgroupReader};
 use libpod_stats::host::HostRoot;
@@ -32,9 +33,8 @@ use libpod_stats::libpod::discover::DiscoveryOptions;
 use libpod_stats::stats::collector::{
     Collector, CollectorOptions, MetricGroups, Timestamp, SLOW_FILES, SLOW_FILES_EVERY,
 };
-use libpod_stats::testing::{Built, ContainerSpec, HostBuilder, Layout};
-use support::live::{shm_or_tmp, LiveHost};
-use support::{timed, RatioTable};
+use libpod_stats_test_support::live::{shm_or_tmp, LiveHost};
+use libpod_stats_testing::{Built, ContainerSpec, HostBuilder, Layout};
 
 const SIZES: [usize; 3] = [1, 100, 1000];
 
@@ -285,7 +285,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn bench_env(c: &mut Criterion, table: &mut RatioTable, name: &str, n: usize, env: &Env) {
     let group_name = format!("cycle {name} N={n}");
     let mut group = c.benchmark_group(&group_name);
-    support::configure(&mut group, Duration::from_secs(2));
+    bench::configure(&mut group, Duration::from_secs(2));
     let mut buf = vec![0u8; 16 * 1024];
 
     let files = floor_files(env);
@@ -343,8 +343,8 @@ fn bench_env(c: &mut Criterion, table: &mut RatioTable, name: &str, n: usize, en
     table.note(&format!(
         "RATIO {name} N={n} paired ours / floor = {:.3}  (median of {ROUNDS} rounds: ours {}, floor {}; target {})",
         median(over_floor),
-        support::human(median(t_ours.clone()) * 1e9),
-        support::human(median(t_floor) * 1e9),
+        bench::human(median(t_ours.clone()) * 1e9),
+        bench::human(median(t_floor) * 1e9),
         if live1000 { "<= 1.20" } else { "report" }
     ));
     table.note(&format!(
@@ -354,13 +354,13 @@ fn bench_env(c: &mut Criterion, table: &mut RatioTable, name: &str, n: usize, en
     ));
     table.note(&format!(
         "TIME {name} N={n} paired ours per container = {}",
-        support::human(median(t_ours) * 1e9 / n as f64)
+        bench::human(median(t_ours) * 1e9 / n as f64)
     ));
 }
 
 fn main() {
     let nofile = raise_nofile();
-    let mut c = support::criterion();
+    let mut c = bench::criterion();
     let mut table = RatioTable::new("read cycle (per-cycle medians of this run)");
     table.note(&format!("RLIMIT_NOFILE raised to {nofile}"));
     let mut envs = vec!["tmpfs"];
@@ -418,8 +418,7 @@ fn main() {
         // The floor's own growth says how much of ours is the kernel's.
         for (who, target) in [("ours", "target 0.80..1.20"), ("floor", "the kernel's own")] {
             let per = |n: usize| {
-                support::median_ns(&format!("cycle {name} N={n}/{who}-paired"))
-                    .map(|t| t / n as f64)
+                bench::median_ns(&format!("cycle {name} N={n}/{who}-paired")).map(|t| t / n as f64)
             };
             if let (Some(a), Some(b)) = (per(1000), per(100)) {
                 table.note(&format!(

@@ -18,17 +18,17 @@
 //!
 //! Run: `cargo bench --bench discovery`.
 
-mod support;
+use libpod_stats_test_support::bench;
 
 use std::hint::black_box;
 use std::time::Duration;
 
+use bench::{timed, RatioTable};
 use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::discover::{discover, state_fingerprint, DiscoveryOptions};
 use libpod_stats::stats::state_watch::StateWatch;
-use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
-use support::live::{bind_mount, enter_private_mount_namespace, shm_or_tmp};
-use support::{timed, RatioTable};
+use libpod_stats_test_support::live::{bind_mount, enter_private_mount_namespace, shm_or_tmp};
+use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
 
 const N: usize = 1000;
 
@@ -62,7 +62,7 @@ fn live_view(dir: &std::path::Path) -> Result<(), String> {
 }
 
 fn main() {
-    let mut c = support::criterion();
+    let mut c = bench::criterion();
     let opts = DiscoveryOptions {
         rootless_stores: false,
         ..DiscoveryOptions::default()
@@ -82,7 +82,7 @@ fn main() {
 
         let group_name = format!("discovery {name}");
         let mut group = c.benchmark_group(&group_name);
-        support::configure(&mut group, Duration::from_secs(3));
+        bench::configure(&mut group, Duration::from_secs(3));
         let cold = format!("{group_name}/cold");
         group.bench_function("cold", |b| {
             b.iter_custom(|iters| {
@@ -145,7 +145,7 @@ fn main() {
             let watch = StateWatch::new(&root, &state_fingerprint(&root, &opts));
             assert!(watch.unchanged());
             let mut group = c.benchmark_group("discovery bolt-live");
-            support::configure(&mut group, Duration::from_secs(3));
+            bench::configure(&mut group, Duration::from_secs(3));
             group.bench_function("cold", |b| {
                 b.iter_custom(|iters| {
                     timed("discovery bolt-live/cold", iters, || {

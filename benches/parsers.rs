@@ -9,16 +9,16 @@
 //!
 //! Run: `cargo bench --bench parsers`. The `RATIO` lines at the end are ours / baseline.
 
-mod support;
+use libpod_stats_test_support::bench;
 
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
+use bench::{timed, RatioTable};
 use criterion::{Criterion, Throughput};
 use libpod_stats::parse::{flat_keyed, mountinfo, nested_keyed};
-use support::{timed, RatioTable};
 
 fn fixture(rel: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -240,7 +240,7 @@ fn inputs() -> Vec<Input> {
 }
 
 fn main() {
-    let mut c: Criterion = support::criterion();
+    let mut c: Criterion = bench::criterion();
     let inputs = inputs();
     for input in &inputs {
         // Both sides must agree, or the comparison means nothing.
@@ -251,7 +251,7 @@ fn main() {
             input.name
         );
         let mut group = c.benchmark_group(format!("parse {}", input.name));
-        support::configure(&mut group, Duration::from_millis(700));
+        bench::configure(&mut group, Duration::from_millis(700));
         group.throughput(Throughput::Bytes(input.data.len() as u64));
         let ours_id = format!("parse {}/ours", input.name);
         group.bench_function("ours", |b| {
@@ -283,7 +283,7 @@ fn main() {
             &base,
             "report",
         );
-        if let Some(ns) = support::median_ns(&ours) {
+        if let Some(ns) = bench::median_ns(&ours) {
             table.note(&format!(
                 "{}: ours {:.0} MB/s",
                 input.name,

@@ -54,7 +54,7 @@ cp /usr/lib/collectd/csv.so /usr/lib/collectd/logfile.so "$tmp/plugins/"
 
 if [ "$live" = auto ]; then
   # Our own reader decides (read-only, no podman process): live when any container runs here.
-  cargo build --release -q --bin libpod-stats
+  cargo build --release -q -p libpod-stats-cli --bin libpod-stats
   running="$("$target_dir/release/libpod-stats" ps --format json 2>/dev/null | grep -o '"id": *"[0-9a-f]\{64\}"' | wc -l || true)"
   if [ "${running:-0}" -gt 0 ]; then
     echo "main-job: $running podman container(s) run on this host: reading them live" >&2

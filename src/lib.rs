@@ -3,7 +3,7 @@
 //! Resource usage of podman (libpod) containers, read straight from cgroupfs with no podman
 //! process or API in the loop. The same library is behind three front ends: the
 //! `libpod-stats` command (`ps`, `stats`, `capture`, `replay`), the collectd plugin
-//! `libpodstats.so` (the `plugin/` crate of this workspace), and [`testing`], for people who
+//! `libpodstats.so` (the `plugin/` crate of this workspace), and the `libpod-stats-testing` crate, for people who
 //! test container-metrics code against captured hosts instead of real ones.
 //!
 //! ## How data flows
@@ -33,12 +33,10 @@
 //!   ([`cgroup::CgroupReader`]), or its files held open for cheap re-reads.
 //! - [`stats`]: the [`stats::collector::Collector`] (one read cycle per call, CPU percent
 //!   between cycles, allocation-free in a steady state), the [`stats::Sample`] it fills, pod
-//!   totals and the CLI's table.
+//!   totals.
 //! - [`snapshot`], [`capture`] and [`replay`]: the on-disk layout of a captured host
 //!   (`snapshot.json`, a series `000/`, `001/`, ...), recording one (redacted, allow-listed
 //!   files only) and running the collector over a series.
-//! - [`testing`]: replay captures with stable, insta-friendly output, and synthesize hosts
-//!   ([`testing::HostBuilder`]) for tests that need no capture at all.
 //!
 //! Absent data is `None` (JSON `null`), never a made-up 0; errors name the file and the
 //! cause.
@@ -68,7 +66,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! For tests over captured hosts, start at [`testing`].
+//! For tests over captured hosts, start at the `libpod-stats-testing` crate.
 #![deny(missing_docs)]
 
 pub mod capture;
@@ -79,4 +77,3 @@ pub mod parse;
 pub mod replay;
 pub mod snapshot;
 pub mod stats;
-pub mod testing;

@@ -73,7 +73,7 @@ pub fn replay_steps(dir: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
 /// Runs a collector over every step of the series in `dir`, in order.
 ///
 /// `opts.first_cpu_percent` is forced to `Null`: a replay shows rates between steps.
-/// [`testing::Capture`](crate::testing::Capture) wraps this with a stable sample order for
+/// `libpod_stats_testing::Capture` wraps this with a stable sample order for
 /// snapshot tests.
 ///
 /// ```

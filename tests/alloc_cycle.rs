@@ -6,14 +6,10 @@
 //! Also the descriptor budget: past `max_open_files` the collector reads by path (open,
 //! read, close) and still reports the same numbers.
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-#[path = "support/health.rs"]
-mod health;
-#[path = "../benches/support/live.rs"]
-mod live;
-#[path = "support/skip.rs"]
-mod skip;
+use libpod_stats_test_support::counting_alloc;
+use libpod_stats_test_support::health;
+use libpod_stats_test_support::live;
+use libpod_stats_test_support::skip;
 
 use counting_alloc::{allocations, Counting};
 use libpod_stats::host::HostRoot;
@@ -22,7 +18,7 @@ use libpod_stats::stats::collector::{
     Collector, CollectorOptions, MetricGroups, Timestamp, SLOW_FILES_EVERY,
 };
 use libpod_stats::stats::Sample;
-use libpod_stats::testing::{Built, ContainerSpec, HostBuilder, Layout, PodSpec};
+use libpod_stats_testing::{Built, ContainerSpec, HostBuilder, Layout, PodSpec};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

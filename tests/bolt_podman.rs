@@ -6,8 +6,6 @@
 //! Needs root, podman, runc, conmon and busybox-static (see tests/support/podman.rs); with
 //! `CI=true` it fails when they are missing instead of skipping.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,8 +13,8 @@ use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::Writer;
 use libpod_stats::libpod::bolt::BoltDb;
 use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats_test_support::podman::PodmanHarness;
 use serde_json::Value;
-use support::podman::PodmanHarness;
 
 /// Puts podman's original state file back when dropped, so the harness's clean-up runs
 /// against podman's complete records (netns paths, dependencies, networks) even when an

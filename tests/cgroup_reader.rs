@@ -1,8 +1,7 @@
 //! The cgroup reader against the small snapshots in `tests/data/` and temporary trees:
 //! per-version rules, absent files, missing cgroups and errors that name their file.
 
-#[path = "support/files.rs"]
-mod files;
+use libpod_stats_test_support::files;
 
 use std::path::Path;
 

@@ -4,8 +4,7 @@
 //! no `ns/net` links, so its containers' network numbers are null (whose counters they are
 //! cannot be told): `tests/collector.rs` covers the network cases with links.
 
-#[path = "support/health.rs"]
-mod health;
+use libpod_stats_test_support::health;
 
 use health::{give_health_check, health_log, write_health_log};
 use libpod_stats::libpod::discover::DiscoveryOptions;
@@ -13,7 +12,7 @@ use libpod_stats::libpod::ContainerState;
 use libpod_stats::replay::replay;
 use libpod_stats::stats::collector::CollectorOptions;
 use libpod_stats::stats::Sample;
-use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout, PodSpec, Series};
+use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout, PodSpec, Series};
 
 const S: u64 = 1_000_000_000;
 /// A fixed start (2026-11-24T23:00:00Z): without one, `HostBuilder` starts each container a

@@ -10,7 +10,7 @@ use libpod_stats::libpod::config_keys::DbBackend;
 use libpod_stats::libpod::discover::{discover, DiscoveryOptions, DiscoveryReport};
 use libpod_stats::libpod::stores::StateFormat;
 use libpod_stats::libpod::Source;
-use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
+use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
 
 const GRAPH: &str = "/var/lib/containers/storage";
 

@@ -1,8 +1,8 @@
 //! A snapshot test written the way a user of the crate would write it: only the public
-//! `libpod_stats::testing` API, over a capture bundled with the repository. The module docs
-//! of `libpod_stats::testing` show the same code.
+//! `libpod_stats_testing` API, over a capture bundled with the repository. The module docs
+//! of `libpod_stats_testing` show the same code.
 
-use libpod_stats::testing::{Capture, ContainerSpec, HostBuilder, Series, VOLATILE_FIELDS};
+use libpod_stats_testing::{Capture, ContainerSpec, HostBuilder, Series, VOLATILE_FIELDS};
 
 #[test]
 fn bundled_podman_series_replays_to_the_reviewed_snapshot() -> Result<(), Box<dyn std::error::Error>>
@@ -91,7 +91,7 @@ fn a_built_series_replays_like_a_capture() -> Result<(), Box<dyn std::error::Err
 #[test]
 fn a_built_v2_host_with_a_pod_snapshots_well() -> Result<(), Box<dyn std::error::Error>> {
     use libpod_stats::libpod::ContainerState;
-    use libpod_stats::testing::{Layout, PodSpec};
+    use libpod_stats_testing::{Layout, PodSpec};
 
     let dir = tempfile::tempdir()?;
     let mut host = HostBuilder::new()

@@ -3,10 +3,8 @@
 //! `max` in every file, a 1 MiB `memory.stat`, and a controller that is not mounted. The
 //! reader answers with values or an error naming what went wrong; it never panics.
 
-#[path = "support/files.rs"]
-mod files;
-#[path = "support/skip.rs"]
-mod skip;
+use libpod_stats_test_support::files;
+use libpod_stats_test_support::skip;
 
 use std::fs;
 use std::io::Write;

@@ -5,7 +5,7 @@
 use libpod_stats::host::HostRoot;
 use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
 use libpod_stats::stats::Sample;
-use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout, Series};
+use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout, Series};
 
 const SECOND: u64 = 1_000_000_000;
 

@@ -229,7 +229,7 @@ fn thousands_of_stale_containers_are_all_exited() {
 /// the store's problem or falls back, lists what it can, and never panics.
 #[test]
 fn truncated_and_empty_state_files_are_reported() {
-    use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
+    use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
     for (backend, file) in [
         (
             Backend::Bolt,

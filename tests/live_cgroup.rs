@@ -6,8 +6,7 @@
 //! They need root and a writable cgroupfs. With `CI=true` the absence of either is a
 //! failure; elsewhere the tests print a note and pass.
 
-#[path = "support/skip.rs"]
-mod skip;
+use libpod_stats_test_support::skip;
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;

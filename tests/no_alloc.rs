@@ -10,8 +10,7 @@ use libpod_stats::parse::{
     usage_all,
 };
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
+use libpod_stats_test_support::counting_alloc;
 
 use counting_alloc::{allocations, Counting};
 

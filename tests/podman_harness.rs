@@ -1,10 +1,8 @@
 //! The podman test harness itself: it runs real containers on its own storage, holds the
 //! cross-binary podman lock while alive, and leaves nothing behind when dropped.
 
-mod support;
-
 use libpod_stats::host::HostRoot;
-use support::podman::{lock_is_held, PodmanHarness};
+use libpod_stats_test_support::podman::{lock_is_held, PodmanHarness};
 
 /// Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 controllers and `unified`).
 fn hierarchies(host: &HostRoot) -> Vec<String> {
@@ -35,7 +33,7 @@ fn harness_runs_containers_and_removes_everything_it_made() {
     assert!(
         lock_is_held(),
         "the harness must hold {}",
-        support::podman::LOCK_PATH
+        libpod_stats_test_support::podman::LOCK_PATH
     );
 
     let idle = h.run_detached("lpstest-harness-idle", &[], &["sleep", "1000"]);

@@ -11,7 +11,7 @@ use libpod_stats::host::HostRoot;
 use libpod_stats::libpod::bolt::writer::{Node, Writer};
 use libpod_stats::libpod::bolt::BoltDb;
 use libpod_stats::libpod::ContainerState;
-use libpod_stats::testing::{Backend, ContainerSpec, HostBuilder, Layout, StoreSpec};
+use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, Layout, StoreSpec};
 use serde_json::{json, Value};
 
 /// Every planted secret shares this marker, so one search finds any of them.

@@ -29,7 +29,7 @@ done
 cd "$top"
 flags=()
 [ "$profile" = release ] && flags+=(--release)
-cargo build "${flags[@]}" -q -p libpod-stats --bin libpod-stats >&2
+cargo build "${flags[@]}" -q -p libpod-stats-cli --bin libpod-stats >&2
 cargo build "${flags[@]}" -q -p libpodstats-plugin >&2
 bin_dir="${CARGO_TARGET_DIR:-$top/target}/$profile"
 

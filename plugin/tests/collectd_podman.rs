@@ -6,9 +6,7 @@
 
 mod support;
 
-#[path = "../../tests/support/podman.rs"]
-#[allow(dead_code)]
-mod podman;
+use libpod_stats_test_support::podman;
 
 use std::time::Duration;
 

@@ -26,7 +26,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use collectd_plugin::Value;
-use libpod_stats::testing::{ContainerSpec, HostBuilder};
+use libpod_stats_testing::{ContainerSpec, HostBuilder};
 use podstats::config::PluginConfig;
 use podstats::reader::Reader;
 use support::{collectd_available, plugin_so, Daemon, COLLECTD_PLUGINS, HOST};

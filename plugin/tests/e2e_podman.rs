@@ -21,9 +21,7 @@
 
 mod support;
 
-#[path = "../../tests/support/podman.rs"]
-#[allow(dead_code)]
-mod podman;
+use libpod_stats_test_support::podman;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -39,7 +37,7 @@ use support::{collectd_available, epoch_now, Daemon};
 fn cli_exe() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let status = Command::new(cargo)
-        .args(["build", "-p", "libpod-stats", "--bin", "libpod-stats"])
+        .args(["build", "-p", "libpod-stats-cli", "--bin", "libpod-stats"])
         .status()
         .expect("running cargo build");
     assert!(status.success(), "cargo build of libpod-stats failed");

@@ -4,7 +4,8 @@
 # writes fixtures/cgroupv2/podman-<major.minor>-mixed/{000,001,002} by re-capturing each step
 # of RESULTS_DIR/capture with the CLI built here (so the redaction on this checkout applies),
 # and a README saying how it was made. Then regenerate the goldens:
-#   INSTA_UPDATE=always cargo test --test golden_cgroup --test stats_golden --test fixtures_discovery
+#   INSTA_UPDATE=always cargo test --test golden_cgroup
+#   INSTA_UPDATE=always cargo test -p libpod-stats-cli --test stats_golden --test fixtures_discovery
 set -euo pipefail
 res=${1:?usage: make-fixtures.sh RESULTS_DIR}
 top="$(cd "$(dirname "$0")/../.." && pwd)"

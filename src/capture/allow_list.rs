@@ -295,7 +295,7 @@ fn container_store_files(
 /// ```
 /// use libpod_stats::capture::{capture_snapshot, CaptureOptions};
 /// use libpod_stats::host::HostRoot;
-/// use libpod_stats::testing::Capture;
+/// use libpod_stats_testing::Capture;
 ///
 /// let source = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/002");
 /// let dest = tempfile::tempdir()?;

@@ -46,7 +46,7 @@ pub trait CgroupFileSource {
 /// ```
 /// use libpod_stats::cgroup::CgroupReader;
 /// use libpod_stats::host::HostRoot;
-/// use libpod_stats::testing::{ContainerSpec, HostBuilder, Layout};
+/// use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout};
 ///
 /// let dir = tempfile::tempdir()?;
 /// for layout in [Layout::V1CoMounted, Layout::V2] {

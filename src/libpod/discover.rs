@@ -115,7 +115,7 @@ pub struct DiscoveryReport {
 /// use libpod_stats::host::HostRoot;
 /// use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
 /// use libpod_stats::libpod::ContainerState;
-/// use libpod_stats::testing::{ContainerSpec, HostBuilder, PodSpec};
+/// use libpod_stats_testing::{ContainerSpec, HostBuilder, PodSpec};
 ///
 /// let dir = tempfile::tempdir()?;
 /// HostBuilder::new()

@@ -9,7 +9,6 @@
 //! - [`pod`]: pod totals over member samples; the pod's own cgroup gives its limits and
 //!   pressure (`pod_cgroup`).
 //! - [`problem`]: what went wrong with one container in a cycle.
-//! - [`table`]: the human-readable table.
 
 pub mod clock;
 pub mod collector;
@@ -21,7 +20,6 @@ pub(crate) mod pod_cgroup;
 pub mod problem;
 pub mod sample;
 pub mod state_watch;
-pub mod table;
 
 pub use pod::PodSample;
 pub use problem::{ContainerProblem, ProblemCause};

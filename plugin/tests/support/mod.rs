@@ -11,8 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The workspace's one rule for a missing component (fail under `CI=true`, else a note).
-#[path = "../../../tests/support/skip.rs"]
-mod skip;
+use libpod_stats_test_support::skip;
 #[allow(unused_imports)]
 pub use skip::{in_ci, skip_or_fail};
 
