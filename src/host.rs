@@ -19,6 +19,7 @@ mod resolved;
 mod shown;
 mod stamp;
 
+use std::borrow::Cow;
 use std::ffi::{CStr, OsString};
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
@@ -244,11 +245,17 @@ impl HostRoot {
 
     /// The file-system path to open for `host_path` when the kernel does not resolve it:
     /// the path itself on the live host, the strict userland walk under a snapshot.
-    fn walked(&self, host_path: &Path) -> Result<PathBuf, HostError> {
+    fn walked<'p>(&self, host_path: &'p Path) -> Result<Cow<'p, Path>, HostError> {
         if self.is_live() {
-            return Ok(lexical_absolute(host_path));
+            return Ok(if is_plain_absolute(host_path) {
+                // Already what the lexical walk would make: no copy, component by component.
+                Cow::Borrowed(host_path)
+            } else {
+                Cow::Owned(lexical_absolute(host_path))
+            });
         }
         self.resolve_confined(host_path, Walk::Strict)
+            .map(Cow::Owned)
             .map_err(|source| self.error(host_path, source))
     }
 
@@ -435,6 +442,15 @@ impl HostRoot {
 }
 
 /// `host_path` as an absolute path with `.` and `..` folded lexically (never above `/`).
+/// True when `path` starts with `/` and has no empty, `.` or `..` component.
+fn is_plain_absolute(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_bytes();
+    bytes.first() == Some(&b'/')
+        && bytes[1..]
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
 fn lexical_absolute(host_path: &Path) -> PathBuf {
     let mut out = PathBuf::from("/");
     for comp in host_path.components() {

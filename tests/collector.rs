@@ -315,6 +315,35 @@ fn first_sample_has_no_rate_then_rates_follow() {
     assert_eq!(one(&out, "web").cpu_percent, Some(200.0));
 }
 
+/// A single cycle (`collect_once`, the one-shot CLI) gives the same samples as `collect`;
+/// having stamped nothing, the collector discovers again on its next cycle.
+#[test]
+fn a_single_cycle_reads_the_same_and_watches_nothing() {
+    let host = Host::new();
+    let mut c = Ctr::new("web", 'a', 100);
+    host.containers(std::slice::from_ref(&c));
+    let (mut once, mut watched) = (Vec::new(), Vec::new());
+    let mut single = host.collector(FirstCpuPercent::Null, false);
+    let report = single.collect_once(host.at(0), &mut once).unwrap();
+    assert!(
+        report.rediscovered && report.errors.is_empty(),
+        "{report:?}"
+    );
+    host.collector(FirstCpuPercent::Null, false)
+        .collect(host.at(0), &mut watched)
+        .unwrap();
+    assert_eq!(once, watched);
+    c.counters.usage_usec += 500_000;
+    host.counters(&c);
+    let report = single.collect(host.at(1), &mut once).unwrap();
+    assert!(report.rediscovered, "nothing was stamped: discovered again");
+    assert_eq!(
+        one(&once, "web").cpu_percent,
+        Some(50.0),
+        "the rate carries over"
+    );
+}
+
 #[test]
 fn counter_going_backwards_restarts_the_rate() {
     let host = Host::new();

@@ -13,6 +13,11 @@
 //! (`files_floor.c`, built with `cc -O2 -static`) that opens, reads and closes
 //! exactly the files ours reads for these containers and writes as many bytes as ours
 //! prints, parsing nothing. A floor that cannot run here is left out with a note.
+//!
+//! Paired rounds then time ours and the files floor back to back, [`ROUNDS`] times (CPU time
+//! of each child), and report the median of the per-round ratios, so a change of the
+//! machine's load hits both alike. With `LPSTEST_CLI_BEFORE=<path of another libpod-stats>`
+//! that binary (an older build) joins every round: a before/after in one run.
 
 use libpod_stats_test_support::bench;
 
@@ -32,6 +37,14 @@ use libpod_stats::stats::collector::MetricGroups;
 use bench::{timed, RatioTable};
 
 const CONTAINERS: usize = 10;
+
+/// Rounds of the paired measurement.
+const ROUNDS: usize = 40;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
 
 /// User + system CPU time of this process's waited-for children so far, in ns.
 fn children_cpu_ns() -> u64 {
@@ -136,6 +149,15 @@ fn main() {
     for name in &names {
         harness.run_detached(name, &[], &["sleep", "1000"]);
     }
+    let before = std::env::var_os("LPSTEST_CLI_BEFORE").map(PathBuf::from);
+    let stats_cmd = |exe: &Path| {
+        let mut c = Command::new(exe);
+        c.arg("--no-rootless")
+            .arg("--store")
+            .arg(harness.graphroot())
+            .args(["stats", "--no-stream", "--format", "json"]);
+        c
+    };
     let ours = || {
         let mut c = Command::new(env!("CARGO_BIN_EXE_libpod-stats"));
         c.arg("--no-rootless")
@@ -254,6 +276,44 @@ fn main() {
     }
     group.finish();
     c.final_summary();
+
+    // Paired rounds: CPU time of each child, back to back.
+    if let Some(exe) = &files_floor {
+        let cpu_of = |cmd: Command| {
+            let start = children_cpu_ns();
+            drop(run(cmd));
+            (children_cpu_ns() - start) as f64
+        };
+        let ours_exe = Path::new(env!("CARGO_BIN_EXE_libpod-stats"));
+        let (mut ours_r, mut before_r, mut ours_t, mut before_t, mut floor_t) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let f = cpu_of(floor_cmd(exe));
+            let o = cpu_of(stats_cmd(ours_exe));
+            ours_r.push(o / f);
+            ours_t.push(o);
+            floor_t.push(f);
+            if let Some(b) = &before {
+                let b = cpu_of(stats_cmd(b));
+                before_r.push(b / f);
+                before_t.push(b);
+            }
+        }
+        table.note(&format!(
+            "RATIO paired CPU libpod-stats / files floor = {:.3}  (median of {ROUNDS} rounds: ours {}, floor {}; target <= 1.5)",
+            median(ours_r),
+            bench::human(median(ours_t)),
+            bench::human(median(floor_t)),
+        ));
+        if let Some(b) = &before {
+            table.note(&format!(
+                "RATIO paired CPU before ({}) / files floor = {:.3}  (same rounds: before {})",
+                b.display(),
+                median(before_r),
+                bench::human(median(before_t)),
+            ));
+        }
+    }
     table.time(
         "libpod-stats stats --no-stream",
         "cli/libpod-stats",

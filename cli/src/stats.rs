@@ -228,7 +228,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
             .snapshot_meta()?
             .ok_or("the snapshot has no snapshot.json, so its time is unknown")?;
         let mut collector = Collector::new(root, opts)?;
-        let report = collector.collect(Timestamp::at(meta.taken_at_ns), &mut samples)?;
+        let report = collector.collect_once(Timestamp::at(meta.taken_at_ns), &mut samples)?;
         check_containers(args, &samples)?;
         let had_problems = warn(&report);
         print(args.format, table, &samples)?;
@@ -241,7 +241,11 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode, CliError> {
             collector.collect(Timestamp::now(), &mut samples)?;
             std::thread::sleep(interval);
         }
-        let report = collector.collect(Timestamp::now(), &mut samples)?;
+        let report = match interval {
+            // The first cycle's state watch tells the second whether to discover again.
+            Some(_) => collector.collect(Timestamp::now(), &mut samples)?,
+            None => collector.collect_once(Timestamp::now(), &mut samples)?,
+        };
         check_containers(args, &samples)?;
         let had_problems = warn(&report);
         print(args.format, table, &samples)?;

@@ -113,7 +113,7 @@ impl CgroupLayout {
     pub fn from_mountinfo(data: &[u8]) -> Result<Option<CgroupLayout>, crate::parse::ParseError> {
         let mut v1: [Option<(u8, PathBuf)>; 5] = Default::default();
         let mut unified: Option<(u8, PathBuf)> = None;
-        for mount in mountinfo::iter(data) {
+        for mount in mountinfo::cgroup_mounts(data) {
             let mount = mount?;
             let score = u8::from(mount.root.eq_unescaped(b"/")) * 2
                 + u8::from(

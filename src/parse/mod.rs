@@ -105,7 +105,7 @@ impl<'a> Iterator for Lines<'a> {
                 return None;
             }
             self.line += 1;
-            let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+            let (line, rest) = match memchr::memchr(b'\n', self.rest) {
                 Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
                 None => (self.rest, &self.rest[self.rest.len()..]),
             };

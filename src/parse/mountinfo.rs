@@ -143,6 +143,23 @@ impl<'a> Iterator for Mounts<'a> {
     }
 }
 
+/// Iterates the mounts whose file system is `cgroup` or `cgroup2`, for layout detection:
+/// other lines are skipped after a search for their ` - cgroup` separator, without parsing,
+/// since on a busy host (every container adds its overlay and shm mounts) mountinfo is tens
+/// of KiB of which only a dozen lines matter. A line without the ` - ` separator at all is
+/// still parsed, so a file that is not mountinfo is an error as before.
+pub fn cgroup_mounts(data: &[u8]) -> impl Iterator<Item = Result<MountInfo<'_>, ParseError>> {
+    let separator = memchr::memmem::Finder::new(b" - ");
+    Lines::new(data).filter_map(move |(no, line)| {
+        match separator.find(line) {
+            // The first ` - ` is the separator: no field before it can be a lone `-`
+            // (paths start with `/` and escape blanks, options and tags have no blank).
+            Some(i) if !line[i + 3..].starts_with(b"cgroup") => None,
+            _ => Some(parse_mount(no, line)),
+        }
+    })
+}
+
 fn field(input: &[u8]) -> nom::IResult<&[u8], &[u8]> {
     take_till1(|b: u8| b == b' ' || b == b'\t').parse(input)
 }
@@ -224,6 +241,25 @@ mod tests {
         assert!(mounts[2].has_super_option(b"name=systemd"));
         assert_eq!(mounts[3].fs_type, b"cgroup2");
         assert_eq!(mounts[0].optional_fields, b"");
+    }
+
+    #[test]
+    fn cgroup_mounts_skip_other_file_systems_but_not_garbage() {
+        let text = [
+            HOST,
+            b"50 31 0:40 / /var/lib/x\\040-\\040cgroup rw - overlay overlay rw\n".as_slice(),
+        ]
+        .concat();
+        let all: Vec<_> = iter(&text).collect::<Result<_, _>>().unwrap();
+        let cgroup: Vec<_> = cgroup_mounts(&text).collect::<Result<_, _>>().unwrap();
+        let want: Vec<_> = all
+            .iter()
+            .filter(|m| m.fs_type.starts_with(b"cgroup"))
+            .copied()
+            .collect();
+        assert_eq!((cgroup.len(), cgroup), (3, want));
+        let err = cgroup_mounts(b"garbage\n").next().unwrap().unwrap_err();
+        assert_eq!(err.line, 1);
     }
 
     #[test]

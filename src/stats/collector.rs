@@ -214,7 +214,12 @@ fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &CgroupPath) -> Op
 }
 
 impl Tracked {
-    fn new(root: &HostRoot, reader: &CgroupReader, container: Container) -> Self {
+    fn new(
+        root: &HostRoot,
+        reader: &CgroupReader,
+        facts: &HostFacts,
+        container: Container,
+    ) -> Self {
         let (net_dev, ns_link) = match container.pid {
             Some(pid) if container.state.has_cgroup() => (
                 Some(PathBuf::from(format!("/proc/{pid}/net/dev"))),
@@ -222,11 +227,16 @@ impl Tracked {
             ),
             _ => (None, None),
         };
+        // On cgroupfs and procfs a held file says itself that its object is gone (ENODEV,
+        // or it follows its process): nothing to resolve, `stat` or `statfs` per container.
         let cgroup_dir = match (&container.cgroup, container.state.has_cgroup()) {
-            (Some(cg), true) => cgroup_dir(root, reader, cg),
+            (Some(cg), true) if !facts.kernel_cgroupfs => cgroup_dir(root, reader, cg),
             _ => None,
         };
-        let net_dev_real = net_dev.as_deref().and_then(|p| root.resolved(p));
+        let net_dev_real = net_dev
+            .as_deref()
+            .filter(|_| !facts.kernel_procfs)
+            .and_then(|p| root.resolved(p));
         let health_log = container
             .health_log
             .as_deref()
@@ -309,10 +319,23 @@ struct HostFacts {
     online_cpus: Option<u32>,
     /// pid 1's `ns/net` link text (ours on a live host where pid 1's cannot be read).
     host_netns: Option<Vec<u8>>,
+    /// Every hierarchy the reader uses is mounted cgroupfs under this root (a live host, or
+    /// a snapshot with the real cgroupfs bound in): asked once per root, not per container.
+    kernel_cgroupfs: bool,
+    /// `/proc` under this root is procfs.
+    kernel_procfs: bool,
 }
 
 impl HostFacts {
-    fn read(root: &HostRoot) -> Result<Self, CollectError> {
+    fn read(root: &HostRoot, reader: &CgroupReader) -> Result<Self, CollectError> {
+        let layout = reader.layout();
+        let mut mounts = layout
+            .hierarchies()
+            .filter_map(|h| layout.mount(h))
+            .peekable();
+        let kernel_cgroupfs = mounts.peek().is_some()
+            && mounts.all(|m| root.resolved(m).is_some_and(|r| r.on_kernel_fs()));
+        let kernel_procfs = root.resolved("/proc").is_some_and(|r| r.on_kernel_fs());
         let mem_total_bytes = root
             .read("/proc/meminfo")
             .ok()
@@ -338,6 +361,8 @@ impl HostFacts {
             mem_total_bytes,
             online_cpus,
             host_netns,
+            kernel_cgroupfs,
+            kernel_procfs,
         })
     }
 }
@@ -390,7 +415,7 @@ impl Collector {
     /// first cycle.
     pub fn new(root: HostRoot, opts: CollectorOptions) -> Result<Collector, CollectError> {
         let reader = CgroupReader::new(root.clone())?;
-        let facts = HostFacts::read(&root)?;
+        let facts = HostFacts::read(&root, &reader)?;
         let max_open_files = opts.max_open_files.unwrap_or_else(default_max_open_files);
         Ok(Collector {
             root,
@@ -421,7 +446,7 @@ impl Collector {
     /// container instance's previous CPU reading so rates span the steps.
     pub fn retarget(&mut self, root: HostRoot) -> Result<(), CollectError> {
         self.reader = CgroupReader::new(root.clone())?;
-        self.facts = HostFacts::read(&root)?;
+        self.facts = HostFacts::read(&root, &self.reader)?;
         self.root = root;
         // The next cycle re-discovers (new paths, new pids) and carries rates over; held
         // files belong to the old root.
@@ -453,16 +478,21 @@ impl Collector {
 
     /// Re-discovers when the state files changed; carries rates over for instances that
     /// are still the same.
-    fn refresh(&mut self, report: &mut CycleReport) {
+    ///
+    /// With `watch` false (a single cycle) the state files are not stamped for a next one.
+    fn refresh(&mut self, report: &mut CycleReport, watch: bool) {
         if self.watch.as_ref().is_some_and(StateWatch::unchanged) {
             return;
         }
         // The stores are found once for both the fingerprint and the discovery.
         let d = &self.opts.discovery;
         let stores = find_stores(&self.root, d.rootless_stores, &d.extra_stores);
-        let fingerprint = fingerprint_of(&self.root, &stores);
-        if self.fingerprint.as_ref() == Some(&fingerprint) {
-            self.watch = Some(StateWatch::new(&self.root, &fingerprint));
+        let fingerprint = watch.then(|| fingerprint_of(&self.root, &stores));
+        if let Some(fingerprint) = fingerprint
+            .as_ref()
+            .filter(|f| self.fingerprint.as_ref() == Some(f))
+        {
+            self.watch = Some(StateWatch::new(&self.root, fingerprint));
             return;
         }
         let found = discover_stores(&self.root, d, stores);
@@ -475,7 +505,7 @@ impl Collector {
             {
                 continue;
             }
-            let mut t = Tracked::new(&self.root, &self.reader, container);
+            let mut t = Tracked::new(&self.root, &self.reader, &self.facts, container);
             if let Some(prev) = old.iter_mut().find(|o| o.same_instance(&t.container)) {
                 // The same instance keeps its rate, its held files and its buffers.
                 t.rate = std::mem::take(&mut prev.rate);
@@ -495,8 +525,8 @@ impl Collector {
             self.tracked.push(t);
         }
         self.pods.track(self.tracked.iter().map(|t| &t.container));
-        self.watch = Some(StateWatch::new(&self.root, &fingerprint));
-        self.fingerprint = Some(fingerprint);
+        self.watch = fingerprint.as_ref().map(|f| StateWatch::new(&self.root, f));
+        self.fingerprint = fingerprint;
     }
 
     /// The pod totals of `samples` (this collector's last cycle): the members' counters
@@ -524,8 +554,28 @@ impl Collector {
         at: Timestamp,
         out: &mut Vec<Sample>,
     ) -> Result<CycleReport, CollectError> {
+        self.cycle(at, out, true)
+    }
+
+    /// Like [`collect`](Self::collect) for a caller that needs one cycle only (a one-shot
+    /// command): libpod's state files are not stamped for a next cycle (a dozen `stat`s per
+    /// store), so a later `collect` discovers afresh.
+    pub fn collect_once(
+        &mut self,
+        at: Timestamp,
+        out: &mut Vec<Sample>,
+    ) -> Result<CycleReport, CollectError> {
+        self.cycle(at, out, false)
+    }
+
+    fn cycle(
+        &mut self,
+        at: Timestamp,
+        out: &mut Vec<Sample>,
+        watch: bool,
+    ) -> Result<CycleReport, CollectError> {
         let mut report = CycleReport::default();
-        self.refresh(&mut report);
+        self.refresh(&mut report, watch);
         let groups = self.opts.metrics;
         let files = groups.cgroup_files();
         let mut cycle = Cycle {
