@@ -414,12 +414,22 @@ fn interpret_all(raw: &RawState) {
 }
 
 /// The container config/state and pod config/state JSON interpreter. The input is up to
-/// four documents separated by `\n\x00\n`: container config, container state, pod config,
-/// pod state; the container is in the pod.
+/// five documents separated by `\n\x00\n`: container config, container state, pod config,
+/// pod state (the container is in the pod), and a health check log. The health log's
+/// reduction (what a capture keeps) must read back as the log itself.
 pub fn state_json(data: &[u8]) {
     let mut parts = data.split(|&b| b == 0);
     let mut next = || parts.next().unwrap_or_default().to_vec();
     let (config, state, pod_config, pod_state) = (next(), next(), next(), next());
+    let health_log = next();
+    let health = libpod_stats::libpod::health::parse(&health_log).ok();
+    if let Some(reduced) = libpod_stats::capture::reduce::health_log(&health_log) {
+        assert_eq!(
+            libpod_stats::libpod::health::parse(&reduced).ok(),
+            health,
+            "a reduced health log reads differently"
+        );
+    }
     let raw = RawState {
         containers: vec![RawContainer {
             id: CTR_ID.into(),

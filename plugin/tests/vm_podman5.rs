@@ -4,7 +4,8 @@
 //! `scripts/vm/run-guest.sh` builds the guest (a cached debootstrap tree), boots it with our
 //! Debian package (`plugin/packaging/build-deb.sh --debug`) and `scripts/vm/run-scenario.sh`,
 //! which starts the containers (rootful under the systemd manager: idle, cpu burner, a 64 MiB
-//! tmpfs holder, a pod, paused, created, exited, one with markers through every door; one
+//! tmpfs holder, a pod with limits, paused, created, exited, one with markers through every
+//! door, one whose health check fails; one
 //! under `--cgroup-manager=cgroupfs`; a Quadlet unit; a rootless user's two containers and
 //! one of theirs under cgroupfs), records podman's own `ps`, `inspect` and `stats`, runs our
 //! CLI (as root and as the rootless user) and Debian's collectd with our plugin, each between
@@ -12,8 +13,9 @@
 //! disk. Every judgement is made here, on the host:
 //!
 //! - `ps --all`: every container podman lists (root's and the user's) with podman's id, name,
-//!   state, pid, pod, infra flag and cgroup (`""` = our `null`), the uid of its store, nothing
-//!   else; conmon's scopes are never containers; the state is SQLite's and a stale
+//!   state, pid, pod, infra flag and cgroup (`""` = our `null`), the uid of its store, the
+//!   health status and failing streak of podman's `.State.Health` (a passing check, one
+//!   failed into `unhealthy`, none), nothing else; conmon's scopes are never containers; the state is SQLite's and a stale
 //!   `bolt_state.db-old` beside it is ignored;
 //! - `stats --no-stream`: every running and paused container (podman 5 leaves paused ones
 //!   out of its own `stats`; we keep them: their memory is real), cpu time between the
@@ -29,7 +31,9 @@
 //! - collectd's CSV values for every running container fall inside the raw brackets taken
 //!   before collectd started and after it stopped;
 //! - the capture replayed here gives the same JSON as the guest's own replay of it, and no
-//!   marker byte is in it.
+//!   marker byte is in it (the health check's output, in podman's health log, included);
+//! - the pod's `cpu_limit_cores` 0.5, `memory_limit_bytes` 96 MiB and pressure come from its
+//!   own slice (`podman pod create --cpus 0.5 --memory 96m`).
 //!
 //! Outside CI `LPS_SKIP_VM=1` skips it (with a loud note); under `CI=true` a guest that cannot
 //! be built or booted is a failure. About 10 minutes per guest under TCG (the first run of a
@@ -267,6 +271,8 @@ struct Podman {
     is_infra: bool,
     cgroup: String,
     uid: u64,
+    /// `.State.Health`'s `Status` and `FailingStreak`, for a container with a health check.
+    health: Option<(String, u64)>,
 }
 
 fn podman_view(dir: &Path, who: &str, uid: u64) -> BTreeMap<String, Podman> {
@@ -298,6 +304,12 @@ fn podman_view(dir: &Path, who: &str, uid: u64) -> BTreeMap<String, Podman> {
                     .unwrap_or_default()
                     .to_string(),
                 uid,
+                health: i["State"]["Health"]["Status"].as_str().map(|status| {
+                    (
+                        status.to_string(),
+                        i["State"]["Health"]["FailingStreak"].as_u64().unwrap_or(0),
+                    )
+                }),
             };
             (id, p)
         })
@@ -394,6 +406,15 @@ impl Guest {
                 ),
                 ("uid", u(&o["uid"]) == Some(p.uid)),
                 ("source", o["source"] == "sqlite"),
+                (
+                    "health",
+                    o["health"].as_str().map(|h| {
+                        (
+                            h.to_string(),
+                            u(&o["health_failing_streak"]).unwrap_or(u64::MAX),
+                        )
+                    }) == p.health,
+                ),
             ];
             for (field, ok) in checks {
                 self.check(ok, || {
@@ -433,6 +454,7 @@ impl Guest {
             ("lpstest-created", "created"),
             ("lpstest-exited", "exited"),
             ("lpstest-markers", "running"),
+            ("lpstest-unhealthy", "running"),
             ("lpstest-cgfs", "running"),
             ("lpstest-quadlet", "running"),
             ("lpstest-rl1", "running"),
@@ -442,6 +464,17 @@ impl Guest {
             let got = self.by_name(name).map(|p| p.state.clone());
             self.check(got.as_deref() == Some(state), || {
                 format!("scenario: podman's {name} is {got:?}, expected {state}")
+            });
+        }
+        // podman's health log after one `podman healthcheck run` each: passed, failed once
+        // with one retry allowed
+        for (name, want) in [
+            ("lpstest-markers", ("healthy", 0)),
+            ("lpstest-unhealthy", ("unhealthy", 1)),
+        ] {
+            let got = self.by_name(name).and_then(|p| p.health.clone());
+            self.check(got == Some((want.0.to_string(), want.1)), || {
+                format!("scenario: podman's health of {name} is {got:?}, expected {want:?}")
             });
         }
         let infra = self.podman.values().filter(|p| p.is_infra).count();
@@ -792,6 +825,28 @@ impl Guest {
         }
     }
 
+    /// The pod's limits and pressure come from its own slice (`machine-libpod_pod_<id>.slice`,
+    /// made with `--cpus 0.5 --memory 96m`): in the guest's replay of its capture.
+    fn check_pod_cgroup(&mut self) {
+        let replay: Value = serde_json::from_str(&read(&self.dir, "ours/capture-replay.json"))
+            .unwrap_or(Value::Null);
+        let steps = replay.as_array().cloned().unwrap_or_default();
+        self.check(!steps.is_empty(), || "pod cgroup: no replay steps".into());
+        for step in steps {
+            let pod = step["pods"]
+                .as_array()
+                .and_then(|pods| pods.iter().find(|p| p["pod_name"] == "lpstest-pod"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let ok = pod["cpu_limit_cores"].as_f64() == Some(0.5)
+                && u(&pod["memory_limit_bytes"]) == Some(96 * MIB)
+                && pod["pressure"]["cpu"]["some"]["total_us"].is_u64();
+            self.check(ok, || {
+                format!("pod cgroup: lpstest-pod's own limits and pressure: {pod}")
+            });
+        }
+    }
+
     /// The capture: replayed here exactly as in the guest; no marker byte in it.
     fn check_capture(&mut self) {
         let rc = read(&self.dir, "ours/capture.rc");
@@ -890,6 +945,7 @@ fn guest(suite: &'static str) {
     g.check_user_cli();
     g.check_collectd();
     g.check_capture();
+    g.check_pod_cgroup();
     assert!(
         g.problems.is_empty(),
         "{suite} guest ({}): {} problems:\n{}",

@@ -86,7 +86,8 @@ run --name lpstest-idle "$IMG" sleep 100000
 run --name lpstest-burner "$IMG" sh -c 'yes > /dev/null'
 run --name lpstest-mem --tmpfs /mem:size=80m "$IMG" \
   sh -c 'dd if=/dev/zero of=/mem/blob bs=1M count=64 2>/dev/null; sleep 100000'
-podman pod create --name lpstest-pod --network none --label lpsmark=LPSMKpodlabel >/dev/null
+podman pod create --name lpstest-pod --network none --cpus 0.5 --memory 96m \
+  --label lpsmark=LPSMKpodlabel >/dev/null
 podman run -d --pod lpstest-pod --name lpstest-podmember "$IMG" sleep 100000 >/dev/null
 run --name lpstest-paused "$IMG" sleep 100000
 podman pause lpstest-paused >/dev/null
@@ -98,6 +99,13 @@ run --name lpstest-markers -e LPS_ENV=LPSMKenv --label lpslabel=LPSMKlabel \
   --annotation lpsann=LPSMKannot --health-cmd 'echo LPSMKhealth' --health-interval disable \
   --hostname LPSMKhost --add-host LPSMKaddhost:10.9.9.9 -v /srv/LPSMKvolsrc:/data \
   "$IMG" sh -c 'sleep 100000' LPSMKarg
+step "health checks"
+# a failing check (unhealthy after one failure); the markers' check prints a marker, which
+# podman keeps in the health log's output: no capture may hold it
+run --name lpstest-unhealthy --health-cmd 'exit 1' --health-retries 1 --health-interval disable \
+  "$IMG" sleep 100000
+podman healthcheck run lpstest-markers >"$OUT/root/healthcheck-markers.out" 2>&1
+podman healthcheck run lpstest-unhealthy >"$OUT/root/healthcheck-unhealthy.out" 2>&1
 step "cgroupfs manager"
 podman --cgroup-manager=cgroupfs run -d --network none --name lpstest-cgfs "$IMG" sleep 100000 >/dev/null
 step "quadlet"

@@ -134,6 +134,14 @@ impl HealthLogError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, HealthLogError::Read(e) if e.is_not_found())
     }
+
+    /// True when the log is not there or not ours to read, which is no problem either:
+    /// podman writes it owner-only (0700, in an owner-only run directory), so a user reading
+    /// root's store (or another user's) sees no health, and says nothing of it.
+    pub fn is_expected(&self) -> bool {
+        self.is_not_found()
+            || matches!(self, HealthLogError::Read(e) if e.kind() == std::io::ErrorKind::PermissionDenied)
+    }
 }
 
 /// The container's health check log, `None` when its location is unknown.
@@ -159,8 +167,9 @@ pub fn log_path(
 }
 
 /// Fills the health fields of every container with a health log (others get `None`);
-/// returns the logs that exist but could not be read. A missing log is no problem: podman
-/// writes it when the container starts.
+/// returns the logs that exist but could not be used. A missing log is no problem (podman
+/// writes it when the container starts), nor one this process may not read
+/// ([`HealthLogError::is_expected`]).
 pub fn fill(root: &HostRoot, containers: &mut [Container]) -> Vec<HealthLogError> {
     let mut errors = Vec::new();
     let mut buf = Vec::new();
@@ -168,7 +177,7 @@ pub fn fill(root: &HostRoot, containers: &mut [Container]) -> Vec<HealthLogError
         let health = c.health_log.as_deref().and_then(|path| {
             read(root, path, c.uid, &mut buf)
                 .map_err(|e| {
-                    if !e.is_not_found() {
+                    if !e.is_expected() {
                         errors.push(e);
                     }
                 })
@@ -452,6 +461,27 @@ mod tests {
             matches!(e, HealthLogError::Read(ref h) if h.is_not_found()),
             "{e}"
         );
+    }
+
+    #[test]
+    fn missing_and_forbidden_logs_are_expected_others_are_problems() {
+        let read_error = |kind: std::io::ErrorKind| {
+            HealthLogError::Read(HostError {
+                root: "/".into(),
+                path: "/run/x/healthcheck.log".into(),
+                source: kind.into(),
+            })
+        };
+        assert!(read_error(std::io::ErrorKind::NotFound).is_expected());
+        assert!(read_error(std::io::ErrorKind::PermissionDenied).is_expected());
+        assert!(!read_error(std::io::ErrorKind::PermissionDenied).is_not_found());
+        assert!(!read_error(std::io::ErrorKind::InvalidData).is_expected());
+        let owner = HealthLogError::Owner {
+            path: "/x".into(),
+            found: 1,
+            expected: 0,
+        };
+        assert!(!owner.is_expected());
     }
 
     #[test]

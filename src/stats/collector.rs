@@ -287,7 +287,7 @@ impl Tracked {
         };
         match health::read(root, path, self.container.uid, buf) {
             Ok(h) => self.health = Some(h),
-            Err(e) if e.is_not_found() => {}
+            Err(e) if e.is_expected() => {}
             Err(e) => report.errors.push(problem(
                 &self.container,
                 ProblemCause::HealthLog {
