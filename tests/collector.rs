@@ -557,6 +557,61 @@ fn metric_groups_left_out_are_null() {
     );
 }
 
+/// The seed plugin's two numbers alone: cpu time (with its rate) and the kernel's memory
+/// usage, from one file each; nothing else is read.
+#[test]
+fn the_seed_group_reads_cpu_time_and_memory_usage_alone() {
+    let host = Host::new();
+    let mut web = Ctr::new("web", 'a', 100);
+    host.containers(std::slice::from_ref(&web));
+    let mut collector = Collector::new(
+        HostRoot::new(&host.root).unwrap(),
+        CollectorOptions {
+            discovery: DiscoveryOptions {
+                rootless_stores: false,
+                ..DiscoveryOptions::default()
+            },
+            metrics: MetricGroups {
+                seed: true,
+                ..MetricGroups::NONE
+            },
+            ..CollectorOptions::default()
+        },
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    collector.collect(host.at(0), &mut out).unwrap();
+    let s = one(&out, "web");
+    assert_eq!(s.cpu_ns, Some(1_000_000_000));
+    assert_eq!(s.memory_bytes, Some(50_000_000));
+    assert_eq!(
+        (
+            s.cpu_user_ns,
+            s.memory_working_set_bytes,
+            s.memory_limit_bytes,
+            s.pids,
+            s.block_read_bytes,
+            s.net.rx_bytes,
+            s.oom_kills
+        ),
+        (None, None, None, None, None, None, None)
+    );
+    web.counters.usage_usec += 500_000;
+    host.counters(&web);
+    collector.collect(host.at(1), &mut out).unwrap();
+    assert_eq!(one(&out, "web").cpu_percent, Some(50.0));
+    let files = MetricGroups {
+        seed: true,
+        ..MetricGroups::NONE
+    }
+    .cgroup_files();
+    assert_eq!(
+        files.len(),
+        4,
+        "cpu.stat, cpuacct.usage, memory.current, usage_in_bytes"
+    );
+}
+
 #[test]
 fn pod_totals_count_a_shared_netns_once() {
     let host = Host::new();

@@ -19,7 +19,7 @@ pub use libpod_stats::stats::collector::MetricGroups;
 
 /// The names `Metrics` accepts, in the order the README lists them (the first six are the
 /// default).
-pub const METRIC_GROUP_NAMES: [&str; 11] = [
+pub const METRIC_GROUP_NAMES: [&str; 12] = [
     "cpu",
     "memory",
     "pids",
@@ -31,6 +31,7 @@ pub const METRIC_GROUP_NAMES: [&str; 11] = [
     "memevents",
     "netdetail",
     "state",
+    "seed",
 ];
 
 /// Turns on the group `name` (any case); `false` when no group has that name.
@@ -47,6 +48,7 @@ fn enable_group(groups: &mut MetricGroups, name: &str) -> bool {
         "memevents" => &mut groups.memevents,
         "netdetail" => &mut groups.netdetail,
         "state" => &mut groups.state,
+        "seed" => &mut groups.seed,
         _ => return false,
     };
     *flag = true;
@@ -428,7 +430,7 @@ mod tests {
         let items = vec![
             item("HostRoot", vec![s("/snap")]),
             item("Metrics", vec![s("cpu"), s("memory")]),
-            item("metrics", vec![s("OOM"), s("Pressure")]),
+            item("metrics", vec![s("OOM"), s("Pressure"), s("Seed")]),
             item("InstanceBy", vec![s("name-id")]),
             item("Include", vec![s("^web"), s("^db")]),
             item("Exclude", vec![s("-tmp$")]),
@@ -450,6 +452,7 @@ mod tests {
                 memory: true,
                 oom: true,
                 pressure: true,
+                seed: true,
                 ..MetricGroups::NONE
             }
         );

@@ -1,18 +1,23 @@
 //! Which value lists a sample becomes: types, type instances and data sources.
 //!
 //! The seed plugin's two lists come first and keep their exact shape (`pod_cpu` with
-//! `percent` + `time`, `pod_memory` with one `value`), so existing dashboards keep working.
-//! Everything else uses a stock collectd type where one has the right unit and kind, and a
-//! type from `types.db.libpodstats` where none does. A list is only emitted when every value
-//! in it is known: absent data is never dispatched as `0` (the one exception is `pod_cpu`'s
-//! `percent`, a NaN gauge while no rate exists yet, as collectd itself does for gauges).
+//! `percent` + `time`, `pod_memory` with one `value`), so existing dashboards keep working;
+//! the `seed` group dispatches them and nothing else. collectd spends about 5 us on each
+//! value list it is handed (its value cache, the write queue, each writer), whatever the
+//! list holds, so the figures of one group that are read together travel together: one
+//! list of several data sources (a type of `types.db.libpodstats`) rather than one list per
+//! figure. A stock collectd type is used where one has exactly the right data sources. A
+//! list is only emitted when its counters are known: absent data is never dispatched as
+//! `0`. A gauge of a list that is not known is NaN, collectd's "no value" (`pod_cpu`'s
+//! `percent` while no rate exists yet, the working set where the kernel has no
+//! `memory.stat`).
 
 use collectd_plugin::Value;
 
 use libpod_stats::cgroup::stats::{PressureStats, Psi};
 use libpod_stats::stats::{MemoryEvents, NetCounters, PodSample, Sample};
 
-use crate::config::{CpuPercent, MemoryUsage, PluginConfig};
+use crate::config::{CpuPercent, MemoryUsage, MetricGroups, PluginConfig};
 
 /// The plugin name of container lists.
 pub const CONTAINER_PLUGIN: &str = "libpodstats";
@@ -46,6 +51,7 @@ fn derive(n: u64) -> Value {
 /// where a sum has no meaning, so both go through the same list code.
 struct Figures {
     cpu_ns: Option<u64>,
+    pids_limit: Option<u64>,
     cpu_percent: Option<f64>,
     cpu_percent_normalized: Option<f64>,
     cpu_user_ns: Option<u64>,
@@ -70,12 +76,15 @@ struct Figures {
     state_code: Option<u8>,
     exit_code: Option<i32>,
     restart_count: Option<u64>,
+    health_code: Option<u8>,
+    health_failing_streak: Option<u64>,
 }
 
 impl From<&Sample> for Figures {
     fn from(s: &Sample) -> Self {
         Figures {
             cpu_ns: s.cpu_ns,
+            pids_limit: s.pids_limit,
             cpu_percent: s.cpu_percent,
             cpu_percent_normalized: s.cpu_percent_normalized,
             cpu_user_ns: s.cpu_user_ns,
@@ -100,16 +109,19 @@ impl From<&Sample> for Figures {
             state_code: s.state_code,
             exit_code: s.exit_code,
             restart_count: s.restart_count,
+            health_code: s.health_code,
+            health_failing_streak: s.health_failing_streak,
         }
     }
 }
 
 impl From<&PodSample> for Figures {
     /// The user/system split, the limits, percent and pressure have no meaningful sum over
-    /// members, and a pod has no state of its own here.
+    /// members (the pod's own cgroup is not read), and a pod has no state of its own here.
     fn from(p: &PodSample) -> Self {
         Figures {
             cpu_ns: p.cpu_ns,
+            pids_limit: None,
             cpu_percent: p.cpu_percent,
             cpu_percent_normalized: p.cpu_percent_normalized,
             cpu_user_ns: None,
@@ -134,30 +146,75 @@ impl From<&PodSample> for Figures {
             state_code: None,
             exit_code: None,
             restart_count: None,
+            health_code: None,
+            health_failing_streak: None,
         }
     }
 }
 
 /// Calls `emit` once per value list `sample` gives under `cfg`, in a fixed order.
 pub fn container_lists(sample: &Sample, cfg: &PluginConfig, emit: impl FnMut(ValueList<'_>)) {
-    figure_lists(&Figures::from(sample), cfg, emit);
+    figure_lists(&Figures::from(sample), cfg, cfg.metrics, emit);
+}
+
+/// True when `groups` give pod totals: any group but `seed` (the seed plugin had no pods)
+/// and `state` and `pressure` (a pod has none of its own here).
+pub fn has_pod_lists(groups: MetricGroups) -> bool {
+    let MetricGroups {
+        seed: _,
+        cpu,
+        memory,
+        pids,
+        blkio,
+        net,
+        oom,
+        throttle,
+        pressure: _,
+        memevents,
+        netdetail,
+        state: _,
+    } = groups;
+    cpu || memory || pids || blkio || net || oom || throttle || memevents || netdetail
 }
 
 /// Calls `emit` once per value list of a pod's totals under `cfg`. The same types as a
 /// container's, under [`POD_PLUGIN`], minus what has no meaningful sum (the user/system split,
-/// the limit and its percent), plus `count`-`containers`: how many members the totals cover.
+/// the limits and the percent), plus `count`-`containers`: how many members the totals cover.
+/// Nothing when the groups give no pod totals ([`has_pod_lists`]).
 pub fn pod_lists(pod: &PodSample, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
+    if !has_pod_lists(cfg.metrics) {
+        return;
+    }
     emit(ValueList {
         type_: "count",
         type_instance: Some("containers"),
         values: &[gauge(u64::from(pod.containers))],
     });
-    figure_lists(&Figures::from(pod), cfg, emit);
+    let groups = MetricGroups {
+        seed: false,
+        ..cfg.metrics
+    };
+    figure_lists(&Figures::from(pod), cfg, groups, emit);
 }
 
-/// The lists of one entity's figures, in a fixed order; a list whose values are not all
-/// known is left out.
-fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
+/// A gauge, NaN when not known.
+fn maybe(v: Option<f64>) -> Value {
+    Value::Gauge(v.unwrap_or(f64::NAN))
+}
+
+/// A gauge of bytes or items, NaN when not known.
+fn maybe_count(n: Option<u64>) -> Value {
+    maybe(n.map(|n| n as f64))
+}
+
+/// The lists of one entity's figures under `groups`, in a fixed order; a list whose counters
+/// are not all known is left out.
+fn figure_lists(
+    f: &Figures,
+    cfg: &PluginConfig,
+    groups: MetricGroups,
+    mut emit: impl FnMut(ValueList<'_>),
+) {
     let mut list = |type_: &'static str, type_instance: Option<&'static str>, values: &[Value]| {
         emit(ValueList {
             type_,
@@ -165,27 +222,16 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
             values,
         })
     };
-    let groups = cfg.metrics;
-    if groups.cpu {
+    if groups.cpu || groups.seed {
         if let Some(ns) = f.cpu_ns {
             let percent = match cfg.cpu_percent {
                 CpuPercent::Podman => f.cpu_percent,
                 CpuPercent::Normalized => f.cpu_percent_normalized,
             };
-            list(
-                "pod_cpu",
-                None,
-                &[Value::Gauge(percent.unwrap_or(f64::NAN)), derive(ns)],
-            );
-        }
-        if let Some(ns) = f.cpu_user_ns {
-            list("pod_cpu_mode", Some("user"), &[derive(ns)]);
-        }
-        if let Some(ns) = f.cpu_system_ns {
-            list("pod_cpu_mode", Some("system"), &[derive(ns)]);
+            list("pod_cpu", None, &[maybe(percent), derive(ns)]);
         }
     }
-    if groups.memory {
+    if groups.memory || groups.seed {
         let seed = match cfg.memory_usage {
             MemoryUsage::Raw => f.memory_bytes,
             MemoryUsage::WorkingSet => f.memory_working_set_bytes,
@@ -194,22 +240,31 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
         if let Some(b) = seed {
             list("pod_memory", None, &[gauge(b)]);
         }
-        if let Some(b) = f.memory_bytes {
-            list("memory", Some("usage"), &[gauge(b)]);
+    }
+    if groups.cpu {
+        if let (Some(user), Some(system)) = (f.cpu_user_ns, f.cpu_system_ns) {
+            list("pod_cpu_split", None, &[derive(user), derive(system)]);
         }
-        if let Some(b) = f.memory_working_set_bytes {
-            list("memory", Some("working_set"), &[gauge(b)]);
-        }
-        if let Some(b) = f.memory_limit_bytes {
-            list("memory", Some("limit"), &[gauge(b)]);
-        }
-        if let Some(p) = f.memory_percent {
-            list("percent", Some("memory"), &[Value::Gauge(p)]);
-        }
+    }
+    if groups.memory && f.memory_bytes.is_some() {
+        list(
+            "pod_memory_detail",
+            None,
+            &[
+                maybe_count(f.memory_bytes),
+                maybe_count(f.memory_working_set_bytes),
+                maybe_count(f.memory_limit_bytes),
+                maybe(f.memory_percent),
+            ],
+        );
     }
     if groups.pids {
         if let Some(n) = f.pids {
             list("pod_pids", None, &[gauge(n)]);
+        }
+        // `None` is also "no limit": nothing is dispatched then.
+        if let Some(n) = f.pids_limit {
+            list("pod_pids_limit", None, &[gauge(n)]);
         }
     }
     if groups.blkio {
@@ -306,13 +361,20 @@ fn figure_lists(f: &Figures, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<
         if let Some(n) = f.restart_count {
             list("pod_restarts", None, &[derive(n)]);
         }
+        // Only a container with a health check has a status.
+        if let Some(code) = f.health_code {
+            list(
+                "pod_health",
+                None,
+                &[gauge(u64::from(code)), maybe_count(f.health_failing_streak)],
+            );
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::MetricGroups;
 
     /// A list as text: `type[-instance] v1 v2`, NaN as `nan`.
     fn render(sample: &Sample, cfg: &PluginConfig) -> Vec<String> {
@@ -354,6 +416,7 @@ mod tests {
             memory_limit_bytes: Some(4000),
             memory_percent: Some(25.0),
             pids: Some(3),
+            pids_limit: Some(2048),
             block_read_bytes: Some(10),
             block_write_bytes: Some(20),
             net: NetCounters {
@@ -372,19 +435,43 @@ mod tests {
             render(&full(), &PluginConfig::default()),
             vec![
                 "pod_cpu 150 5000000000",
-                "pod_cpu_mode-user 3000000000",
-                "pod_cpu_mode-system 2000000000",
                 "pod_memory 1000",
-                "memory-usage 1000",
-                "memory-working_set 600",
-                "memory-limit 4000",
-                "percent-memory 25",
+                "pod_cpu_split 3000000000 2000000000",
+                "pod_memory_detail 1000 600 4000 25",
                 "pod_pids 3",
+                "pod_pids_limit 2048",
                 "disk_octets 10 20",
                 "if_octets 30 40",
                 "pod_oom_kills 0",
             ]
         );
+    }
+
+    #[test]
+    fn the_seed_group_gives_the_seed_lists_alone() {
+        let cfg = PluginConfig {
+            metrics: MetricGroups {
+                seed: true,
+                ..MetricGroups::NONE
+            },
+            ..PluginConfig::default()
+        };
+        assert_eq!(
+            render(&full(), &cfg),
+            vec!["pod_cpu 150 5000000000", "pod_memory 1000"]
+        );
+        // Beside cpu and memory they are not dispatched twice.
+        let both = PluginConfig {
+            metrics: MetricGroups {
+                cpu: true,
+                memory: true,
+                ..cfg.metrics
+            },
+            ..cfg
+        };
+        assert_eq!(render(&full(), &both).len(), 4);
+        assert!(!has_pod_lists(cfg.metrics));
+        assert!(has_pod_lists(both.metrics));
     }
 
     #[test]
@@ -401,13 +488,13 @@ mod tests {
         };
         let got = render(&full(), &cfg);
         assert_eq!(got[0], "pod_cpu 75 5000000000");
-        assert_eq!(got[3], "pod_memory 600");
-        assert_eq!(got.len(), 8);
+        assert_eq!(got[1], "pod_memory 600");
+        assert_eq!(got.len(), 4);
         let anon = PluginConfig {
             memory_usage: MemoryUsage::Anon,
             ..PluginConfig::default()
         };
-        assert_eq!(render(&full(), &anon)[3], "pod_memory 400");
+        assert_eq!(render(&full(), &anon)[1], "pod_memory 400");
     }
 
     #[test]
@@ -417,10 +504,13 @@ mod tests {
         s.memory_working_set_bytes = None;
         s.net.rx_bytes = None;
         s.pids = None;
+        s.pids_limit = None;
         s.oom_kills = None;
+        s.cpu_system_ns = None;
         let got = render(&s, &PluginConfig::default());
         assert_eq!(got[0], "pod_cpu nan 5000000000");
-        assert!(!got.iter().any(|l| l.starts_with("memory-working_set")));
+        assert!(got.contains(&"pod_memory_detail 1000 nan 4000 25".to_string()));
+        assert!(!got.iter().any(|l| l.starts_with("pod_cpu_split")));
         assert!(!got.iter().any(|l| l.starts_with("if_octets")));
         assert!(!got.iter().any(|l| l.starts_with("pod_pids")));
         assert!(!got.iter().any(|l| l.starts_with("pod_oom_kills")));
@@ -458,13 +548,22 @@ mod tests {
                 "count-containers 2",
                 "pod_cpu 12.5 7",
                 "pod_memory 2000",
-                "memory-usage 2000",
-                "memory-working_set 1500",
+                "pod_memory_detail 2000 1500 nan nan",
                 "pod_pids 4",
                 "disk_octets 1 2",
                 "pod_oom_kills 0",
             ]
         );
+        let seed = PluginConfig {
+            metrics: MetricGroups {
+                seed: true,
+                ..MetricGroups::NONE
+            },
+            ..PluginConfig::default()
+        };
+        pod_lists(&pod, &seed, |l| {
+            panic!("a pod list for the seed group: {l:?}")
+        });
     }
 
     #[test]
@@ -510,6 +609,8 @@ mod tests {
             state_code: Some(6),
             exit_code: Some(137),
             restart_count: Some(3),
+            health_code: Some(1),
+            health_failing_streak: Some(2),
             ..full()
         };
         let cfg = PluginConfig {
@@ -540,10 +641,11 @@ mod tests {
                 "pod_state 6",
                 "pod_exit_code 137",
                 "pod_restarts 3",
+                "pod_health 1 2",
             ]
         );
         // None of it by default.
-        assert_eq!(render(&s, &PluginConfig::default()).len(), 12);
+        assert_eq!(render(&s, &PluginConfig::default()).len(), 9);
     }
 
     #[test]

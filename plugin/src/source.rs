@@ -17,7 +17,7 @@ use libpod_stats::stats::collector::{
 };
 use libpod_stats::stats::Sample;
 
-use crate::config::PluginConfig;
+use crate::config::{MemoryUsage, MetricGroups, PluginConfig};
 use crate::reader::{CycleError, CycleProblems, Source, Step};
 
 /// The source the plugin reads, chosen by the configuration.
@@ -70,7 +70,7 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
         // State value lists report containers that do not run (an exited one keeps saying
         // so); without them only running and paused containers are read.
         all: cfg.metrics.state,
-        metrics: cfg.metrics,
+        metrics: read_groups(cfg),
         first_cpu_percent: FirstCpuPercent::Null,
         max_open_files: None,
         // The configuration checked every selection already.
@@ -78,6 +78,16 @@ pub fn collector_options(cfg: &PluginConfig) -> CollectorOptions {
             .with_label_selection(&cfg.include_labels, &cfg.exclude_labels)
             .unwrap_or_default(),
     }
+}
+
+/// The groups the collector reads: those dispatched, plus `memory` when the `seed` group's
+/// `pod_memory` is to carry a number from `memory.stat` (`MemoryUsage` other than `raw`).
+fn read_groups(cfg: &PluginConfig) -> MetricGroups {
+    let mut groups = cfg.metrics;
+    if groups.seed && cfg.memory_usage != MemoryUsage::Raw {
+        groups.memory = true;
+    }
+    groups
 }
 
 /// Discovery problems are only reported on cycles that re-read the state; in between they
@@ -249,6 +259,22 @@ mod tests {
         assert_eq!(o.discovery.extra_stores, vec![PathBuf::from("/g")]);
         assert!(!o.metrics.net && o.metrics.cpu);
         assert_eq!(o.first_cpu_percent, FirstCpuPercent::Null);
+    }
+
+    #[test]
+    fn the_seed_group_reads_memory_stat_only_when_pod_memory_needs_it() {
+        let seed = |memory_usage| PluginConfig {
+            metrics: MetricGroups {
+                seed: true,
+                ..MetricGroups::NONE
+            },
+            memory_usage,
+            ..PluginConfig::default()
+        };
+        let raw = collector_options(&seed(MemoryUsage::Raw)).metrics;
+        assert!(raw.seed && !raw.memory && !raw.cpu);
+        let ws = collector_options(&seed(MemoryUsage::WorkingSet)).metrics;
+        assert!(ws.seed && ws.memory && !ws.cpu);
     }
 
     #[test]

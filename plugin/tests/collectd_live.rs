@@ -243,10 +243,10 @@ fn a_busy_live_container_shows_growing_cpu_time_in_collectd() {
         percents[1..].iter().all(|p| *p > 5.0),
         "busy container below 5 % (a loaded machine still gives it more): {percents:?}"
     );
-    let mem = d.csv(&plugin_dir, "memory-limit");
+    let mem = d.csv(&plugin_dir, "pod_memory_detail");
     assert!(
         !mem.is_empty(),
-        "no memory-limit rows; dirs {:?}",
+        "no pod_memory_detail rows; dirs {:?}",
         d.csv_dirs()
     );
     assert!(!log.contains("libpodstats: read failed"), "{log}");

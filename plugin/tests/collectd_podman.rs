@@ -1,8 +1,8 @@
 //! The plugin inside the real collectd reading real podman 4.3 containers (runc, cgroupfs
 //! manager, a store of the test's own, found through `Store`): a cpu burner, an idle
 //! container, and a pod with one member. collectd's CSV must carry their numbers: growing cpu
-//! time, a busy percent for the burner, the kernel's own memory usage, and the pod's totals
-//! under `libpodstats_pod`.
+//! time, a busy percent for the burner, the kernel's own memory usage, the pids limit podman
+//! set (`pids.max`), and the pod's totals under `libpodstats_pod`.
 
 mod support;
 
@@ -76,8 +76,28 @@ fn real_podman_containers_reach_collectd_csv() {
     assert!(idle_id.len() == 64);
     let pids = d.csv("libpodstats-lpstest-plg-idle", "pod_pids");
     assert!(pids.iter().all(|(_, v)| v[0] == "1.000000"), "{pids:?}");
-    let limit = d.csv("libpodstats-lpstest-plg-idle", "memory-limit");
-    assert!(!limit.is_empty(), "{:?}", d.csv_dirs());
+    let detail = d.csv("libpodstats-lpstest-plg-idle", "pod_memory_detail");
+    assert!(
+        detail.iter().any(|(_, v)| v.len() == 4 && v[2] != "nan"),
+        "memory limit in pod_memory_detail: {detail:?}; dirs {:?}",
+        d.csv_dirs()
+    );
+    // The pids limit podman set (pids.max), or no list at all when unlimited.
+    let max_file = format!("/sys/fs/cgroup/pids{cgroup}/pids.max");
+    let max = std::fs::read_to_string(&max_file)
+        .unwrap_or_else(|e| panic!("{max_file}: {e}"))
+        .trim()
+        .to_string();
+    let pids_limit = d.csv("libpodstats-lpstest-plg-idle", "pod_pids_limit");
+    if max == "max" {
+        assert!(pids_limit.is_empty(), "unlimited, yet {pids_limit:?}");
+    } else {
+        let want = format!("{max}.000000");
+        assert!(
+            !pids_limit.is_empty() && pids_limit.iter().all(|(_, v)| v[0] == want),
+            "pod_pids_limit {pids_limit:?} vs {max_file} {max}"
+        );
+    }
 
     // The pod: infra + member, under its own plugin.
     let count = d.csv("libpodstats_pod-lpstest-plg-pod", "count-containers");

@@ -77,9 +77,9 @@ fn write_prometheus_serves_the_plugin_values() {
     // so look while the replay runs.
     let want = [
         format!("collectd_libpodstats_pod_cpu_time_total{{libpodstats=\"lpstest-burner\",instance=\"{HOST}\"}} 2350559100"),
-        format!("collectd_libpodstats_pod_cpu_mode_total{{libpodstats=\"lpstest-burner\",type=\"user\",instance=\"{HOST}\"}} 2697998492"),
+        format!("collectd_libpodstats_pod_cpu_split_user_total{{libpodstats=\"lpstest-burner\",instance=\"{HOST}\"}} 2697998492"),
         format!("collectd_libpodstats_pod_memory{{libpodstats=\"lpstest-idle\",instance=\"{HOST}\"}} 339968"),
-        format!("collectd_libpodstats_memory{{libpodstats=\"lpstest-burner\",type=\"limit\",instance=\"{HOST}\"}} 25276514304"),
+        format!("collectd_libpodstats_pod_memory_detail_limit{{libpodstats=\"lpstest-burner\",instance=\"{HOST}\"}} 25276514304"),
     ];
     let start = Instant::now();
     let mut page = String::new();

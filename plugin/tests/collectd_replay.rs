@@ -126,6 +126,11 @@ fn run_replay(block: &str, cfg: &PluginConfig) {
 }
 
 fn run_replay_of(series: &Path, block: &str, cfg: &PluginConfig) {
+    run_replay_typed(series, block, cfg, None);
+}
+
+/// [`run_replay_of`] with `types_db` (its text) in place of our `types.db.libpodstats`.
+fn run_replay_typed(series: &Path, block: &str, cfg: &PluginConfig, types_db: Option<&str>) {
     if !collectd_available() {
         return;
     }
@@ -138,6 +143,15 @@ fn run_replay_of(series: &Path, block: &str, cfg: &PluginConfig) {
     assert!(!want.is_empty(), "the library found nothing to dispatch");
 
     let mut d = Daemon::new(Some(&format!("  Replay \"{}\"\n{block}", series.display())));
+    if let Some(text) = types_db {
+        let file = d.dir.path().join("types.db.other");
+        std::fs::write(&file, text).unwrap();
+        let ours = support::plugin_types_db().display().to_string();
+        let conf = std::fs::read_to_string(d.conf()).unwrap();
+        assert!(conf.contains(&ours), "{conf}");
+        let conf = conf.replace(&ours, &file.display().to_string());
+        std::fs::write(d.conf(), conf).unwrap();
+    }
     let started = epoch_now();
     d.start();
     let done = d.wait_for(Duration::from_secs(30), |d| {
@@ -254,4 +268,39 @@ fn replay_of_the_newer_groups() {
         "  Metrics \"throttle\" \"pressure\" \"memevents\" \"netdetail\" \"state\"",
         &cfg,
     );
+}
+
+/// The seed plugin's own types.db (infrawatch/collectd-libpod-stats): its two types, their
+/// data sources and ranges.
+const SEED_TYPES_DB: &str = "pod_cpu    percent:GAUGE:0:100.1, time:DERIVE:0:U
+pod_memory value:GAUGE:0:281474976710656
+";
+
+/// A drop-in for the seed plugin: a collectd set up for the seed (its types.db, no other)
+/// takes `Metrics "seed"` and writes exactly the seed's two lists per container, under the
+/// seed's identifiers (`libpodstats-<name>/pod_cpu`, `.../pod_memory`), and nothing else (no
+/// pod totals).
+#[test]
+fn the_seed_group_is_a_drop_in_for_the_seed_plugin() {
+    let cfg = PluginConfig {
+        metrics: podstats::config::MetricGroups {
+            seed: true,
+            ..podstats::config::MetricGroups::NONE
+        },
+        ..PluginConfig::default()
+    };
+    let want = expected(&cfg);
+    let keys: Vec<&str> = want.keys().map(String::as_str).collect();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter().all(|k| k.starts_with("libpodstats-lpstest-")
+            && (k.ends_with("/pod_cpu") || k.ends_with("/pod_memory"))),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter().filter(|k| k.ends_with("/pod_cpu")).count(),
+        keys.len() / 2,
+        "{keys:?}"
+    );
+    run_replay_typed(&series(), "  Metrics \"seed\"", &cfg, Some(SEED_TYPES_DB));
 }

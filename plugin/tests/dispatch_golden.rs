@@ -78,3 +78,16 @@ fn bundled_series_every_group() {
     };
     insta::assert_yaml_snapshot!(render(cfg));
 }
+
+/// `Metrics "seed"`: the seed plugin's two lists per container, nothing else (no pod totals).
+#[test]
+fn bundled_series_seed_group() {
+    let cfg = PluginConfig {
+        metrics: podstats::config::MetricGroups {
+            seed: true,
+            ..podstats::config::MetricGroups::NONE
+        },
+        ..series_cfg()
+    };
+    insta::assert_yaml_snapshot!(render(cfg));
+}

@@ -27,7 +27,7 @@
 //!   ([`MetricGroups::cgroup_files`]), and the slow-moving limits ([`SLOW_FILES`]) are
 //!   re-read every [`SLOW_FILES_EVERY`] cycles and whenever a handle is opened;
 //!   `/proc/<pid>/net/dev` is held the same way;
-//! - `ns/net` is read with `readlink` into a stack buffer;
+//! - `ns/net` is read with `readlink` when `net/dev` is opened, and kept while it is held;
 //! - a held file answering ENODEV means the cgroup was removed: the handle is dropped, a
 //!   cgroup recreated under the same path is opened at once, and when there is none the
 //!   next cycle re-discovers. Snapshot files do not answer ENODEV, so under a snapshot root
@@ -189,6 +189,12 @@ struct Tracked {
     net_file_id: Option<FileId>,
     /// `/proc/<pid>/ns/net` resolved under the root, ready for `readlink`.
     ns_link: Option<ResolvedPath>,
+    /// The link's text when `net_file` was opened (`ns_len` bytes; 0: none kept). A held
+    /// procfs `net/dev` reads the namespace it was opened in, so while it is held this text
+    /// stands for it, and `readlink` (a path walk through `/proc/<pid>`, the costliest
+    /// call of a steady cycle after the reads) is not made again.
+    ns_text: [u8; NS_LINK_MAX],
+    ns_len: usize,
     /// Its files did not fit the descriptor budget: read by path each cycle.
     unheld: bool,
     /// The health log resolved, to re-read it only when its stamp moves.
@@ -257,6 +263,8 @@ impl Tracked {
             check_cgroup_dir,
             check_net_dev,
             ns_link,
+            ns_text: [0; NS_LINK_MAX],
+            ns_len: 0,
             unheld: false,
             health_log,
             health_stamp: None,
@@ -546,8 +554,8 @@ impl Collector {
     /// One read cycle at time `at`: fills `out` with one sample per container (sorted by
     /// name), reusing the samples already in it.
     ///
-    /// Each container is first read ([`Tracked::read_cgroup`]: its held files, or a problem
-    /// and no sample), then its sample is filled ([`Tracked::fill_sample`]: identity, the
+    /// Each container is first read (`Tracked::read_cgroup`: its held files, or a problem
+    /// and no sample), then its sample is filled (`Tracked::fill_sample`: identity, the
     /// numbers, the CPU rate, the network).
     pub fn collect(
         &mut self,
@@ -771,7 +779,7 @@ impl Tracked {
         if own_cgroup {
             fill_cgroup_numbers(s, &self.stats, groups, cy.facts);
         }
-        if groups.cpu && own_cgroup {
+        if groups.reads_cpu_time() && own_cgroup {
             let had_baseline = self.rate.has_baseline();
             let rate = self.rate.update(s.cpu_ns, cy.at.mono_ns);
             s.cpu_percent = match (rate, had_baseline, cy.first) {
@@ -912,6 +920,10 @@ fn fill_cgroup_numbers(
     groups: MetricGroups,
     facts: &HostFacts,
 ) {
+    if groups.seed {
+        s.cpu_ns = stats.cpu.usage_ns;
+        s.memory_bytes = stats.memory.usage_bytes;
+    }
     if groups.cpu {
         s.cpu_ns = stats.cpu.usage_ns;
         s.cpu_user_ns = stats.cpu.user_ns;
@@ -959,6 +971,9 @@ fn fill_cgroup_numbers(
     }
 }
 
+/// Room for an `ns/net` link's text (`net:[4026531840]`, 16 bytes).
+const NS_LINK_MAX: usize = 128;
+
 /// Network bytes of the container's own netns; `None` in the host's netns (those counters
 /// are the host's) or when nothing can be read.
 fn fill_net(
@@ -969,8 +984,15 @@ fn fill_net(
     buf: &mut Vec<u8>,
     report: &mut CycleReport,
 ) {
-    let mut link_buf = [0u8; 128];
-    let ns = t.ns_link.as_ref().and_then(|p| p.read_link(&mut link_buf));
+    // While `net/dev` is held, the text read when it was opened stands (see `ns_text`).
+    let kept = t.ns_len > 0 && t.net_file.is_some() && !t.check_net_dev && !t.unheld;
+    if !kept {
+        t.ns_len = match t.ns_link.as_ref() {
+            Some(link) => link.read_link(&mut t.ns_text).map_or(0, <[u8]>::len),
+            None => 0,
+        };
+    }
+    let ns = t.ns_text.get(..t.ns_len).filter(|n| !n.is_empty());
     let own_netns = match (ns, facts.host_netns.as_deref()) {
         (Some(ns), Some(host)) => ns != host,
         // Cannot compare: trust podman's record of a netns of its own.

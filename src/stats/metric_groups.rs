@@ -6,6 +6,10 @@ use crate::cgroup::files::{CgroupFile, FileSet};
 /// Which metric groups a cycle reads; a group left out is neither read nor reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricGroups {
+    /// The seed plugin's two numbers alone: CPU time (and its percent) and the kernel's
+    /// memory usage, one file each (`cpuacct.usage` or `cpu.stat`, `memory.usage_in_bytes`
+    /// or `memory.current`). `cpu` and `memory` read them too, with more.
+    pub seed: bool,
     /// CPU time and percent.
     pub cpu: bool,
     /// Memory usage, working set, limit, percent.
@@ -36,6 +40,7 @@ pub struct MetricGroups {
 impl MetricGroups {
     /// Every group: what the CLI's JSON carries.
     pub const ALL: MetricGroups = MetricGroups {
+        seed: true,
         cpu: true,
         memory: true,
         pids: true,
@@ -63,6 +68,7 @@ impl MetricGroups {
 
     /// No group: the start of a list that turns groups on one by one (the plugin's `Metrics`).
     pub const NONE: MetricGroups = MetricGroups {
+        seed: false,
         cpu: false,
         memory: false,
         pids: false,
@@ -81,6 +87,11 @@ impl MetricGroups {
         !self.cgroup_files().is_empty()
     }
 
+    /// True when a cycle reads the CPU time (and so computes a CPU percent).
+    pub fn reads_cpu_time(self) -> bool {
+        self.cpu || self.seed
+    }
+
     /// True when a cycle reads `/proc/<pid>/net/dev`.
     pub fn reads_net(self) -> bool {
         self.net || self.netdetail
@@ -92,6 +103,14 @@ impl MetricGroups {
     pub fn cgroup_files(self) -> FileSet {
         use CgroupFile::*;
         let mut set = FileSet::EMPTY;
+        if self.seed {
+            set = set.union(FileSet::of(&[
+                CpuStatV2,
+                CpuacctUsage,
+                MemoryCurrent,
+                MemoryUsageInBytes,
+            ]));
+        }
         if self.cpu {
             set = set.union(FileSet::of(&[
                 CpuStatV2,
