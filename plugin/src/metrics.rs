@@ -116,12 +116,12 @@ impl From<&Sample> for Figures {
 }
 
 impl From<&PodSample> for Figures {
-    /// The user/system split, the limits, percent and pressure have no meaningful sum over
-    /// members (the pod's own cgroup is not read), and a pod has no state of its own here.
+    /// The user/system split has no meaningful sum over members; the limits and pressure are
+    /// the pod's own cgroup's (`None` without one); a pod has no state of its own here.
     fn from(p: &PodSample) -> Self {
         Figures {
             cpu_ns: p.cpu_ns,
-            pids_limit: None,
+            pids_limit: p.pids_limit,
             cpu_percent: p.cpu_percent,
             cpu_percent_normalized: p.cpu_percent_normalized,
             cpu_user_ns: None,
@@ -129,8 +129,12 @@ impl From<&PodSample> for Figures {
             memory_bytes: p.memory_bytes,
             memory_working_set_bytes: p.memory_working_set_bytes,
             memory_anon_bytes: p.memory_anon_bytes,
-            memory_limit_bytes: None,
-            memory_percent: None,
+            memory_limit_bytes: p.memory_limit_bytes,
+            memory_percent: p
+                .memory_bytes
+                .zip(p.memory_limit_bytes)
+                .filter(|&(_, limit)| limit > 0)
+                .map(|(usage, limit)| usage as f64 / limit as f64 * 100.0),
             pids: p.pids,
             block_read_bytes: p.block_read_bytes,
             block_write_bytes: p.block_write_bytes,
@@ -139,8 +143,8 @@ impl From<&PodSample> for Figures {
             cpu_periods: p.cpu_periods,
             cpu_throttled_periods: p.cpu_throttled_periods,
             cpu_throttled_ns: p.cpu_throttled_ns,
-            cpu_limit_cores: None,
-            pressure: None,
+            cpu_limit_cores: p.cpu_limit_cores,
+            pressure: p.pressure,
             memory_swap_bytes: p.memory_swap_bytes,
             memory_events: p.memory_events,
             state_code: None,
@@ -158,7 +162,7 @@ pub fn container_lists(sample: &Sample, cfg: &PluginConfig, emit: impl FnMut(Val
 }
 
 /// True when `groups` give pod totals: any group but `seed` (the seed plugin had no pods)
-/// and `state` and `pressure` (a pod has none of its own here).
+/// and `state` (a pod has no state of its own here).
 pub fn has_pod_lists(groups: MetricGroups) -> bool {
     let MetricGroups {
         seed: _,
@@ -169,17 +173,18 @@ pub fn has_pod_lists(groups: MetricGroups) -> bool {
         net,
         oom,
         throttle,
-        pressure: _,
+        pressure,
         memevents,
         netdetail,
         state: _,
     } = groups;
-    cpu || memory || pids || blkio || net || oom || throttle || memevents || netdetail
+    cpu || memory || pids || blkio || net || oom || throttle || pressure || memevents || netdetail
 }
 
 /// Calls `emit` once per value list of a pod's totals under `cfg`. The same types as a
-/// container's, under [`POD_PLUGIN`], minus what has no meaningful sum (the user/system split,
-/// the limits and the percent), plus `count`-`containers`: how many members the totals cover.
+/// container's, under [`POD_PLUGIN`], minus the user/system split (no meaningful sum) and the
+/// state lists, plus `count`-`containers`: how many members the totals cover. Limits and
+/// pressure are the pod's own cgroup's, when it has one.
 /// Nothing when the groups give no pod totals ([`has_pod_lists`]).
 pub fn pod_lists(pod: &PodSample, cfg: &PluginConfig, mut emit: impl FnMut(ValueList<'_>)) {
     if !has_pod_lists(cfg.metrics) {
@@ -564,6 +569,44 @@ mod tests {
         pod_lists(&pod, &seed, |l| {
             panic!("a pod list for the seed group: {l:?}")
         });
+
+        // With the pod's own cgroup read: its limits, the percent of its limit, its pressure.
+        let own = PodSample {
+            memory_limit_bytes: Some(8000),
+            pids_limit: Some(100),
+            cpu_limit_cores: Some(0.5),
+            pressure: Some(PressureStats {
+                cpu: Some(Psi {
+                    some: libpod_stats::cgroup::stats::PsiLine {
+                        avg10: 1.5,
+                        avg60: 1.0,
+                        avg300: 0.5,
+                        total_us: 70,
+                    },
+                    full: None,
+                }),
+                ..PressureStats::default()
+            }),
+            ..pod
+        };
+        let cfg = PluginConfig {
+            metrics: MetricGroups {
+                throttle: true,
+                pressure: true,
+                ..MetricGroups::BASIC
+            },
+            ..PluginConfig::default()
+        };
+        let mut got = Vec::new();
+        pod_lists(&own, &cfg, |l| got.push(line(l)));
+        for want in [
+            "pod_memory_detail 2000 1500 8000 25",
+            "pod_pids_limit 100",
+            "pod_cpu_limit 0.5",
+            "pod_pressure-cpu-some 1.5 1 0.5 70",
+        ] {
+            assert!(got.contains(&want.to_string()), "{want} in {got:?}");
+        }
     }
 
     #[test]

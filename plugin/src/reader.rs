@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use libpod_stats::replay::ReplayError;
 use libpod_stats::stats::collector::CollectError;
 use libpod_stats::stats::pod::pod_samples;
-use libpod_stats::stats::{ContainerProblem, Sample};
+use libpod_stats::stats::{ContainerProblem, PodSample, Sample};
 use log::Level;
 
 use crate::config::{InstanceBy, PluginConfig};
 use crate::identifier::{instance_text, unit_text, InstanceCache};
-use crate::metrics::{container_lists, pod_lists, ValueList, CONTAINER_PLUGIN, POD_PLUGIN};
+use crate::metrics::{
+    container_lists, has_pod_lists, pod_lists, ValueList, CONTAINER_PLUGIN, POD_PLUGIN,
+};
 use crate::problems::ProblemLog;
 
 /// What a source found besides samples in one cycle.
@@ -58,6 +60,13 @@ pub trait Source: Send {
 
     /// Drops every state kept between cycles (after a panic): the next cycle starts over.
     fn reset(&mut self);
+
+    /// The pod totals of `samples` (this cycle's, as selected): the members' counters summed,
+    /// and each pod's limits and pressure from the pod's own cgroup where the source reads
+    /// one; problems reading a pod's cgroup beside them.
+    fn pods(&mut self, samples: &[Sample]) -> (Vec<PodSample>, Vec<ContainerProblem>) {
+        (pod_samples(samples), Vec::new())
+    }
 }
 
 /// One value list as collectd gets it.
@@ -78,6 +87,7 @@ pub struct Reader<S> {
     samples: Vec<Sample>,
     cycle_failures: ProblemLog,
     container_failures: ProblemLog,
+    pod_failures: ProblemLog,
     discovery_failures: ProblemLog,
     dispatch_failures: ProblemLog,
     container_instances: InstanceCache,
@@ -94,6 +104,7 @@ impl<S: Source> Reader<S> {
             samples: Vec::new(),
             cycle_failures: ProblemLog::new(),
             container_failures: ProblemLog::new(),
+            pod_failures: ProblemLog::new(),
             discovery_failures: ProblemLog::new(),
             dispatch_failures: ProblemLog::new(),
             container_instances: InstanceCache::new(),
@@ -204,8 +215,14 @@ impl<S: Source> Reader<S> {
                 }
             });
         }
-        if cfg.pods {
-            let pods = pod_samples(&self.samples);
+        if cfg.pods && has_pod_lists(cfg.metrics) {
+            let (pods, problems) = self.source.pods(&self.samples);
+            let changes = self
+                .pod_failures
+                .cycle(problems.iter().map(|p| (p.id.to_string(), p.to_string())));
+            for (_, message) in changes.new {
+                log(Level::Warn, format!("pod cgroup of {message}"));
+            }
             let instances = self.pod_instances.instances(
                 pods.iter().map(|p| {
                     let id = p.pod_id.as_str();

@@ -15,7 +15,8 @@ use libpod_stats::snapshot::SnapshotMeta;
 use libpod_stats::stats::collector::{
     Collector, CollectorOptions, CycleReport, FirstCpuPercent, Timestamp,
 };
-use libpod_stats::stats::Sample;
+use libpod_stats::stats::pod::pod_samples;
+use libpod_stats::stats::{ContainerProblem, PodSample, Sample};
 
 use crate::config::{MemoryUsage, MetricGroups, PluginConfig};
 use crate::reader::{CycleError, CycleProblems, Source, Step};
@@ -30,6 +31,10 @@ impl Source for BoxedSource {
 
     fn reset(&mut self) {
         (**self).reset()
+    }
+
+    fn pods(&mut self, samples: &[Sample]) -> (Vec<PodSample>, Vec<ContainerProblem>) {
+        (**self).pods(samples)
     }
 }
 
@@ -90,6 +95,20 @@ fn read_groups(cfg: &PluginConfig) -> MetricGroups {
     groups
 }
 
+/// The pod totals of `samples` through the collector that read them (each pod's limits and
+/// pressure from its own cgroup), or the members' sums alone before there is one.
+fn pods_of(
+    collector: Option<&mut Collector>,
+    samples: &[Sample],
+) -> (Vec<PodSample>, Vec<ContainerProblem>) {
+    let Some(collector) = collector else {
+        return (pod_samples(samples), Vec::new());
+    };
+    let mut report = CycleReport::default();
+    let pods = collector.pod_samples(samples, &mut report);
+    (pods, report.errors)
+}
+
 /// Discovery problems are only reported on cycles that re-read the state; in between they
 /// still hold, so the last ones are repeated (otherwise they would look fixed, then new).
 #[derive(Debug, Default)]
@@ -138,6 +157,10 @@ impl Source for Live {
         self.collector = None;
         self.discovery = Discovery::default();
     }
+
+    fn pods(&mut self, samples: &[Sample]) -> (Vec<PodSample>, Vec<ContainerProblem>) {
+        pods_of(self.collector.as_mut(), samples)
+    }
 }
 
 /// A captured series, one snapshot per read, at the snapshot's own time (so cpu percent is
@@ -182,6 +205,10 @@ impl Source for Replay {
     fn reset(&mut self) {
         self.collector = None;
         self.discovery = Discovery::default();
+    }
+
+    fn pods(&mut self, samples: &[Sample]) -> (Vec<PodSample>, Vec<ContainerProblem>) {
+        pods_of(self.collector.as_mut(), samples)
     }
 }
 

@@ -108,4 +108,14 @@ fn real_podman_containers_reach_collectd_csv() {
     );
     let pod_cpu = d.csv("libpodstats_pod-lpstest-plg-pod", "pod_cpu");
     assert!(!pod_cpu.is_empty(), "{:?}", d.csv_dirs());
+    // The pod's own cgroup (`/libpod_parent/<pod id>`) is read for its memory limit (host
+    // MemTotal here: the pod has none of its own); a sum of members would have none.
+    let pod_memory = d.csv("libpodstats_pod-lpstest-plg-pod", "pod_memory_detail");
+    assert!(
+        pod_memory
+            .iter()
+            .any(|(_, v)| v.len() == 4 && v[2] != "nan"),
+        "pod memory limit: {pod_memory:?}\n{}",
+        d.log()
+    );
 }
