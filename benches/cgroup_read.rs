@@ -5,9 +5,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use libpod_stats::cgroup::{CgroupReader, CgroupStats};
-use libpod_stats::host::HostRoot;
-use libpod_stats::parse::flat_keyed;
+use libpod_stats::internals::parse::flat_keyed;
+use libpod_stats::{CgroupReader, CgroupStats, HostRoot};
 
 const V1: (&str, &str) = (
     "v1-hybrid",

@@ -5,9 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
+use libpod_stats::{Collector, CollectorOptions, DiscoveryOptions, HostRoot, Timestamp};
 use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout};
 
 fn options() -> CollectorOptions {

@@ -27,11 +27,10 @@ use std::time::Duration;
 
 use bench::{timed, RatioTable};
 use criterion::Criterion;
-use libpod_stats::cgroup::{CgroupFile, CgroupReader};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, MetricGroups, Timestamp, SLOW_FILES, SLOW_FILES_EVERY,
+use libpod_stats::internals::cgroup::files::CgroupFile;
+use libpod_stats::internals::stats::{SLOW_FILES, SLOW_FILES_EVERY};
+use libpod_stats::{
+    CgroupReader, Collector, CollectorOptions, DiscoveryOptions, HostRoot, MetricGroups, Timestamp,
 };
 use libpod_stats_test_support::live::{shm_or_tmp, LiveHost};
 use libpod_stats_testing::{Built, ContainerSpec, HostBuilder, Layout};

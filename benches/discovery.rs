@@ -24,9 +24,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bench::{timed, RatioTable};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, state_fingerprint, DiscoveryOptions};
-use libpod_stats::stats::state_watch::StateWatch;
+use libpod_stats::internals::libpod::discover::state_fingerprint;
+use libpod_stats::internals::stats::state_watch::StateWatch;
+use libpod_stats::{discover, DiscoveryOptions, HostRoot};
 use libpod_stats_test_support::live::{bind_mount, enter_private_mount_namespace, shm_or_tmp};
 use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
 

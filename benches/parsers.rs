@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bench::{timed, RatioTable};
 use criterion::{Criterion, Throughput};
-use libpod_stats::parse::{flat_keyed, mountinfo, nested_keyed};
+use libpod_stats::internals::parse::{flat_keyed, mountinfo, nested_keyed};
 
 fn fixture(rel: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -30,9 +30,9 @@ use std::sync::Arc;
 
 use crate::snapshot::SnapshotMeta;
 
-pub use resolved::ResolvedPath;
-pub use shown::ShownPath;
-pub use stamp::{FileId, FileStamp};
+pub(crate) use resolved::ResolvedPath;
+pub(crate) use shown::ShownPath;
+pub(crate) use stamp::{FileId, FileStamp};
 
 /// Most symlinks followed while resolving one path (the kernel's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -72,7 +72,7 @@ impl HostError {
 /// code tests run over a snapshot:
 ///
 /// ```
-/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::HostRoot;
 ///
 /// // A snapshot captured from real podman; `HostRoot::live()` would read this machine.
 /// let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/000");
@@ -158,7 +158,7 @@ impl HostRoot {
         Ok(HostRoot { root, fd: None })
     }
 
-    /// `host_path` as messages name it under this root ([`ShownPath`]).
+    /// `host_path` as messages name it under this root (`ShownPath`).
     pub fn shown<'a>(&'a self, host_path: &'a Path) -> ShownPath<'a> {
         ShownPath::new(&self.root, host_path)
     }
@@ -362,13 +362,13 @@ impl HostRoot {
     }
 
     /// `host_path` resolved once, symlinks followed inside the root, for checks repeated
-    /// without allocating ([`ResolvedPath`]); `None` when it cannot be resolved.
+    /// without allocating (`ResolvedPath`); `None` when it cannot be resolved.
     pub fn resolved(&self, host_path: impl AsRef<Path>) -> Option<ResolvedPath> {
         ResolvedPath::new(&self.resolve(host_path).ok()?)
     }
 
     /// Like [`resolved`](Self::resolved), but a symlink in the last component is kept, for
-    /// [`ResolvedPath::read_link`].
+    /// `ResolvedPath::read_link`.
     pub fn resolved_link(&self, host_path: impl AsRef<Path>) -> Option<ResolvedPath> {
         ResolvedPath::new(&self.resolve_no_follow(host_path).ok()?)
     }

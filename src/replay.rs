@@ -12,9 +12,8 @@ use serde::Serialize;
 
 use crate::host::{HostError, HostRoot};
 use crate::snapshot::{series_steps, SnapshotError, SnapshotMeta, SNAPSHOT_META_FILE};
-use crate::stats::collector::{
-    CollectError, Collector, CollectorOptions, FirstCpuPercent, Timestamp,
-};
+use crate::stats::clock::Timestamp;
+use crate::stats::collector::{CollectError, Collector, CollectorOptions, FirstCpuPercent};
 use crate::stats::pod::PodSample;
 use crate::stats::Sample;
 
@@ -77,8 +76,7 @@ pub fn replay_steps(dir: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
 /// snapshot tests.
 ///
 /// ```
-/// use libpod_stats::replay::replay;
-/// use libpod_stats::stats::collector::CollectorOptions;
+/// use libpod_stats::{replay, CollectorOptions};
 ///
 /// let series = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman");
 /// let steps = replay(std::path::Path::new(series), CollectorOptions::default())?;

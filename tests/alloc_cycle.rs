@@ -12,12 +12,10 @@ use libpod_stats_test_support::live;
 use libpod_stats_test_support::skip;
 
 use counting_alloc::{allocations, Counting};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, MetricGroups, Timestamp, SLOW_FILES_EVERY,
+use libpod_stats::internals::stats::SLOW_FILES_EVERY;
+use libpod_stats::{
+    Collector, CollectorOptions, DiscoveryOptions, HostRoot, MetricGroups, Sample, Timestamp,
 };
-use libpod_stats::stats::Sample;
 use libpod_stats_testing::{Built, ContainerSpec, HostBuilder, Layout, PodSpec};
 
 #[global_allocator]

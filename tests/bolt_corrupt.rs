@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::format::{self, FLAG_BRANCH, PAGE_HEADER_SIZE};
-use libpod_stats::libpod::bolt::writer::{BoltTree, Node, Writer};
-use libpod_stats::libpod::bolt::{BoltDb, BoltError, Corruption, Entry};
-use libpod_stats::libpod::bolt_state::{state_from_db, write_bolt_state};
-use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
+use libpod_stats::internals::libpod::bolt::format::{self, FLAG_BRANCH, PAGE_HEADER_SIZE};
+use libpod_stats::internals::libpod::bolt::writer::{BoltTree, Node, Writer};
+use libpod_stats::internals::libpod::bolt::{BoltDb, BoltError, Corruption, Entry};
+use libpod_stats::internals::libpod::bolt_state::{state_from_db, write_bolt_state};
+use libpod_stats::{HostRoot, RawContainer, RawPod, RawState, RuntimeConfig};
 use proptest::prelude::*;
 
 const SHOWN: &str = "/var/lib/containers/storage/libpod/bolt_state.db";
@@ -321,7 +320,7 @@ fn survives(bytes: Vec<u8>) {
     std::thread::spawn(move || {
         let outcome = parse(bytes).map(|db| {
             // Walk everything a caller could: every bucket, every lookup podman's layout uses.
-            fn walk(b: &libpod_stats::libpod::bolt::Bucket<'_>, n: &mut usize) {
+            fn walk(b: &libpod_stats::internals::libpod::bolt::Bucket<'_>, n: &mut usize) {
                 for e in b.entries().unwrap_or_default() {
                     *n += 1;
                     let _ = b.get(e.key());

@@ -4,10 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::{self, Writer};
-use libpod_stats::libpod::bolt::BoltDb;
-use libpod_stats::libpod::bolt_state::{read_bolt_state, state_from_db, write_bolt_state};
+use libpod_stats::internals::libpod::bolt::writer::{self, Writer};
+use libpod_stats::internals::libpod::bolt::BoltDb;
+use libpod_stats::internals::libpod::bolt_state::{
+    read_bolt_state, state_from_db, write_bolt_state,
+};
+use libpod_stats::HostRoot;
 
 const STATE: &str = "/var/lib/containers/storage/libpod/bolt_state.db";
 

@@ -9,10 +9,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt::BoltDb;
-use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt::BoltDb;
+use libpod_stats::internals::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::HostRoot;
 use libpod_stats_test_support::podman::PodmanHarness;
 use serde_json::Value;
 
@@ -202,9 +202,7 @@ fn reads_during_podman_commits_are_consistent_or_retryable() {
                         }
                         reads += 1;
                     }
-                    Err(libpod_stats::libpod::StateError::Bolt(e)) if e.is_retryable() => {
-                        unstable += 1
-                    }
+                    Err(libpod_stats::StateError::Bolt(e)) if e.is_retryable() => unstable += 1,
                     Err(e) => panic!("read during podman commits failed: {e}"),
                 }
             }

@@ -6,10 +6,10 @@ use libpod_stats_test_support::files;
 use std::path::Path;
 
 use files::copy_tree;
-use libpod_stats::cgroup::layout::Controller;
-use libpod_stats::cgroup::stats::Limit;
-use libpod_stats::cgroup::{CgroupError, CgroupLayout, CgroupReader, CgroupStats, LayoutKind};
-use libpod_stats::host::HostRoot;
+use libpod_stats::internals::cgroup::layout::Controller;
+use libpod_stats::internals::cgroup::layout::{CgroupLayout, LayoutKind};
+use libpod_stats::internals::cgroup::stats::Limit;
+use libpod_stats::{CgroupError, CgroupReader, CgroupStats, HostRoot};
 
 const V1_ID: &str = "c0ffee0000000000000000000000000000000000000000000000000000000001";
 const V2_ID: &str = "c0ffee0000000000000000000000000000000000000000000000000000000002";
@@ -232,7 +232,7 @@ fn held_files_see_new_contents_and_larger_files() {
 /// same numbers as a full read, and still refuses a malformed file.
 #[test]
 fn a_handle_can_keep_only_the_sample_keys() {
-    use libpod_stats::cgroup::memory_stat::SAMPLE_KEYS;
+    use libpod_stats::internals::cgroup::memory_stat::SAMPLE_KEYS;
 
     for (data, cgroup, kept) in [
         (

@@ -7,16 +7,11 @@
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
-use libpod_stats::libpod::sqlite::write_sqlite_state;
-use libpod_stats::snapshot::SnapshotMeta;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, FirstCpuPercent, MetricGroups, Timestamp,
+use libpod_stats::internals::libpod::sqlite::write_sqlite_state;
+use libpod_stats::{
+    pod_samples, Collector, CollectorOptions, DiscoveryOptions, FirstCpuPercent, HostRoot,
+    MetricGroups, RawContainer, RawPod, RawState, RuntimeConfig, Sample, SnapshotMeta, Timestamp,
 };
-use libpod_stats::stats::pod::pod_samples;
-use libpod_stats::stats::Sample;
 
 const S: u64 = 1_000_000_000;
 /// MemTotal of the synthesized host: 1000000 kB.
@@ -656,7 +651,7 @@ fn replay_over_a_series_gives_rates_between_steps() {
         let dest = tmp.path().join(format!("{step:03}"));
         copy_dir(&host.root, &dest);
     }
-    let steps = libpod_stats::replay::replay(
+    let steps = libpod_stats::replay(
         tmp.path(),
         CollectorOptions {
             discovery: DiscoveryOptions {

@@ -7,11 +7,7 @@
 use libpod_stats_test_support::health;
 
 use health::{give_health_check, health_log, write_health_log};
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::libpod::ContainerState;
-use libpod_stats::replay::replay;
-use libpod_stats::stats::collector::CollectorOptions;
-use libpod_stats::stats::Sample;
+use libpod_stats::{replay, CollectorOptions, ContainerState, DiscoveryOptions, Sample};
 use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout, PodSpec, Series};
 
 const S: u64 = 1_000_000_000;
@@ -189,9 +185,9 @@ fn a_pod_and_a_container_may_share_a_name() {
 /// `cpuacct` symlinks beside `cpu,cpuacct`) reads back to exactly the same samples.
 #[test]
 fn captures_read_back_the_same_in_every_layout() {
-    use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-    use libpod_stats::host::HostRoot;
-    use libpod_stats::stats::collector::{Collector, FirstCpuPercent, Timestamp};
+    use libpod_stats::{
+        capture_snapshot, CaptureOptions, Collector, FirstCpuPercent, HostRoot, Timestamp,
+    };
 
     for layout in [Layout::V1, Layout::V1CoMounted, Layout::Hybrid, Layout::V2] {
         let tmp = tempfile::tempdir().unwrap();
@@ -241,10 +237,9 @@ fn captures_read_back_the_same_in_every_layout() {
 /// container's log). A redacted capture keeps the status and the streak, never the outputs.
 #[test]
 fn health_follows_podmans_health_log() {
-    use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-    use libpod_stats::host::HostRoot;
-    use libpod_stats::libpod::health::HealthStatus;
-    use libpod_stats::stats::collector::{Collector, Timestamp};
+    use libpod_stats::{
+        capture_snapshot, CaptureOptions, Collector, HealthStatus, HostRoot, Timestamp,
+    };
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("source");

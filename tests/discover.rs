@@ -2,14 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{
-    discover, discover_stores, fingerprint_of, state_fingerprint, DiscoveryOptions,
+use libpod_stats::internals::libpod::discover::{
+    discover_stores, fingerprint_of, state_fingerprint,
 };
-use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
-use libpod_stats::libpod::sqlite::write_sqlite_state;
-use libpod_stats::libpod::stores::find_stores;
-use libpod_stats::libpod::{ContainerState, Source};
+use libpod_stats::internals::libpod::sqlite::write_sqlite_state;
+use libpod_stats::internals::libpod::stores::find_stores;
+use libpod_stats::{
+    discover, ContainerState, DiscoveryOptions, HostRoot, RawContainer, RawPod, RawState,
+    RuntimeConfig, Source,
+};
 
 fn id(n: u8) -> String {
     format!("{:064x}", u64::from(n) + 0xabc0)
@@ -257,7 +258,7 @@ fn stores_found_once_give_the_same_fingerprint_and_discovery() {
     }
     let once = discover_stores(&h.root, &opts, found);
     let twice = discover(&h.root, &opts);
-    let names = |r: &libpod_stats::libpod::discover::DiscoveryReport| {
+    let names = |r: &libpod_stats::DiscoveryReport| {
         r.containers
             .iter()
             .map(|c| (c.id.clone(), c.name.clone(), c.state, c.cgroup.clone()))

@@ -4,10 +4,9 @@
 
 use std::path::Path;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions, DiscoveryReport};
-use libpod_stats::libpod::model::CgroupManager;
-use libpod_stats::libpod::{ContainerState, Source};
+use libpod_stats::{
+    discover, CgroupManager, ContainerState, DiscoveryOptions, DiscoveryReport, HostRoot, Source,
+};
 use libpod_stats_testing::{
     Backend, Built, ContainerSpec, HostBuilder, Layout, PodSpec, ProcEntry, StoreSpec,
 };

@@ -4,12 +4,11 @@
 
 use std::path::Path;
 
-use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::config_keys::DbBackend;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions, DiscoveryReport};
-use libpod_stats::libpod::stores::StateFormat;
-use libpod_stats::libpod::Source;
+use libpod_stats::internals::libpod::config_keys::DbBackend;
+use libpod_stats::{
+    capture_snapshot, discover, CaptureOptions, DiscoveryOptions, DiscoveryReport, HostRoot,
+    Source, StateFormat,
+};
 use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, StoreSpec};
 
 const GRAPH: &str = "/var/lib/containers/storage";

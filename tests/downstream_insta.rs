@@ -90,7 +90,7 @@ fn a_built_series_replays_like_a_capture() -> Result<(), Box<dyn std::error::Err
 
 #[test]
 fn a_built_v2_host_with_a_pod_snapshots_well() -> Result<(), Box<dyn std::error::Error>> {
-    use libpod_stats::libpod::ContainerState;
+    use libpod_stats::ContainerState;
     use libpod_stats_testing::{Layout, PodSpec};
 
     let dir = tempfile::tempdir()?;

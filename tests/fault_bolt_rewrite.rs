@@ -10,11 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
-use libpod_stats::libpod::raw::{RawContainer, RawState, RuntimeConfig};
-use libpod_stats::libpod::StateError;
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::{HostRoot, RawContainer, RawState, RuntimeConfig, StateError};
 
 const DB: &str = "/var/lib/containers/storage/libpod/bolt_state.db";
 

@@ -12,9 +12,8 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use files::copy_tree;
-use libpod_stats::cgroup::stats::Limit;
-use libpod_stats::cgroup::{CgroupError, CgroupReader};
-use libpod_stats::host::HostRoot;
+use libpod_stats::internals::cgroup::stats::Limit;
+use libpod_stats::{CgroupError, CgroupReader, HostRoot};
 
 const V1_FIXTURE: &str = "fixtures/cgroupv1/podman-idle";
 const V1_CGROUP: &str =

@@ -2,9 +2,7 @@
 //! goes backwards or wraps gives `null`, never a negative or infinite percent; a cgroup
 //! removed after discovery is reported as vanished, never as a panic or a made-up zero.
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
-use libpod_stats::stats::Sample;
+use libpod_stats::{Collector, CollectorOptions, HostRoot, Sample, Timestamp};
 use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout, Series};
 
 const SECOND: u64 = 1_000_000_000;

@@ -7,11 +7,10 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-use libpod_stats::libpod::raw::{RawContainer, RawState, RuntimeConfig};
-use libpod_stats::libpod::sqlite::write_sqlite_state;
-use libpod_stats::libpod::ContainerState;
+use libpod_stats::internals::libpod::sqlite::write_sqlite_state;
+use libpod_stats::{
+    discover, ContainerState, DiscoveryOptions, HostRoot, RawContainer, RawState, RuntimeConfig,
+};
 
 fn write(dir: &Path, path: &str, bytes: impl AsRef<[u8]>) {
     let p = dir.join(path.trim_start_matches('/'));

@@ -85,9 +85,9 @@ fn every_regression_directory_names_a_target() {
 /// deterministic). `LPSTEST_REGENERATE=1 cargo test --test fuzz_regressions` rewrites them.
 #[test]
 fn the_bolt_seeds_are_what_the_writer_makes() {
-    use libpod_stats::libpod::bolt::writer::Writer;
-    use libpod_stats::libpod::bolt_state::write_bolt_state;
-    use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
+    use libpod_stats::internals::libpod::bolt::writer::Writer;
+    use libpod_stats::internals::libpod::bolt_state::write_bolt_state;
+    use libpod_stats::{RawContainer, RawPod, RawState, RuntimeConfig};
 
     let json = std::fs::read(fuzz_dir().join("seeds/state_json/running-in-pod")).unwrap();
     let parts: Vec<&[u8]> = json.split(|&b| b == 0).collect();

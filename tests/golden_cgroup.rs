@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use libpod_stats::cgroup::layout::Hierarchy;
-use libpod_stats::cgroup::{CgroupReader, CgroupStats, LayoutKind};
-use libpod_stats::host::HostRoot;
+use libpod_stats::internals::cgroup::layout::Hierarchy;
+use libpod_stats::internals::cgroup::layout::LayoutKind;
+use libpod_stats::{CgroupReader, CgroupStats, HostRoot};
 use serde::Serialize;
 
 /// Where snapshots are looked for, relative to the crate root.

@@ -15,9 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use libpod_stats::cgroup::layout::{Controller, Hierarchy};
-use libpod_stats::cgroup::{CgroupReader, LayoutKind};
-use libpod_stats::host::HostRoot;
+use libpod_stats::internals::cgroup::layout::LayoutKind;
+use libpod_stats::internals::cgroup::layout::{Controller, Hierarchy};
+use libpod_stats::{CgroupReader, HostRoot};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 

@@ -3,12 +3,11 @@
 
 use std::path::Path;
 
-use libpod_stats::cgroup::{CgroupReader, CgroupStats};
-use libpod_stats::host::HostRoot;
-use libpod_stats::parse::{
+use libpod_stats::internals::parse::{
     blkio, flat_keyed, meminfo, mountinfo, nested_keyed, net_dev, percpu, proc_cgroup, psi, single,
     usage_all,
 };
+use libpod_stats::{CgroupReader, CgroupStats, HostRoot};
 
 use libpod_stats_test_support::counting_alloc;
 

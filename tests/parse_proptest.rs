@@ -1,8 +1,8 @@
-//! Property tests for every parser in `libpod_stats::parse`: files generated in the kernel's
+//! Property tests for every parser in `libpod_stats::internals::parse`: files generated in the kernel's
 //! format parse back to the values they were generated from, and arbitrary bytes never panic.
 
-use libpod_stats::cgroup::stats::Limit;
-use libpod_stats::parse::{
+use libpod_stats::internals::cgroup::stats::Limit;
+use libpod_stats::internals::parse::{
     blkio, flat_keyed, meminfo, mountinfo, nested_keyed, net_dev, passwd, percpu, proc_cgroup, psi,
     single, usage_all,
 };

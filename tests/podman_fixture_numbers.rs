@@ -9,12 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, FirstCpuPercent, MetricGroups, Timestamp,
+use libpod_stats::{
+    Collector, CollectorOptions, DiscoveryOptions, FirstCpuPercent, HostRoot, MetricGroups, Sample,
+    Timestamp,
 };
-use libpod_stats::stats::Sample;
 use serde_json::Value;
 
 fn fixtures_with_podman_stats() -> Vec<PathBuf> {
@@ -71,7 +69,7 @@ fn numbers_match_podman_stats_recorded_with_each_fixture() {
             .into_iter()
             .partition(|p| p["CPUNano"].as_u64() != Some(0));
         assert!(zeros.iter().all(|p| p["MemUsage"] == 0 && p["PIDs"] == 0));
-        let meta = libpod_stats::snapshot::SnapshotMeta::read(dir).unwrap();
+        let meta = libpod_stats::SnapshotMeta::read(dir).unwrap();
         let ours = collect(dir, meta.taken_at_ns);
         let mut our_ids: Vec<&str> = ours.iter().map(|s| s.id.as_str()).collect();
         let mut their_ids: Vec<&str> = podman
@@ -139,13 +137,13 @@ fn pod_traffic_is_counted_once_per_namespace() {
         eprintln!("note: no podman-net fixture");
         return;
     }
-    let meta = libpod_stats::snapshot::SnapshotMeta::read(&dir).unwrap();
+    let meta = libpod_stats::SnapshotMeta::read(&dir).unwrap();
     let samples = collect(&dir, meta.taken_at_ns);
     let members: Vec<&Sample> = samples.iter().filter(|s| s.pod_id.is_some()).collect();
     assert_eq!(members.len(), 2, "{samples:#?}");
     assert_eq!(members[0].net_namespace, members[1].net_namespace);
     assert!(members[0].net.rx_bytes.is_some_and(|b| b > 0));
-    let pods = libpod_stats::stats::pod::pod_samples(&samples);
+    let pods = libpod_stats::pod_samples(&samples);
     assert_eq!(pods.len(), 1);
     assert_eq!(pods[0].net.rx_bytes, members[0].net.rx_bytes);
     assert_eq!(pods[0].net.tx_bytes, members[0].net.tx_bytes);

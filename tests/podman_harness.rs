@@ -1,7 +1,7 @@
 //! The podman test harness itself: it runs real containers on its own storage, holds the
 //! cross-binary podman lock while alive, and leaves nothing behind when dropped.
 
-use libpod_stats::host::HostRoot;
+use libpod_stats::HostRoot;
 use libpod_stats_test_support::podman::{lock_is_held, PodmanHarness};
 
 /// Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 controllers and `unified`).

@@ -6,11 +6,9 @@
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::{Node, Writer};
-use libpod_stats::libpod::bolt::BoltDb;
-use libpod_stats::libpod::ContainerState;
+use libpod_stats::internals::libpod::bolt::writer::{Node, Writer};
+use libpod_stats::internals::libpod::bolt::BoltDb;
+use libpod_stats::{capture_snapshot, CaptureOptions, ContainerState, HostRoot};
 use libpod_stats_testing::{Backend, ContainerSpec, HostBuilder, Layout, StoreSpec};
 use serde_json::{json, Value};
 
@@ -217,10 +215,7 @@ fn capture_with_planted_secrets(backend: Backend) {
         "{backend:?}: nothing redacted in the capture"
     );
     // The capture still reads: the redacted state lists the same containers.
-    let report = libpod_stats::libpod::discover::discover(
-        &HostRoot::new(&dest).unwrap(),
-        &Default::default(),
-    );
+    let report = libpod_stats::discover(&HostRoot::new(&dest).unwrap(), &Default::default());
     let mut names: Vec<_> = report.containers.iter().map(|c| c.name.as_str()).collect();
     names.sort();
     assert_eq!(names, ["lpstest-old", "lpstest-web"], "{:?}", report.errors);

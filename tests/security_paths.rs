@@ -6,13 +6,12 @@
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::write_bolt_state;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-use libpod_stats::libpod::raw::{RawContainer, RawState, RuntimeConfig};
-use libpod_stats::libpod::sqlite::write_sqlite_state;
-use libpod_stats::libpod::ContainerState;
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::write_bolt_state;
+use libpod_stats::internals::libpod::sqlite::write_sqlite_state;
+use libpod_stats::{
+    discover, ContainerState, DiscoveryOptions, HostRoot, RawContainer, RawState, RuntimeConfig,
+};
 
 const SECRET: &[u8] = b"lpstest-OUTSIDE-THE-ROOT";
 

@@ -9,12 +9,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::{BoltTree, Node, Writer};
-use libpod_stats::libpod::bolt::BoltDb;
-use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
-use libpod_stats::libpod::raw::{RawContainer, RawState};
-use libpod_stats::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
+use libpod_stats::internals::libpod::bolt::writer::{BoltTree, Node, Writer};
+use libpod_stats::internals::libpod::bolt::BoltDb;
+use libpod_stats::internals::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::internals::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
+use libpod_stats::{HostRoot, RawContainer, RawState};
 
 fn state(n: usize) -> RawState {
     RawState {

@@ -12,9 +12,9 @@
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt_state::read_bolt_state;
-use libpod_stats::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
+use libpod_stats::internals::libpod::bolt_state::read_bolt_state;
+use libpod_stats::internals::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
+use libpod_stats::HostRoot;
 
 const SOURCE: &str = "fixtures/libpod-state/podman-bolt";
 const TARGET: &str = "fixtures/libpod-state/sqlite-podman-bolt";
@@ -160,7 +160,7 @@ fn sqlite_fixture_holds_the_bolt_fixtures_records() {
     );
     let bolt = read_bolt_state(&HostRoot::new(&source).unwrap(), Path::new(BOLT)).unwrap();
     let sqlite = read_sqlite_state(&HostRoot::new(&target).unwrap(), Path::new(DB)).unwrap();
-    let sorted = |mut v: Vec<libpod_stats::libpod::raw::RawContainer>| {
+    let sorted = |mut v: Vec<libpod_stats::RawContainer>| {
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
     };

@@ -28,11 +28,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use libpod_stats::cgroup::files::CgroupFile;
-use libpod_stats::cgroup::reader::CgroupReader;
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::stores::find_stores;
-use libpod_stats::stats::collector::MetricGroups;
+use libpod_stats::internals::cgroup::files::CgroupFile;
+use libpod_stats::internals::libpod::stores::find_stores;
+use libpod_stats::{CgroupReader, HostRoot, MetricGroups};
 
 use bench::{timed, RatioTable};
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use libpod_stats::capture::{capture_series, capture_snapshot, CaptureOptions, CaptureSummary};
+use libpod_stats::{capture_series, capture_snapshot, CaptureOptions, CaptureSummary};
 
 use crate::error::CliError;
 use crate::stats::{discovery_options, host_root};

@@ -3,11 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-use libpod_stats::libpod::filter::ContainerFilter;
-use libpod_stats::libpod::health;
-use libpod_stats::libpod::Container;
+use libpod_stats::{discover, fill_health, Container, ContainerFilter, DiscoveryOptions, HostRoot};
 
 use crate::error::{self, CliError};
 use crate::table;
@@ -59,7 +55,7 @@ pub fn run(cli: &Cli, args: &PsArgs) -> Result<ExitCode, CliError> {
     report
         .containers
         .retain(|c| (all || c.state.has_cgroup()) && filter.matches(c));
-    let health_errors = health::fill(&root, &mut report.containers);
+    let health_errors = fill_health(&root, &mut report.containers);
     let shown: Vec<&Container> = report.containers.iter().collect();
     match write_listing(args.format, &shown) {
         // A reader that stopped early (`| head`) is not an error.

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::table::{self, TableOptions};
-use libpod_stats::replay::replay;
-use libpod_stats::stats::collector::{CollectorOptions, FirstCpuPercent, MetricGroups};
+use libpod_stats::{replay, CollectorOptions, FirstCpuPercent, MetricGroups};
 
 use crate::error::CliError;
 use crate::stats::{discovery_options, MemoryArg};

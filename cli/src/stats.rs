@@ -5,13 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::table::{self, MemoryColumn, TableOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::libpod::filter::ContainerFilter;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, CycleReport, FirstCpuPercent, MetricGroups, Timestamp,
+use libpod_stats::{
+    Collector, CollectorOptions, ContainerFilter, CycleReport, DiscoveryOptions, FirstCpuPercent,
+    HostRoot, MetricGroups, Sample, Timestamp,
 };
-use libpod_stats::stats::Sample;
 
 use crate::error::CliError;
 use crate::Cli;

@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use libpod_stats::stats::{metrics, Sample};
+use libpod_stats::{memory_percent, Sample};
 
 /// Which memory figure the MEM USAGE and MEM % columns show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,16 +124,14 @@ fn row(sample: &Sample, opts: TableOptions) -> Vec<String> {
         sample.name.clone(),
         human_percent(sample.cpu_percent),
         pair(memory, sample.memory_limit_bytes),
-        human_percent(metrics::memory_percent(memory, sample.memory_limit_bytes)),
+        human_percent(memory_percent(memory, sample.memory_limit_bytes)),
         pair(sample.net.rx_bytes, sample.net.tx_bytes),
         pair(sample.block_read_bytes, sample.block_write_bytes),
         count(sample.pids),
     ];
     if opts.wide {
         let pressure = sample.pressure.unwrap_or_default();
-        let some_avg10 = |psi: Option<libpod_stats::cgroup::stats::Psi>| {
-            human_percent(psi.map(|p| p.some.avg10))
-        };
+        let some_avg10 = |psi: Option<libpod_stats::Psi>| human_percent(psi.map(|p| p.some.avg10));
         cells.extend([
             format!(
                 "{} / {}",
@@ -203,7 +201,7 @@ fn push_line<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libpod_stats::stats::NetCounters;
+    use libpod_stats::NetCounters;
 
     #[test]
     fn sizes_have_three_significant_digits() {
@@ -292,7 +290,7 @@ fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -
 
     #[test]
     fn the_wide_table_adds_throttling_pressure_oom_kills_and_health() {
-        use libpod_stats::cgroup::stats::{PressureStats, Psi, PsiLine};
+        use libpod_stats::{PressureStats, Psi, PsiLine};
         let psi = |avg10| Psi {
             some: PsiLine {
                 avg10,
@@ -306,7 +304,7 @@ fedcba987654  a-much-longer-name  --     -- / --            --     -- / --     -
             cpu_periods: Some(400),
             cpu_throttled_periods: Some(320),
             oom_kills: Some(2),
-            health: Some(libpod_stats::libpod::health::HealthStatus::Unhealthy),
+            health: Some(libpod_stats::HealthStatus::Unhealthy),
             pressure: Some(PressureStats {
                 cpu: Some(psi(61.5)),
                 memory: Some(psi(0.0)),

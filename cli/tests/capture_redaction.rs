@@ -11,12 +11,12 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use cli::{cli, stdout_of};
-use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::write_bolt_state;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::libpod::raw::{RawContainer, RawState, RuntimeConfig};
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::write_bolt_state;
+use libpod_stats::{
+    capture_snapshot, CaptureOptions, DiscoveryOptions, HostRoot, RawContainer, RawState,
+    RuntimeConfig,
+};
 
 const ID: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
 const PID: u32 = 4242;
@@ -195,7 +195,7 @@ fn synthesize(root: &Path) {
     let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     write(root, "/etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n");
-    let meta = libpod_stats::snapshot::SnapshotMeta {
+    let meta = libpod_stats::SnapshotMeta {
         taken_at_ns: 1_795_000_100_000_000_000,
         online_cpus: 2,
         hostname: HOSTNAME_SECRET.into(),

@@ -7,10 +7,9 @@ mod cli;
 use std::path::{Path, PathBuf};
 
 use cli::{cli, stdout_of};
-use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-use libpod_stats::snapshot::SnapshotMeta;
+use libpod_stats::{
+    capture_snapshot, discover, CaptureOptions, DiscoveryOptions, HostRoot, SnapshotMeta,
+};
 use libpod_stats_testing::{ContainerSpec, HostBuilder, StoreSpec};
 
 fn names(root: &Path, extra_stores: Vec<PathBuf>) -> Vec<String> {

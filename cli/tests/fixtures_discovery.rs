@@ -10,10 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use files::copy_tree;
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions, StoreReport};
-use libpod_stats::libpod::{Container, ContainerState, Source};
-use libpod_stats::snapshot::series_steps;
+use libpod_stats::internals::libpod::discover::StoreReport;
+use libpod_stats::internals::snapshot::series_steps;
+use libpod_stats::{discover, Container, ContainerState, DiscoveryOptions, HostRoot, Source};
 use serde::Serialize;
 
 /// Every snapshot under the fixture families discovery is tested on, named for insta.

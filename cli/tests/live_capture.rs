@@ -18,17 +18,13 @@ use std::time::{Duration, Instant};
 
 use cli::{cli, stdout_of};
 use files::all_files;
-use libpod_stats::capture::{capture_series, capture_snapshot, CaptureOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::write_bolt_state;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::libpod::raw::{RawContainer, RawState, RuntimeConfig};
-use libpod_stats::replay::replay;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, FirstCpuPercent, MetricGroups, Timestamp,
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::write_bolt_state;
+use libpod_stats::{
+    capture_series, capture_snapshot, replay, CaptureOptions, Collector, CollectorOptions,
+    DiscoveryOptions, FirstCpuPercent, HostRoot, MetricGroups, RawContainer, RawState,
+    RuntimeConfig, Sample, Timestamp,
 };
-use libpod_stats::stats::Sample;
 
 const CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "memory", "pids", "blkio"];
 const PLANTED: &str = "lpstest-planted-env-value-5b1e";

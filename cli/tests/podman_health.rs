@@ -10,10 +10,7 @@
 
 mod support;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
-use libpod_stats::stats::Sample;
+use libpod_stats::{Collector, CollectorOptions, DiscoveryOptions, HostRoot, Sample, Timestamp};
 use libpod_stats_test_support::podman::PodmanHarness;
 use serde_json::Value;
 use support::libpod_stats;

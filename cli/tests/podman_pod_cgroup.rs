@@ -12,11 +12,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use libpod_stats::cgroup::stats::PressureStats;
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
-use libpod_stats::stats::PodSample;
+use libpod_stats::{
+    Collector, CollectorOptions, DiscoveryOptions, HostRoot, PodSample, PressureStats, Timestamp,
+};
 use libpod_stats_test_support::podman::PodmanHarness;
 use support::cli::{cli, stdout_of};
 

@@ -17,13 +17,13 @@ use std::path::{Path, PathBuf};
 
 use cli::{cli, stdout_of};
 use files::{all_files, copy_tree};
-use libpod_stats::capture::redact::{Keep, RecordKind, Rule, STORAGE_METADATA, SYSTEMD_UNIT_LABEL};
-use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
-use libpod_stats::libpod::raw::RawState;
-use libpod_stats::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
+use libpod_stats::internals::capture::redact::{
+    Keep, RecordKind, Rule, STORAGE_METADATA, SYSTEMD_UNIT_LABEL,
+};
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::internals::libpod::sqlite::{read_sqlite_state, write_sqlite_state};
+use libpod_stats::{capture_snapshot, CaptureOptions, HostRoot, RawState};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

@@ -100,7 +100,7 @@ fn stats_no_stream_json_over_every_fixture() {
     for f in &fixtures {
         let snapshots: Vec<PathBuf> = match f {
             Fixture::Snapshot(dir) => vec![dir.clone()],
-            Fixture::Series(dir) => libpod_stats::snapshot::series_steps(dir).unwrap(),
+            Fixture::Series(dir) => libpod_stats::internals::snapshot::series_steps(dir).unwrap(),
         };
         for dir in snapshots {
             let dir_text = dir.to_string_lossy().into_owned();

@@ -14,14 +14,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use libpod_stats::libpod::bolt::format::{
+use libpod_stats::internals::libpod::bolt::format::{
     fnv1a64, META_CHECKSUM_COVERS, META_SIZE, PAGE_HEADER_SIZE,
 };
-use libpod_stats::libpod::bolt::writer::{BoltTree, Node, Writer};
-use libpod_stats::libpod::bolt::{BoltDb, Bucket, Entry};
-use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState};
-use libpod_stats::libpod::Source;
-use libpod_stats::parse;
+use libpod_stats::internals::libpod::bolt::writer::{BoltTree, Node, Writer};
+use libpod_stats::internals::libpod::bolt::{BoltDb, Bucket, Entry};
+use libpod_stats::internals::parse;
+use libpod_stats::{RawContainer, RawPod, RawState, Source};
 
 /// One fuzz entry point: bytes in, a panic on a defect.
 pub type EntryPoint = fn(&[u8]);
@@ -113,12 +112,12 @@ pub fn psi(data: &[u8]) {
 /// `/proc/<pid>/cgroup`, and the container cgroup discovery derives from it: whatever the
 /// file says, that cgroup must be a safe path below a controller root.
 /// `id` as a container id (a constant of this file).
-fn id(text: &str) -> libpod_stats::libpod::ContainerId {
+fn id(text: &str) -> libpod_stats::ContainerId {
     text.parse().expect("a valid id constant")
 }
 
 /// True when `cgroup` joined onto a mount point stays below it, by std's own path parser.
-fn below_root(cgroup: &libpod_stats::cgroup::CgroupPath) -> bool {
+fn below_root(cgroup: &libpod_stats::CgroupPath) -> bool {
     cgroup
         .relative()
         .components()
@@ -126,7 +125,7 @@ fn below_root(cgroup: &libpod_stats::cgroup::CgroupPath) -> bool {
 }
 
 pub fn proc_cgroup(data: &[u8]) {
-    use libpod_stats::libpod::cgroup_path;
+    use libpod_stats::internals::libpod::cgroup_path;
     for line in parse::proc_cgroup::iter(data) {
         let Ok(line) = line else { continue };
         let _ = line.controller_names().count();
@@ -149,7 +148,9 @@ pub fn proc_cgroup(data: &[u8]) {
 
 /// `/proc/self/mountinfo`, and the cgroup layout found in it.
 pub fn mountinfo(data: &[u8]) {
-    if let Ok(Some(layout)) = libpod_stats::cgroup::CgroupLayout::from_mountinfo(data) {
+    if let Ok(Some(layout)) =
+        libpod_stats::internals::cgroup::layout::CgroupLayout::from_mountinfo(data)
+    {
         let _ = layout.kind();
         for h in layout.hierarchies() {
             let _ = layout.mount(h);
@@ -341,7 +342,7 @@ pub fn bolt_structured(data: &[u8]) {
 
 /// Podman's state from a BoltDB, then interpreted: no panic whatever the file holds.
 pub fn bolt_state(data: &[u8]) {
-    use libpod_stats::libpod::bolt_state::state_from_db;
+    use libpod_stats::internals::libpod::bolt_state::state_from_db;
     for fixed in [false, true] {
         let mut bytes = data.to_vec();
         if fixed {
@@ -360,8 +361,8 @@ pub fn bolt_state(data: &[u8]) {
 /// error naming the file, never a panic (SQLite itself checks its pages; what it hands back
 /// is podman's JSON, which must not panic the reader either).
 pub fn sqlite_state(data: &[u8]) {
-    use libpod_stats::host::HostRoot;
-    use libpod_stats::libpod::sqlite::read_sqlite_state;
+    use libpod_stats::internals::libpod::sqlite::read_sqlite_state;
+    use libpod_stats::HostRoot;
 
     thread_local! {
         /// One host root for every input: a fresh directory per input would cost more than
@@ -396,7 +397,7 @@ const POD_ID: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876
 /// Interprets a state and derives every container's cgroups; each derived cgroup must be a
 /// safe path whatever `cgroupParent` and the pod's `cgroupPath` said.
 fn interpret_all(raw: &RawState) {
-    use libpod_stats::libpod::{cgroup_path, interpret};
+    use libpod_stats::internals::libpod::{cgroup_path, interpret};
     for uid in [None, Some(1000)] {
         let out = interpret::interpret(raw, Source::Bolt, uid, Some(Path::new("/g")));
         for rec in &out.records {
@@ -422,10 +423,10 @@ pub fn state_json(data: &[u8]) {
     let mut next = || parts.next().unwrap_or_default().to_vec();
     let (config, state, pod_config, pod_state) = (next(), next(), next(), next());
     let health_log = next();
-    let health = libpod_stats::libpod::health::parse(&health_log).ok();
-    if let Some(reduced) = libpod_stats::capture::reduce::health_log(&health_log) {
+    let health = libpod_stats::internals::libpod::health::parse(&health_log).ok();
+    if let Some(reduced) = libpod_stats::internals::capture::reduce::health_log(&health_log) {
         assert_eq!(
-            libpod_stats::libpod::health::parse(&reduced).ok(),
+            libpod_stats::internals::libpod::health::parse(&reduced).ok(),
             health,
             "a reduced health log reads differently"
         );
@@ -447,15 +448,15 @@ pub fn state_json(data: &[u8]) {
         runtime: Default::default(),
     };
     interpret_all(&raw);
-    let _ = libpod_stats::libpod::interpret::unix_ns(&String::from_utf8_lossy(data));
+    let _ = libpod_stats::internals::libpod::interpret::unix_ns(&String::from_utf8_lossy(data));
 }
 
 /// A containers/storage `containers.json`, read from a file as discovery reads it, and each
 /// entry turned into a container.
 pub fn containers_json(data: &[u8]) {
-    use libpod_stats::host::HostRoot;
-    use libpod_stats::libpod::storage;
-    use libpod_stats::libpod::stores::{Store, StoreKind};
+    use libpod_stats::internals::libpod::storage;
+    use libpod_stats::internals::libpod::stores::{Store, StoreKind};
+    use libpod_stats::HostRoot;
     use std::sync::OnceLock;
 
     static ROOT: OnceLock<(tempfile::TempDir, HostRoot)> = OnceLock::new();
@@ -505,7 +506,7 @@ pub fn containers_json(data: &[u8]) {
 /// nothing more, and the output is no longer than the input's parsed form allows (nothing
 /// is added but the `REDACTED` of a label value).
 pub fn redact_json(data: &[u8]) {
-    use libpod_stats::capture::redact::{RecordKind, Redactor};
+    use libpod_stats::internals::capture::redact::{RecordKind, Redactor};
     let redactor = Redactor::new(["keep"]);
     for kind in RecordKind::ALL {
         if let Ok(once) = redactor.redact_bytes(kind, data) {

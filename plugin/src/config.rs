@@ -15,7 +15,7 @@ use regex::Regex;
 /// Which metric groups are dispatched (`Metrics` option): the collector's own type, so the
 /// groups dispatched are exactly the groups read. The seed's six groups are on by default
 /// (`MetricGroups::BASIC`).
-pub use libpod_stats::stats::collector::MetricGroups;
+pub use libpod_stats::MetricGroups;
 
 /// The names `Metrics` accepts, in the order the README lists them (the first six are the
 /// default).
@@ -371,7 +371,7 @@ fn one_bool(item: &ConfigItem<'_>) -> Result<bool, ConfigError> {
 fn labels(item: &ConfigItem<'_>) -> Result<Vec<String>, ConfigError> {
     strings(item)?
         .into_iter()
-        .map(|s| match libpod_stats::libpod::filter::parse_label(s) {
+        .map(|s| match libpod_stats::parse_label(s) {
             Some(_) => Ok(s.to_string()),
             None => Err(bad(item, format!("\"{s}\" is not KEY or KEY=VALUE"))),
         })

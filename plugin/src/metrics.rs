@@ -14,8 +14,7 @@
 
 use collectd_plugin::Value;
 
-use libpod_stats::cgroup::stats::{PressureStats, Psi};
-use libpod_stats::stats::{MemoryEvents, NetCounters, PodSample, Sample};
+use libpod_stats::{MemoryEvents, NetCounters, PodSample, PressureStats, Psi, Sample};
 
 use crate::config::{CpuPercent, MemoryUsage, MetricGroups, PluginConfig};
 
@@ -577,7 +576,7 @@ mod tests {
             cpu_limit_cores: Some(0.5),
             pressure: Some(PressureStats {
                 cpu: Some(Psi {
-                    some: libpod_stats::cgroup::stats::PsiLine {
+                    some: libpod_stats::PsiLine {
                         avg10: 1.5,
                         avg60: 1.0,
                         avg300: 0.5,
@@ -611,7 +610,7 @@ mod tests {
 
     #[test]
     fn the_newer_groups_give_their_lists() {
-        use libpod_stats::cgroup::stats::PsiLine;
+        use libpod_stats::PsiLine;
         let line = |avg10, total_us| PsiLine {
             avg10,
             avg60: 1.0,

@@ -8,10 +8,7 @@
 
 use std::collections::HashMap;
 
-use libpod_stats::replay::ReplayError;
-use libpod_stats::stats::collector::CollectError;
-use libpod_stats::stats::pod::pod_samples;
-use libpod_stats::stats::{ContainerProblem, PodSample, Sample};
+use libpod_stats::{pod_samples, CollectError, ContainerProblem, PodSample, ReplayError, Sample};
 use log::Level;
 
 use crate::config::{InstanceBy, PluginConfig};
@@ -316,7 +313,7 @@ mod tests {
     /// A whole-cycle failure whose message ends in `what`.
     fn cycle_error(what: &str) -> CycleError {
         CycleError::Collect(CollectError::Cgroup(
-            libpod_stats::cgroup::CgroupError::NoCgroupMounts { root: what.into() },
+            libpod_stats::CgroupError::NoCgroupMounts { root: what.into() },
         ))
     }
 
@@ -402,9 +399,9 @@ mod tests {
             containers: vec![ContainerProblem {
                 id: "b".repeat(64).parse().unwrap(),
                 name: "db".into(),
-                cause: libpod_stats::stats::ProblemCause::Cgroup {
+                cause: libpod_stats::ProblemCause::Cgroup {
                     cgroup: "/db".parse().unwrap(),
-                    error: std::sync::Arc::new(libpod_stats::cgroup::CgroupError::InvalidPath {
+                    error: std::sync::Arc::new(libpod_stats::CgroupError::InvalidPath {
                         cgroup: "/db".into(),
                         reason: "ENOENT",
                     }),

@@ -7,16 +7,11 @@
 
 use std::path::PathBuf;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::discover::DiscoveryOptions;
-use libpod_stats::libpod::filter::ContainerFilter;
-use libpod_stats::replay::{replay_steps, ReplayError};
-use libpod_stats::snapshot::SnapshotMeta;
-use libpod_stats::stats::collector::{
-    Collector, CollectorOptions, CycleReport, FirstCpuPercent, Timestamp,
+use libpod_stats::{
+    pod_samples, replay_steps, Collector, CollectorOptions, ContainerFilter, ContainerProblem,
+    CycleReport, DiscoveryOptions, FirstCpuPercent, HostRoot, PodSample, ReplayError, Sample,
+    SnapshotMeta, Timestamp,
 };
-use libpod_stats::stats::pod::pod_samples;
-use libpod_stats::stats::{ContainerProblem, PodSample, Sample};
 
 use crate::config::{MemoryUsage, MetricGroups, PluginConfig};
 use crate::reader::{CycleError, CycleProblems, Source, Step};
@@ -215,9 +210,7 @@ impl Source for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libpod_stats::libpod::discover::DiscoveryError;
-    use libpod_stats::libpod::interpret::RecordError;
-    use libpod_stats::stats::{ContainerProblem, ProblemCause};
+    use libpod_stats::{ContainerProblem, DiscoveryError, ProblemCause, RecordError};
     use std::sync::Arc;
 
     #[test]
@@ -238,7 +231,7 @@ mod tests {
                 name: "web".into(),
                 cause: ProblemCause::Cgroup {
                     cgroup: "/web".parse().unwrap(),
-                    error: Arc::new(libpod_stats::cgroup::CgroupError::NotFound {
+                    error: Arc::new(libpod_stats::CgroupError::NotFound {
                         cgroup: "/web".parse().unwrap(),
                     }),
                 },

@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::write_bolt_state;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-use libpod_stats::libpod::model::ContainerState;
-use libpod_stats::libpod::raw::{RawContainer, RawState, RuntimeConfig};
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::write_bolt_state;
+use libpod_stats::{
+    discover, ContainerState, DiscoveryOptions, HostRoot, RawContainer, RawState, RuntimeConfig,
+};
 use support::{collectd_available, skip_or_fail, Daemon};
 
 /// The v1 controllers the busy process is moved into. Not `memory`: the test's own process

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use collectd_plugin::Value;
-use libpod_stats::replay::replay;
-use libpod_stats::stats::pod::pod_samples;
+use libpod_stats::{pod_samples, replay};
 use podstats::config::PluginConfig;
 use podstats::identifier::{instance_text, InstanceCache};
 use podstats::metrics::{container_lists, pod_lists, CONTAINER_PLUGIN, POD_PLUGIN};

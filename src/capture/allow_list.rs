@@ -46,7 +46,7 @@ pub struct CaptureOptions {
     /// Which stores to read (as discovery does).
     pub discovery: DiscoveryOptions,
     /// Keep only what the readers use (the allow-list of [`redact`](crate::capture::redact)
-    /// and [`reduce`]); `false` copies the files whole.
+    /// and `reduce`); `false` copies the files whole.
     pub redact: bool,
     /// Labels whose values a redacted capture keeps, besides `PODMAN_SYSTEMD_UNIT`.
     pub keep_labels: Vec<String>,
@@ -293,8 +293,7 @@ fn container_store_files(
 /// redacts) it. Either way the result replays like the host itself:
 ///
 /// ```
-/// use libpod_stats::capture::{capture_snapshot, CaptureOptions};
-/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::{capture_snapshot, CaptureOptions, HostRoot};
 /// use libpod_stats_testing::Capture;
 ///
 /// let source = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/002");

@@ -9,12 +9,14 @@
 //! - [`state_db`]: the libpod database, rewritten from redacted records or copied whole.
 //! - [`sqlite_state`]: a fresh owner-only `db.sql` from (redacted) records.
 
-pub mod allow_list;
+pub(crate) mod allow_list;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod redact;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod reduce;
-pub mod sqlite_state;
-pub mod state_db;
-pub mod writer;
+pub(crate) mod sqlite_state;
+pub(crate) mod state_db;
+pub(crate) mod writer;
 
 pub use allow_list::{
     capture_series, capture_snapshot, CaptureError, CaptureOptions, CaptureSummary,

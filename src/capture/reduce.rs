@@ -24,7 +24,7 @@ use crate::libpod::users::users_of_passwd;
 use crate::parse::mountinfo;
 
 /// The TOML keys kept, per table: what `libpod::config_keys` models.
-pub const TOML_KEYS: &[(&str, &[&str])] = &[
+pub(crate) const TOML_KEYS: &[(&str, &[&str])] = &[
     (
         "storage",
         &[
@@ -41,7 +41,7 @@ pub const TOML_KEYS: &[(&str, &[&str])] = &[
 /// `/etc/passwd` reduced to the users that own one of `stores` (a rootless store's user, or
 /// a home that holds a store's graph root, as podman 6 or podman 5 reads it):
 /// `name:x:uid:::home:`.
-pub fn passwd(text: &[u8], stores: &[StoreReport]) -> Vec<u8> {
+pub(crate) fn passwd(text: &[u8], stores: &[StoreReport]) -> Vec<u8> {
     let text = String::from_utf8_lossy(text);
     let mut out = String::new();
     for user in users_of_passwd(&text) {
@@ -64,7 +64,7 @@ pub fn passwd(text: &[u8], stores: &[StoreReport]) -> Vec<u8> {
 
 /// `/proc/<pid>/stat` with the command name blanked: `pid () state ppid ...`. `None` when
 /// the text has no `(`...`)`.
-pub fn proc_stat(text: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn proc_stat(text: &[u8]) -> Option<Vec<u8>> {
     let open = text.iter().position(|&b| b == b'(')?;
     let close = text.iter().rposition(|&b| b == b')')?;
     if close < open {
@@ -77,7 +77,7 @@ pub fn proc_stat(text: &[u8]) -> Option<Vec<u8>> {
 
 /// The lines of `mountinfo` that mount a cgroup file system where the layout reads it.
 /// `None` when it does not parse (the reader would refuse it too).
-pub fn mountinfo(text: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn mountinfo(text: &[u8]) -> Option<Vec<u8>> {
     let layout = CgroupLayout::from_mountinfo(text).ok()?;
     let used: Vec<&Path> = layout
         .iter()
@@ -99,7 +99,7 @@ pub fn mountinfo(text: &[u8]) -> Option<Vec<u8>> {
 
 /// A new TOML text with only the [`TOML_KEYS`] of `text`; `None` when it does not parse.
 /// A kept key of the wrong type (a table or array) keeps its type, emptied.
-pub fn containers_toml(text: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn containers_toml(text: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(text).ok()?;
     let parsed: toml::Table = text.parse().ok()?;
     let mut out = toml::Table::new();

@@ -37,7 +37,7 @@ pub enum SqliteWriteError {
 
 /// Writes `state` as a new SQLite database at `dest` (which must not exist), owner-only:
 /// [`sqlite::write_sqlite_state`] with the file created 0600 first and errors naming `dest`.
-pub fn create_owner_only(state: &RawState, dest: &Path) -> Result<(), SqliteWriteError> {
+pub(crate) fn create_owner_only(state: &RawState, dest: &Path) -> Result<(), SqliteWriteError> {
     let sql = |source| SqliteWriteError::Sqlite {
         path: dest.to_path_buf(),
         source,

@@ -70,7 +70,7 @@ fn redact_record(
 
 /// Redacts every record's JSON in place. A record whose JSON cannot be parsed is dropped
 /// (it cannot be redacted, so it is not shared); the return value names them.
-pub fn redact_raw_state(state: &mut RawState, redactor: &Redactor) -> Vec<String> {
+pub(crate) fn redact_raw_state(state: &mut RawState, redactor: &Redactor) -> Vec<String> {
     let mut dropped = Vec::new();
     let container = (RecordKind::ContainerConfig, RecordKind::ContainerState);
     let pod = (RecordKind::PodConfig, RecordKind::PodState);
@@ -117,7 +117,7 @@ fn write_owner_only(dest: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 /// Captures `state` from `source` as the file `dest`, its records redacted by `redact`
 /// (`None`: copied whole). The outer error is fatal (the destination); the inner one says
 /// why the source database was not captured.
-pub fn copy_state_db(
+pub(crate) fn copy_state_db(
     source: &HostRoot,
     state: &StateFile,
     dest: &Path,

@@ -20,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::host::{HostError, HostRoot};
 
 /// The largest file a capture copies (a state database of a busy host stays well below).
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Writing the snapshot failed (the destination side: always fatal).
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ pub struct WriteError {
 
 /// Why a source file was not copied (the source side: recorded, not fatal).
 #[derive(Debug, thiserror::Error)]
-pub enum SkipReason {
+pub(crate) enum SkipReason {
     /// The file could not be opened or read.
     #[error(transparent)]
     Unreadable(#[from] HostError),
@@ -80,7 +80,7 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// True when the file simply does not exist (a container that stopped mid-capture).
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, SkipReason::Unreadable(e) if e.is_not_found())
     }
 }
@@ -98,7 +98,7 @@ pub struct WriteCounts {
 
 /// Writes host paths into one snapshot directory.
 #[derive(Debug)]
-pub struct SnapshotWriter {
+pub(crate) struct SnapshotWriter {
     dir: PathBuf,
     counts: WriteCounts,
 }
@@ -132,7 +132,7 @@ fn file_kind(ft: std::fs::FileType) -> &'static str {
 }
 
 /// Creates `dir` and its missing parents owner-only.
-pub fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -145,7 +145,7 @@ pub fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
 
 impl SnapshotWriter {
     /// A writer into `dir`, created owner-only if missing.
-    pub fn new(dir: &Path) -> Result<Self, WriteError> {
+    pub(crate) fn new(dir: &Path) -> Result<Self, WriteError> {
         create_private_dir(dir)?;
         Ok(SnapshotWriter {
             dir: dir.to_path_buf(),
@@ -153,23 +153,18 @@ impl SnapshotWriter {
         })
     }
 
-    /// The snapshot directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// What was written so far.
-    pub fn counts(&self) -> &WriteCounts {
+    pub(crate) fn counts(&self) -> &WriteCounts {
         &self.counts
     }
 
     /// Where `host_path` lands in the snapshot.
-    pub fn destination(&self, host_path: &Path) -> PathBuf {
+    pub(crate) fn destination(&self, host_path: &Path) -> PathBuf {
         self.dir.join(relative(host_path))
     }
 
     /// Writes `bytes` as the snapshot's copy of `host_path` (owner-only).
-    pub fn write(&mut self, host_path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    pub(crate) fn write(&mut self, host_path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         let dest = self.destination(host_path);
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
@@ -196,7 +191,7 @@ impl SnapshotWriter {
     }
 
     /// Counts a file another writer put into the snapshot (the state database).
-    pub fn note_external_file(&mut self, dest: &Path) {
+    pub(crate) fn note_external_file(&mut self, dest: &Path) {
         if let Ok(meta) = std::fs::metadata(dest) {
             self.counts.files += 1;
             self.counts.bytes += meta.len();
@@ -204,7 +199,7 @@ impl SnapshotWriter {
     }
 
     /// Writes a symlink at `host_path` with the given target text (`net:[4026531840]`).
-    pub fn write_link(&mut self, host_path: &Path, target: &Path) -> Result<(), WriteError> {
+    pub(crate) fn write_link(&mut self, host_path: &Path, target: &Path) -> Result<(), WriteError> {
         let dest = self.destination(host_path);
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
@@ -227,7 +222,7 @@ impl SnapshotWriter {
 
     /// Reads `host_path` from `source` the safe way (see the module docs); the error says
     /// why the file was not read.
-    pub fn read_source(source: &HostRoot, host_path: &Path) -> Result<Vec<u8>, SkipReason> {
+    pub(crate) fn read_source(source: &HostRoot, host_path: &Path) -> Result<Vec<u8>, SkipReason> {
         let real = source.resolve_no_follow(host_path)?;
         let host_err = |e: io::Error| {
             SkipReason::Unreadable(HostError {
@@ -277,7 +272,7 @@ impl SnapshotWriter {
 
     /// Copies one regular file. The outer `Result` is the destination side (fatal), the
     /// inner one says why the source was skipped.
-    pub fn copy_file(
+    pub(crate) fn copy_file(
         &mut self,
         source: &HostRoot,
         host_path: &Path,
@@ -287,7 +282,7 @@ impl SnapshotWriter {
 
     /// Copies one regular file through `transform` (redaction); a transform error withholds
     /// the file.
-    pub fn copy_file_with(
+    pub(crate) fn copy_file_with(
         &mut self,
         source: &HostRoot,
         host_path: &Path,
@@ -315,7 +310,7 @@ impl SnapshotWriter {
     /// Targets that are absolute or climb with `..` are refused unless they are kernel
     /// object names such as `net:[4026531840]` (no `/` at all), so a copied link can never
     /// lead a later reader of the snapshot out of the directory it lives in.
-    pub fn copy_link(
+    pub(crate) fn copy_link(
         &mut self,
         source: &HostRoot,
         host_path: &Path,
@@ -350,7 +345,10 @@ impl SnapshotWriter {
 
     /// The names of the regular, readable files directly in a host directory (no
     /// recursion, no symlinks), sorted.
-    pub fn regular_files_in(source: &HostRoot, host_dir: &Path) -> Result<Vec<PathBuf>, HostError> {
+    pub(crate) fn regular_files_in(
+        source: &HostRoot,
+        host_dir: &Path,
+    ) -> Result<Vec<PathBuf>, HostError> {
         let names = source.read_dir_names(host_dir)?;
         let real_dir = source.resolve(host_dir)?;
         let mut out = Vec::with_capacity(names.len());

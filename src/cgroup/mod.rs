@@ -5,22 +5,23 @@
 //! of each file kept in `v1` and `v2`. [`handle::OpenCgroup`] holds a cgroup's files open
 //! and re-reads them without allocating, for collectors that read every few seconds.
 
-pub mod error;
+pub(crate) mod error;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod files;
-pub mod handle;
+pub(crate) mod handle;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod layout;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod memory_stat;
-pub mod path;
-pub mod reader;
+pub(crate) mod path;
+pub(crate) mod reader;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod stats;
 mod v1;
 mod v2;
 
 pub use error::CgroupError;
-pub use files::{CgroupFile, FileSet};
 pub use handle::OpenCgroup;
-pub use layout::{CgroupLayout, LayoutKind};
-pub use memory_stat::MemoryStatKeys;
 pub use path::{CgroupPath, InvalidCgroupPath};
 pub use reader::CgroupReader;
 pub use stats::CgroupStats;

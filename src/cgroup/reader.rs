@@ -21,7 +21,7 @@ use crate::host::{HostError, HostRoot};
 use crate::parse::ParseError;
 
 /// Gives the cgroup interpretation the contents of one file at a time.
-pub trait CgroupFileSource {
+pub(crate) trait CgroupFileSource {
     /// Reads `file` of the cgroup being read and runs `parse` over its bytes. `Ok(None)` when
     /// the file is absent (its controller is not mounted or not enabled, this kernel lacks
     /// it, or the cgroup vanished); a parse failure comes back naming the file.
@@ -44,8 +44,7 @@ pub trait CgroupFileSource {
 /// gives the numbers in one unit whatever the layout (ns, bytes):
 ///
 /// ```
-/// use libpod_stats::cgroup::CgroupReader;
-/// use libpod_stats::host::HostRoot;
+/// use libpod_stats::{CgroupReader, HostRoot};
 /// use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout};
 ///
 /// let dir = tempfile::tempdir()?;

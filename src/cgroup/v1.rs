@@ -13,12 +13,12 @@ use super::{error::CgroupError, memory_stat};
 use crate::parse::{blkio, flat_keyed, single};
 
 /// Nanoseconds per USER_HZ tick in `cpuacct.stat`; USER_HZ is 100 on every Linux ABI.
-pub const NS_PER_USER_HZ_TICK: u64 = 10_000_000;
+pub(super) const NS_PER_USER_HZ_TICK: u64 = 10_000_000;
 
 /// Limits at or above this are "unlimited": the kernel writes PAGE_COUNTER_MAX
 /// (`LONG_MAX / PAGE_SIZE`) in bytes, i.e. 9223372036854771712 with 4 KiB pages and a little
 /// less with larger pages, and no real limit comes near 2^62 bytes.
-pub const UNLIMITED_FROM: u64 = 1 << 62;
+pub(super) const UNLIMITED_FROM: u64 = 1 << 62;
 
 /// Fills `out` (all but `pressure`) from the v1 files of the cgroup `src` reads.
 pub(crate) fn read<S: CgroupFileSource>(

@@ -23,7 +23,7 @@ pub struct FileStamp {
 }
 
 /// A file's device and inode: what changes when it is removed and made again.
-pub type FileId = (u64, u64);
+pub(crate) type FileId = (u64, u64);
 
 /// Which stamp: of a file (a directory's contents are not watched), or of a directory's
 /// listing (its times move when an entry is added, removed or renamed).

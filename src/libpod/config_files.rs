@@ -23,19 +23,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The vendor's configuration directory.
-pub const VENDOR_DIR: &str = "/usr/share/containers";
+pub(crate) const VENDOR_DIR: &str = "/usr/share/containers";
 /// The administrator's configuration directory.
-pub const ADMIN_DIR: &str = "/etc/containers";
+pub(crate) const ADMIN_DIR: &str = "/etc/containers";
 /// Podman 5's `storage.conf` (one file, no drop-ins): the first of these that exists, in the
 /// order containers/storage tries them.
-pub const SYSTEM_STORAGE_CONF: [&str; 2] = [
+pub(crate) const SYSTEM_STORAGE_CONF: [&str; 2] = [
     "/etc/containers/storage.conf",
     "/usr/share/containers/storage.conf",
 ];
 
 /// Whose configuration: podman reads the files of the user it runs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConfUser<'a> {
+pub(crate) struct ConfUser<'a> {
     /// The uid (0 reads the `rootful` drop-ins, others the `rootless` ones).
     pub uid: u32,
     /// The home directory, whose `.config/containers` holds the user's own files.
@@ -50,7 +50,7 @@ impl ConfUser<'_> {
 
 /// Podman 6's main files for `name` (`containers`, `storage`), highest priority first:
 /// only the first that exists is read.
-pub fn podman6_main_files(name: &str, user: ConfUser<'_>) -> [PathBuf; 3] {
+pub(crate) fn podman6_main_files(name: &str, user: ConfUser<'_>) -> [PathBuf; 3] {
     let file = format!("{name}.conf");
     [
         user.user_dir().join(&file),
@@ -60,7 +60,7 @@ pub fn podman6_main_files(name: &str, user: ConfUser<'_>) -> [PathBuf; 3] {
 }
 
 /// Podman 6's drop-in directories for `name`, lowest priority first.
-pub fn podman6_dropin_dirs(name: &str, user: ConfUser<'_>) -> Vec<PathBuf> {
+pub(crate) fn podman6_dropin_dirs(name: &str, user: ConfUser<'_>) -> Vec<PathBuf> {
     let mut dirs = Vec::with_capacity(7);
     for base in [VENDOR_DIR, ADMIN_DIR] {
         let base = Path::new(base);
@@ -79,7 +79,7 @@ pub fn podman6_dropin_dirs(name: &str, user: ConfUser<'_>) -> Vec<PathBuf> {
 
 /// Podman 6's drop-in files from each directory's `*.conf` names (directories lowest
 /// priority first): one file per name, the last directory's, in name order.
-pub fn podman6_merge_dropins(listings: &[(PathBuf, Vec<String>)]) -> Vec<PathBuf> {
+pub(crate) fn podman6_merge_dropins(listings: &[(PathBuf, Vec<String>)]) -> Vec<PathBuf> {
     let mut by_name: BTreeMap<&str, &Path> = BTreeMap::new();
     for (dir, names) in listings {
         for n in names {
@@ -94,7 +94,7 @@ pub fn podman6_merge_dropins(listings: &[(PathBuf, Vec<String>)]) -> Vec<PathBuf
 
 /// One layer of podman 5's `containers.conf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layer {
+pub(crate) enum Layer {
     /// A file, read when it exists.
     File(PathBuf),
     /// A directory's `*.conf` files, in name order.
@@ -102,7 +102,7 @@ pub enum Layer {
 }
 
 /// Podman 5's `containers.conf` layers, first applied first.
-pub fn podman5_containers_conf(user: ConfUser<'_>) -> Vec<Layer> {
+pub(crate) fn podman5_containers_conf(user: ConfUser<'_>) -> Vec<Layer> {
     let admin = Path::new(ADMIN_DIR);
     let mut layers = vec![
         Layer::File(Path::new(VENDOR_DIR).join("containers.conf")),

@@ -1,5 +1,5 @@
 //! The keys of `storage.conf` and `containers.conf` that decide where a store and its
-//! database are, as TOML models; which files hold them is [`config_files`](super::config_files),
+//! database are, as TOML models; which files hold them is `config_files`,
 //! how they combine into stores is [`stores`](super::stores).
 
 use serde::{Deserialize, Serialize};

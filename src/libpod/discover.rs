@@ -112,9 +112,7 @@ pub struct DiscoveryReport {
 /// [`DiscoveryReport::errors`] and the others are still listed.
 ///
 /// ```
-/// use libpod_stats::host::HostRoot;
-/// use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-/// use libpod_stats::libpod::ContainerState;
+/// use libpod_stats::{discover, ContainerState, DiscoveryOptions, HostRoot};
 /// use libpod_stats_testing::{ContainerSpec, HostBuilder, PodSpec};
 ///
 /// let dir = tempfile::tempdir()?;

@@ -26,7 +26,7 @@ pub struct FilterError {
 }
 
 /// The keys `--filter` accepts.
-pub const FILTER_KEYS: [&str; 5] = ["name", "id", "label", "pod", "status"];
+pub(crate) const FILTER_KEYS: [&str; 5] = ["name", "id", "label", "pod", "status"];
 
 /// A set of container filters; the empty set matches every container.
 #[derive(Debug, Clone, Default)]
@@ -208,7 +208,7 @@ impl ContainerFilter {
 
 /// True when a container argument names the container `name`/`id`: its exact name, or its
 /// id or an id prefix.
-pub fn refers_to(arg: &str, name: &str, id: &str) -> bool {
+pub(crate) fn refers_to(arg: &str, name: &str, id: &str) -> bool {
     name == arg || (!arg.is_empty() && id.starts_with(arg))
 }
 

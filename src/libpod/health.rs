@@ -150,7 +150,7 @@ impl HealthLogError {
 /// root); `destination` the config's `healthLogDestination` (podman 5.3+): `local`,
 /// `events_logger`, empty or absent mean the run directory; any other value is podman's
 /// directory (absolute, checked by podman when the container was made).
-pub fn log_path(
+pub(crate) fn log_path(
     run_containers: Option<&Path>,
     id: &str,
     destination: Option<&str>,
@@ -200,7 +200,7 @@ pub fn parse(bytes: &[u8]) -> Result<Health, serde_json::Error> {
 /// Reads and parses the health log at `path` into `buf` (reused). On a live host the file
 /// must belong to `owner` (the store's owner) when one is given: the path comes from records
 /// a rootless user writes.
-pub fn read(
+pub(crate) fn read(
     root: &HostRoot,
     path: &Path,
     owner: Option<u32>,

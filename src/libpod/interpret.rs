@@ -19,7 +19,7 @@ use super::raw::{RawContainer, RawPod, RawState};
 /// top level).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ConfigJson {
+pub(crate) struct ConfigJson {
     /// `id`.
     pub id: Option<String>,
     /// `name`.
@@ -64,7 +64,7 @@ pub struct ConfigJson {
 /// The ContainerState keys discovery uses.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct StateJson {
+pub(crate) struct StateJson {
     /// `state`: podman's integer (`define.ContainerStatus`).
     pub state: Option<i64>,
     /// `pid`: host pid of the init process, omitted when 0.
@@ -88,7 +88,7 @@ pub struct StateJson {
 /// The PodConfig keys discovery uses.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct PodConfigJson {
+pub(crate) struct PodConfigJson {
     /// `id`.
     pub id: Option<String>,
     /// `name`.
@@ -104,7 +104,7 @@ pub struct PodConfigJson {
 /// The PodState keys discovery uses.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct PodStateJson {
+pub(crate) struct PodStateJson {
     /// `cgroupPath`: the pod's cgroup.
     #[serde(rename = "cgroupPath")]
     pub cgroup_path: Option<String>,

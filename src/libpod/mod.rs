@@ -10,24 +10,36 @@
 //! - [`discover`] puts it together, one store at a time.
 //! - [`filter`] selects containers as podman's `--filter` does.
 //! - [`health`] reads a container's health check status from podman's health log.
+//! - [`state_file`] writes a database as podman does (synthetic hosts, tests).
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod bolt;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod bolt_state;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod cgroup_path;
-pub mod config_files;
+pub(crate) mod config_files;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod config_keys;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod discover;
-pub mod filter;
+pub(crate) mod filter;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod health;
-pub mod id;
+pub(crate) mod id;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod interpret;
-pub mod model;
-pub mod raw;
+pub(crate) mod model;
+pub(crate) mod raw;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod sqlite;
-pub mod state_error;
+pub(crate) mod state_error;
+pub(crate) mod state_file;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod storage;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod stores;
-pub mod users;
+pub(crate) mod users;
 
 pub use id::{ContainerId, InvalidId};
 pub use model::{Container, ContainerState, Source};

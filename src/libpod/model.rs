@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::health::{Health, HealthStatus};
 use crate::cgroup::CgroupPath;
-pub use crate::libpod::id::ContainerId;
+pub(crate) use crate::libpod::id::ContainerId;
 
 /// A container's state, with podman's numbers (`define.ContainerStatus`) and names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -189,6 +189,7 @@ impl Container {
 }
 
 /// The label podman sets on a container that a systemd unit runs.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub const SYSTEMD_UNIT_LABEL: &str = "PODMAN_SYSTEMD_UNIT";
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The container stores of a host: where each one's graph root, run root and state live.
 //!
 //! The root store and every user's rootless store come from `storage.conf` and
-//! `containers.conf` as podman reads them ([`config_files`](super::config_files): podman 6's
+//! `containers.conf` as podman reads them (`config_files`: podman 6's
 //! main file plus drop-ins, and podman 5's layering), with users taken from `/etc/passwd`;
 //! stores named explicitly are added as they are. Where podman 5 and podman 6 would put a
 //! store in different places, the one that exists is used, podman 6's first. A store knows
@@ -9,7 +9,7 @@
 //! before `bolt_state.db` (podman 5.8.1 and later, and 6.0, where BoltDB is gone).
 //!
 //! The keys read are modelled in [`config_keys`](super::config_keys), the users in
-//! [`users`](super::users); reading the files once each is `conf_reader`'s job.
+//! `users`; reading the files once each is `conf_reader`'s job.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};

@@ -7,11 +7,11 @@ use super::stores::clean_abs;
 use crate::parse::passwd;
 
 /// The user database that maps homes to uids.
-pub const PASSWD: &str = "/etc/passwd";
+pub(crate) const PASSWD: &str = "/etc/passwd";
 
 /// One user of `/etc/passwd`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
+pub(crate) struct User {
     /// The user name.
     pub name: String,
     /// The uid.
@@ -22,7 +22,7 @@ pub struct User {
 
 /// The users of an `/etc/passwd` text, in file order; lines that are not entries are
 /// skipped (a user we cannot parse simply has no store found).
-pub fn users_of_passwd(text: &str) -> Vec<User> {
+pub(crate) fn users_of_passwd(text: &str) -> Vec<User> {
     passwd::iter(text.as_bytes())
         .filter_map(|e| {
             Some(User {
@@ -38,7 +38,7 @@ pub fn users_of_passwd(text: &str) -> Vec<User> {
 impl User {
     /// A configured value with this user's `$HOME` and `$UID` expanded, when the result is
     /// a clean absolute path.
-    pub fn expand_path(&self, value: Option<&str>) -> Option<PathBuf> {
+    pub(crate) fn expand_path(&self, value: Option<&str>) -> Option<PathBuf> {
         value
             .map(|s| expand(s, &self.home, self.uid))
             .as_deref()
@@ -46,13 +46,13 @@ impl User {
     }
 
     /// True when `path` lies under this user's home (a home of `/` holds nothing).
-    pub fn home_holds(&self, path: &Path) -> bool {
+    pub(crate) fn home_holds(&self, path: &Path) -> bool {
         self.home != Path::new("/") && path.starts_with(&self.home)
     }
 }
 
 /// Expands `$HOME`, `${HOME}`, `$UID` and `${UID}` as containers/storage does.
-pub fn expand(value: &str, home: &Path, uid: u32) -> String {
+pub(crate) fn expand(value: &str, home: &Path, uid: u32) -> String {
     let home = home.to_string_lossy();
     let uid = uid.to_string();
     value
@@ -64,7 +64,7 @@ pub fn expand(value: &str, home: &Path, uid: u32) -> String {
 
 /// The uid of the user whose home holds `path` (the deepest such home): who owns a
 /// directory where the file system does not say (a snapshot keeps no owners).
-pub fn home_owner(users: &[User], path: &Path) -> Option<u32> {
+pub(crate) fn home_owner(users: &[User], path: &Path) -> Option<u32> {
     users
         .iter()
         .filter(|u| u.home_holds(path))

@@ -61,7 +61,7 @@ impl<'a> Escaped<'a> {
     }
 
     /// The unescaped field as a path (allocates; for layout detection, not hot paths).
-    pub fn to_path_buf(&self) -> PathBuf {
+    pub fn to_path_buf(self) -> PathBuf {
         use std::os::unix::ffi::OsStringExt;
         let mut v = Vec::with_capacity(self.0.len());
         self.unescape_into(&mut v);

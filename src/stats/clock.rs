@@ -46,7 +46,7 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 }
 
 /// Online CPUs this process may run on (`sched_getaffinity`), as podman's compat API counts.
-pub fn online_cpus_live() -> Option<u32> {
+pub(crate) fn online_cpus_live() -> Option<u32> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; the size passed is its own.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     let rc =

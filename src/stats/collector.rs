@@ -66,13 +66,14 @@ use crate::stats::pod_cgroup::PodCgroups;
 use crate::stats::state_watch::StateWatch;
 use crate::stats::{MemoryEvents, NetCounters, PodSample, Sample};
 
-pub use crate::stats::problem::{ContainerProblem, ProblemCause};
+use crate::stats::problem::{ContainerProblem, ProblemCause};
 
-pub use crate::stats::clock::{online_cpus_live, Timestamp};
-pub use crate::stats::metric_groups::MetricGroups;
+use crate::stats::clock::{online_cpus_live, Timestamp};
+use crate::stats::metric_groups::MetricGroups;
 
 /// Files whose values rarely change (limits): re-read every [`SLOW_FILES_EVERY`] cycles and
 /// whenever a container's files are (re)opened; their last values stand in between.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub const SLOW_FILES: FileSet = FileSet::of(&[
     CgroupFile::MemoryMax,
     CgroupFile::MemoryLimitInBytes,
@@ -84,11 +85,12 @@ pub const SLOW_FILES: FileSet = FileSet::of(&[
 ]);
 
 /// How often, in cycles, the [`SLOW_FILES`] are re-read.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub const SLOW_FILES_EVERY: u64 = 10;
 
 /// The default bound on held descriptors: half the soft `RLIMIT_NOFILE` (the other half is
 /// left to the host process: collectd's other plugins, sockets, logs), at most 16384.
-pub fn default_max_open_files() -> usize {
+pub(crate) fn default_max_open_files() -> usize {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -128,7 +130,7 @@ pub struct CollectorOptions {
     pub filter: ContainerFilter,
     /// The most file descriptors held open over all containers (`N` containers x the
     /// files their metrics need must stay within `RLIMIT_NOFILE`); `None` is
-    /// [`default_max_open_files`]. Containers past the bound are read with open, read and
+    /// `default_max_open_files`. Containers past the bound are read with open, read and
     /// close every cycle.
     pub max_open_files: Option<usize>,
 }
@@ -381,8 +383,7 @@ impl HostFacts {
 /// discovery is only redone when libpod's state files change.
 ///
 /// ```
-/// use libpod_stats::host::HostRoot;
-/// use libpod_stats::stats::collector::{Collector, CollectorOptions, Timestamp};
+/// use libpod_stats::{Collector, CollectorOptions, HostRoot, Timestamp};
 ///
 /// // Live: `Collector::new(HostRoot::live(), ..)` and `Timestamp::now()` at each cycle.
 /// let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cgroupv1/series-podman/002");

@@ -18,31 +18,32 @@ struct Baseline {
 
 /// The CPU rate state of one container instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CpuRate {
+pub(crate) struct CpuRate {
     baseline: Option<Baseline>,
 }
 
 impl CpuRate {
     /// A rate with no reading yet: the first update reports `None`.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         CpuRate { baseline: None }
     }
 
     /// A rate whose first update is measured against an assumed earlier reading, as podman
     /// does for `--no-stream` (zero CPU at the container's start time).
-    pub fn starting_at(cpu_ns: u64, at_ns: u64) -> Self {
+    #[cfg(test)]
+    pub(crate) fn starting_at(cpu_ns: u64, at_ns: u64) -> Self {
         CpuRate {
             baseline: Some(Baseline { cpu_ns, at_ns }),
         }
     }
 
     /// Forgets the previous reading: the next update reports `None`.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.baseline = None;
     }
 
     /// True when an update would produce a rate (a previous reading exists).
-    pub fn has_baseline(&self) -> bool {
+    pub(crate) fn has_baseline(&self) -> bool {
         self.baseline.is_some()
     }
 
@@ -51,7 +52,7 @@ impl CpuRate {
     ///
     /// `None` on the first reading, when the counter is absent, when it went backwards
     /// (a restart: this reading becomes the new baseline), or when no time has passed.
-    pub fn update(&mut self, cpu_ns: Option<u64>, at_ns: u64) -> Option<f64> {
+    pub(crate) fn update(&mut self, cpu_ns: Option<u64>, at_ns: u64) -> Option<f64> {
         let Some(cpu_ns) = cpu_ns else {
             self.baseline = None;
             return None;

@@ -10,7 +10,7 @@ use crate::cgroup::stats::Limit;
 ///
 /// This is podman's (and the Go plugin's) definition: two busy cores read 200. `None` when
 /// the interval is empty, since a rate over no time is undefined.
-pub fn cpu_percent(delta_cpu_ns: u64, delta_wall_ns: u64) -> Option<f64> {
+pub(crate) fn cpu_percent(delta_cpu_ns: u64, delta_wall_ns: u64) -> Option<f64> {
     if delta_wall_ns == 0 {
         return None;
     }
@@ -18,7 +18,10 @@ pub fn cpu_percent(delta_cpu_ns: u64, delta_wall_ns: u64) -> Option<f64> {
 }
 
 /// `cpu_percent` divided by the online CPUs, so 100 means the whole host is busy.
-pub fn cpu_percent_normalized(cpu_percent: Option<f64>, online_cpus: Option<u32>) -> Option<f64> {
+pub(crate) fn cpu_percent_normalized(
+    cpu_percent: Option<f64>,
+    online_cpus: Option<u32>,
+) -> Option<f64> {
     match (cpu_percent, online_cpus) {
         (Some(p), Some(n)) if n > 0 => Some(p / f64::from(n)),
         _ => None,
@@ -29,7 +32,7 @@ pub fn cpu_percent_normalized(cpu_percent: Option<f64>, online_cpus: Option<u32>
 /// total CPU time over the wall time since start.
 ///
 /// `None` when the start time is unknown or not before `now_ns`.
-pub fn cpu_percent_since_start(
+pub(crate) fn cpu_percent_since_start(
     cpu_ns: Option<u64>,
     started_at_ns: Option<u64>,
     now_ns: u64,
@@ -44,7 +47,10 @@ pub fn cpu_percent_since_start(
 /// above the host's MemTotal replaced by MemTotal (podman's `getMemLimit`).
 ///
 /// `None` when the limit was not read, or when it is unlimited and MemTotal is unknown.
-pub fn memory_limit_bytes(limit: Option<Limit>, mem_total_bytes: Option<u64>) -> Option<u64> {
+pub(crate) fn memory_limit_bytes(
+    limit: Option<Limit>,
+    mem_total_bytes: Option<u64>,
+) -> Option<u64> {
     match (limit?, mem_total_bytes) {
         (Limit::Value(v), Some(total)) if v == 0 || v > total => Some(total),
         (Limit::Value(0), None) => None,
@@ -68,7 +74,7 @@ pub fn memory_percent(usage_bytes: Option<u64>, limit_bytes: Option<u64>) -> Opt
 ///
 /// With no inactive-file figure the usage itself is the working set: nothing is known to be
 /// reclaimable.
-pub fn working_set_bytes(
+pub(crate) fn working_set_bytes(
     usage_bytes: Option<u64>,
     inactive_file_bytes: Option<u64>,
 ) -> Option<u64> {

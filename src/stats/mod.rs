@@ -10,15 +10,16 @@
 //!   pressure (`pod_cgroup`).
 //! - [`problem`]: what went wrong with one container in a cycle.
 
-pub mod clock;
-pub mod collector;
-pub mod cpu_rate;
-pub mod metric_groups;
-pub mod metrics;
-pub mod pod;
+pub(crate) mod clock;
+pub(crate) mod collector;
+pub(crate) mod cpu_rate;
+pub(crate) mod metric_groups;
+pub(crate) mod metrics;
+pub(crate) mod pod;
 pub(crate) mod pod_cgroup;
-pub mod problem;
-pub mod sample;
+pub(crate) mod problem;
+pub(crate) mod sample;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub mod state_watch;
 
 pub use pod::PodSample;

@@ -115,7 +115,10 @@ pub fn pod_samples(samples: &[Sample]) -> Vec<PodSample> {
 }
 
 /// The totals of one pod over the given member samples.
-pub fn aggregate<'a>(pod_id: &str, members: impl IntoIterator<Item = &'a Sample>) -> PodSample {
+pub(crate) fn aggregate<'a>(
+    pod_id: &str,
+    members: impl IntoIterator<Item = &'a Sample>,
+) -> PodSample {
     let mut pod_name = None;
     let mut count = 0u32;
     let mut cpu_ns = Total(Some(0u64));

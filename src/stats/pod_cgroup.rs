@@ -19,7 +19,7 @@ use crate::cgroup::stats::{CgroupStats, Limit};
 use crate::cgroup::CgroupPath;
 use crate::libpod::model::Container;
 use crate::libpod::ContainerId;
-use crate::stats::collector::MetricGroups;
+use crate::stats::metric_groups::MetricGroups;
 use crate::stats::problem::{ContainerProblem, ProblemCause};
 use crate::stats::{metrics, PodSample};
 

@@ -4,7 +4,7 @@
 //! it re-reads `storage.conf` and `/etc/passwd` to find those files. The set of files only
 //! changes when one of those files changes, and they are stamped too; so between
 //! discoveries the collector re-stamps the known files through paths resolved once
-//! ([`ResolvedPath`]: one `stat(2)` each, no allocation), and asks for a full fingerprint
+//! (`ResolvedPath`: one `stat(2)` each, no allocation), and asks for a full fingerprint
 //! only when a stamp moved.
 
 use std::path::PathBuf;

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::internals::libpod::bolt::writer::Writer;
+use libpod_stats::internals::libpod::bolt_state::{read_bolt_state, write_bolt_state};
+use libpod_stats::HostRoot;
 
 const BOLT: &str = "var/lib/containers/storage/libpod/bolt_state.db";
 

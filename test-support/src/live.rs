@@ -14,7 +14,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use libpod_stats::host::HostRoot;
+use libpod_stats::HostRoot;
 use libpod_stats_testing::{Built, ContainerSpec, HostBuilder, Layout};
 
 /// The hierarchies the cgroups are made in (this machine's hybrid layout).

@@ -3,7 +3,7 @@
 //!
 //! A [`Capture`] is a directory made by `libpod-stats capture` (or by [`HostBuilder`] and
 //! [`Series`]): one snapshot, or a series `000/`, `001/`, ... . [`Capture::replay`] runs one
-//! [`Collector`](libpod_stats::stats::collector::Collector) over its steps in order, exactly as the
+//! [`Collector`](libpod_stats::Collector) over its steps in order, exactly as the
 //! CLI's `replay` and the collectd plugin's `Replay` do, and returns a [`Replay`]: per step,
 //! the container [`Samples`] sorted by name then id, the pod totals and any problem.
 //!
@@ -22,11 +22,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use libpod_stats::host::{HostError, HostRoot};
-use libpod_stats::replay::{replay, replay_steps, ReplayError, ReplayStep};
-use libpod_stats::snapshot::{SnapshotError, SnapshotMeta};
-use libpod_stats::stats::collector::CollectorOptions;
-use libpod_stats::stats::{PodSample, Sample};
+use libpod_stats::{
+    replay, replay_steps, CollectorOptions, HostError, HostRoot, PodSample, ReplayError,
+    ReplayStep, Sample, SnapshotError, SnapshotMeta,
+};
 
 /// insta redaction selectors of the fields that differ between two captures of the same
 /// containers: ids, pod ids, cgroup paths (they hold the id), network namespaces (inode
@@ -88,14 +87,15 @@ impl Capture {
     }
 
     /// Step `index` as a [`HostRoot`], to drive the library's readers directly
-    /// ([`CgroupReader`](libpod_stats::cgroup::reader::CgroupReader),
-    /// [`discover`](libpod_stats::libpod::discover::discover), ...).
+    /// ([`CgroupReader`](libpod_stats::CgroupReader),
+    /// [`discover`](libpod_stats::discover), ...).
     pub fn root(&self, index: usize) -> Result<HostRoot, HostError> {
         // An index past the end names a directory that does not exist: HostRoot says so.
-        let dir = self.steps.get(index).cloned().unwrap_or_else(|| {
-            self.dir
-                .join(libpod_stats::snapshot::series_step_name(index))
-        });
+        let dir = self
+            .steps
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| self.dir.join(libpod_stats::series_step_name(index)));
         HostRoot::new(dir)
     }
 
@@ -104,9 +104,7 @@ impl Capture {
             .get(index)
             .map(PathBuf::as_path)
             .ok_or_else(|| SnapshotError::Io {
-                path: self
-                    .dir
-                    .join(libpod_stats::snapshot::series_step_name(index)),
+                path: self.dir.join(libpod_stats::series_step_name(index)),
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             })
     }

@@ -5,7 +5,7 @@
 //!
 //! - [`Capture`]: a snapshot or series recorded on a real host (`libpod-stats capture`, or
 //!   the ones bundled under `fixtures/`). [`Capture::replay`] runs the same
-//!   [`Collector`](libpod_stats::stats::collector::Collector) the CLI and the collectd plugin use
+//!   [`Collector`](libpod_stats::Collector) the CLI and the collectd plugin use
 //!   over each step and returns a [`Replay`]: per step, [`Samples`] sorted by name then id,
 //!   pod totals and problems, all `Serialize` for insta. [`VOLATILE_FIELDS`] are the insta
 //!   selectors of what changes from one capture to the next (ids, cgroup paths, network
@@ -27,13 +27,13 @@
 //!
 //! ```toml
 //! [dev-dependencies]
-//! libpod-stats = "0.1"  # or a path or git dependency on this repository
+//! libpod-stats-testing = "0.1"
 //! insta = { version = "1", features = ["yaml", "redactions"] }
 //! ```
 //!
 //! and a capture: `libpod-stats capture --out tests/captures/my-host --count 3 --interval 1`
 //! on a host running podman (redacted by default: only the fields the readers use are kept,
-//! see [`capture::redact`](libpod_stats::capture::redact)).
+//! see the README's `capture` section).
 //!
 //! ```
 //! use libpod_stats_testing::{Capture, VOLATILE_FIELDS};
@@ -66,8 +66,8 @@
 //!
 //! - `snapshot.json`, `proc/self/mountinfo`, `proc/meminfo`, the cgroup hierarchy roots;
 //! - per store: `etc/containers/storage.conf` (root store) or an `etc/passwd` user (rootless),
-//!   podman's database (BoltDB via [`write_bolt_state`]
-//!   or SQLite via [`write_sqlite_state`](libpod_stats::libpod::sqlite::write_sqlite_state)) with
+//!   podman's database (BoltDB or SQLite, by
+//!   [`libpod_stats::write_state`]) with
 //!   podman's JSON keys, `<driver>-containers/containers.json` (or
 //!   `volatile-containers.json` for `--rm`), each bundle's `config.json` and run dir pidfile;
 //! - per running or paused container: its cgroup in every hierarchy with the counters in
@@ -78,7 +78,7 @@
 //! [`Series::capture`] and replay it like a real capture:
 //!
 //! ```
-//! use libpod_stats::libpod::ContainerState;
+//! use libpod_stats::ContainerState;
 //! use libpod_stats_testing::{ContainerSpec, HostBuilder, Layout, Series};
 //!
 //! let dir = tempfile::tempdir()?;
@@ -121,17 +121,16 @@ pub use spec::{
 pub use write::{BuildError, Out};
 
 use libpod_files::Placement;
-use libpod_stats::libpod::bolt::writer::Writer;
-use libpod_stats::libpod::bolt_state::write_bolt_state;
-use libpod_stats::libpod::raw::{RawContainer, RawPod, RawState, RuntimeConfig};
-use libpod_stats::snapshot::SnapshotMeta;
+use libpod_stats::{
+    write_state, RawContainer, RawPod, RawState, RuntimeConfig, SnapshotMeta, StateFormat,
+};
 
 /// pid 1's `ns/net` link text when [`HostBuilder::netns_links`] is on.
 const HOST_NETNS: &str = "net:[4026531840]";
 
 /// A stable `ns/net` link text for the namespace of a container or pod id.
 fn netns_link(owner_id: &str) -> String {
-    let n = libpod_stats::libpod::bolt::format::fnv1a64(owner_id.as_bytes()) % 1_000_000;
+    let n = libpod_files::fnv1a64(owner_id.as_bytes()) % 1_000_000;
     format!("net:[{}]", 4_026_532_000 + n)
 }
 
@@ -468,9 +467,7 @@ impl HostBuilder {
                 .containers
                 .iter()
                 .find(|c| c.pod.as_deref() == Some(pod.name.as_str()))
-                .map_or(libpod_stats::libpod::model::CgroupManager::Cgroupfs, |c| {
-                    c.cgroup_manager
-                });
+                .map_or(libpod_stats::CgroupManager::Cgroupfs, |c| c.cgroup_manager);
             let (parent, path) = libpod_files::pod_cgroup(pod, manager);
             raw.pods.push(RawPod {
                 id: pod.id.clone(),
@@ -510,27 +507,17 @@ impl HostBuilder {
         store: &StoreSpec,
         raw: &RawState,
     ) -> Result<(), BuildError> {
-        match store.backend {
-            Backend::Bolt => {
-                let bytes = write_bolt_state(raw, &Writer::new())
-                    .map_err(|e| BuildError::Spec(e.to_string()))?;
-                out.write(store.graph_root.join("libpod/bolt_state.db"), bytes)
-            }
-            Backend::Sqlite => {
-                let path = store.graph_root.join("db.sql");
-                out.dir(&store.graph_root)?;
-                let real = out.path(&path);
-                if real.exists() {
-                    std::fs::remove_file(&real).map_err(|source| BuildError::Io {
-                        path: real.clone(),
-                        source,
-                    })?;
-                }
-                libpod_stats::libpod::sqlite::write_sqlite_state(raw, &real)
-                    .map_err(|e| BuildError::Spec(format!("{}: {e}", real.display())))
-            }
-            Backend::None => Ok(()),
-        }
+        let (file, format) = match store.backend {
+            Backend::Bolt => (
+                store.graph_root.join("libpod/bolt_state.db"),
+                StateFormat::Bolt,
+            ),
+            Backend::Sqlite => (store.graph_root.join("db.sql"), StateFormat::Sqlite),
+            Backend::None => return Ok(()),
+        };
+        out.dir(file.parent().unwrap_or(&store.graph_root))?;
+        let real = out.path(&file);
+        write_state(raw, format, &real).map_err(|source| BuildError::Io { path: real, source })
     }
 
     /// What `net/dev` shows for `c`: its own counters, or with [`HostBuilder::netns_links`]
@@ -643,9 +630,7 @@ impl Series {
 
     /// Writes `host` as the next step and returns what was built.
     pub fn push(&mut self, host: &HostBuilder) -> Result<Built, BuildError> {
-        let step = self
-            .dir
-            .join(libpod_stats::snapshot::series_step_name(self.steps));
+        let step = self.dir.join(libpod_stats::series_step_name(self.steps));
         let built = host.build(&step)?;
         self.steps += 1;
         Ok(built)
@@ -657,7 +642,7 @@ impl Series {
     }
 
     /// The steps written so far, opened for [`Capture::replay`].
-    pub fn capture(&self) -> Result<Capture, libpod_stats::snapshot::SnapshotError> {
+    pub fn capture(&self) -> Result<Capture, libpod_stats::SnapshotError> {
         Capture::open(&self.dir)
     }
 

@@ -5,8 +5,7 @@
 use serde_json::{json, Value};
 
 use super::spec::{ContainerSpec, PodSpec, StoreSpec};
-use libpod_stats::libpod::model::CgroupManager;
-use libpod_stats::libpod::ContainerState;
+use libpod_stats::{CgroupManager, ContainerState};
 
 /// Where a container lives and runs, resolved from its spec and its store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,5 +260,14 @@ pub fn storage_entry(c: &ContainerSpec, p: &Placement) -> Value {
         "metadata": metadata.to_string(),
         "created": go_time(Some(p.created_ns)),
         "flags": {"MountLabel": "", "ProcessLabel": ""},
+    })
+}
+
+/// FNV-1a (64 bit) of `bytes`: stable made-up ids and namespace numbers from names.
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET_BASIS, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(PRIME)
     })
 }

@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use libpod_stats::libpod::model::CgroupManager;
-use libpod_stats::libpod::ContainerState;
+use libpod_stats::{CgroupManager, ContainerState};
 
 /// How the host mounts cgroupfs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -510,10 +509,7 @@ pub fn id_from_name(name: &str) -> String {
         .map(|i| {
             let mut seed = name.as_bytes().to_vec();
             seed.push(i);
-            format!(
-                "{:016x}",
-                libpod_stats::libpod::bolt::format::fnv1a64(&seed)
-            )
+            format!("{:016x}", crate::libpod_files::fnv1a64(&seed))
         })
         .collect()
 }

@@ -4,13 +4,11 @@
 use std::path::Path;
 
 use super::*;
-use libpod_stats::cgroup::layout::{CgroupLayout, Controller, LayoutKind};
-use libpod_stats::cgroup::reader::CgroupReader;
-use libpod_stats::host::HostRoot;
-use libpod_stats::libpod::bolt_state::read_bolt_state;
-use libpod_stats::libpod::discover::{discover, DiscoveryOptions};
-use libpod_stats::libpod::model::CgroupManager;
-use libpod_stats::libpod::{ContainerState, Source};
+use libpod_stats::internals::cgroup::layout::{CgroupLayout, Controller, LayoutKind};
+use libpod_stats::internals::libpod::bolt_state::read_bolt_state;
+use libpod_stats::{
+    discover, CgroupManager, CgroupReader, ContainerState, DiscoveryOptions, HostRoot, Source,
+};
 
 fn mixed() -> HostBuilder {
     HostBuilder::new()
@@ -200,7 +198,7 @@ fn proc_entries_and_meminfo() {
     let web = built.container("web").unwrap();
     let pid = web.pid.unwrap();
     let net = root.read(format!("/proc/{pid}/net/dev")).unwrap();
-    let eth0 = libpod_stats::parse::net_dev::iter(&net)
+    let eth0 = libpod_stats::internals::parse::net_dev::iter(&net)
         .filter_map(Result::ok)
         .find(|l| !l.is_loopback())
         .unwrap();
@@ -216,7 +214,7 @@ fn proc_entries_and_meminfo() {
     );
     let meminfo = root.read("/proc/meminfo").unwrap();
     assert_eq!(
-        libpod_stats::parse::meminfo::mem_total_bytes(&meminfo).unwrap(),
+        libpod_stats::internals::parse::meminfo::mem_total_bytes(&meminfo).unwrap(),
         Some(8 << 30)
     );
     assert_eq!(root.snapshot_meta().unwrap().unwrap().online_cpus, 2);
@@ -288,7 +286,7 @@ fn a_series_advances_counters_and_time() {
     }
     let second = series.push(&h).unwrap();
     assert_eq!(series.len(), 2);
-    let steps = libpod_stats::snapshot::series_steps(dir.path()).unwrap();
+    let steps = libpod_stats::internals::snapshot::series_steps(dir.path()).unwrap();
     assert_eq!(steps.len(), 2);
     let cg = first.container("busy").unwrap().cgroup.clone().unwrap();
     assert_eq!(

@@ -187,7 +187,7 @@ impl<'a> Page<'a> {
     }
 
     /// Branch element `index`: the child's first key and the child's page id.
-    pub fn branch(&self, index: usize) -> Result<(&'a [u8], u64), Corruption> {
+    pub(super) fn branch(&self, index: usize) -> Result<(&'a [u8], u64), Corruption> {
         let (at, raw) = self.element(index)?;
         let (_, BranchElement { pos, ksize, pgid }) =
             format::branch_element(raw).map_err(|_| self.out_of_bounds(index))?;
@@ -196,7 +196,7 @@ impl<'a> Page<'a> {
     }
 
     /// Leaf element `index`: flags, key and value.
-    pub fn leaf(&self, index: usize) -> Result<Leaf<'a>, Corruption> {
+    pub(super) fn leaf(&self, index: usize) -> Result<Leaf<'a>, Corruption> {
         let (at, raw) = self.element(index)?;
         let (
             _,
@@ -216,7 +216,7 @@ impl<'a> Page<'a> {
     }
 
     /// The key of element `index`, whatever the page kind.
-    pub fn key(&self, index: usize) -> Result<&'a [u8], Corruption> {
+    pub(super) fn key(&self, index: usize) -> Result<&'a [u8], Corruption> {
         match self.kind {
             Kind::Branch => self.branch(index).map(|(k, _)| k),
             Kind::Leaf => self.leaf(index).map(|l| l.key),
@@ -225,7 +225,7 @@ impl<'a> Page<'a> {
 
     /// For a branch: the index of the child that may hold `key` (the last element whose key
     /// is <= `key`, or the first one). For a leaf: the index of the exact match.
-    pub fn search(&self, key: &[u8]) -> Result<Result<usize, usize>, Corruption> {
+    pub(super) fn search(&self, key: &[u8]) -> Result<Result<usize, usize>, Corruption> {
         let (mut lo, mut hi) = (0usize, self.count);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
