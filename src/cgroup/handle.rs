@@ -102,6 +102,9 @@ impl CgroupReader {
         let rel = cgroup.relative();
         let kind = self.layout().kind();
         let mut files: Vec<(CgroupFile, File)> = Vec::new();
+        // One path buffer for every file (a dozen or more per cgroup, thousands of cgroups
+        // for a one-shot command): grown once, not two allocations per file.
+        let mut path = PathBuf::new();
         for file in CgroupFile::for_layout(kind).filter(|f| wanted.contains(*f)) {
             if file
                 .fallback_for()
@@ -112,7 +115,10 @@ impl CgroupReader {
             let Some(mount) = self.layout().mount(file.hierarchy()) else {
                 continue;
             };
-            let path = mount.join(rel).join(file.name());
+            path.as_mut_os_string().clear();
+            path.push(mount);
+            path.push(rel);
+            path.push(file.name());
             match self.root().open(&path) {
                 Ok(f) => files.push((file, f)),
                 Err(e) if is_absent(&e) => {}

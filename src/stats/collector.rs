@@ -222,11 +222,14 @@ fn cgroup_dir(root: &HostRoot, reader: &CgroupReader, cgroup: &CgroupPath) -> Op
 }
 
 impl Tracked {
+    /// `watch` is false for a single cycle: the identity checks that compare one cycle's
+    /// files with the next need nothing resolved then.
     fn new(
         root: &HostRoot,
         reader: &CgroupReader,
         facts: &HostFacts,
         container: Container,
+        watch: bool,
     ) -> Self {
         let (net_dev, ns_link) = match container.pid {
             Some(pid) if container.state.has_cgroup() => (
@@ -238,12 +241,12 @@ impl Tracked {
         // On cgroupfs and procfs a held file says itself that its object is gone (ENODEV,
         // or it follows its process): nothing to resolve, `stat` or `statfs` per container.
         let cgroup_dir = match (&container.cgroup, container.state.has_cgroup()) {
-            (Some(cg), true) if !facts.kernel_cgroupfs => cgroup_dir(root, reader, cg),
+            (Some(cg), true) if watch && !facts.kernel_cgroupfs => cgroup_dir(root, reader, cg),
             _ => None,
         };
         let net_dev_real = net_dev
             .as_deref()
-            .filter(|_| !facts.kernel_procfs)
+            .filter(|_| watch && !facts.kernel_procfs)
             .and_then(|p| root.resolved(p));
         let health_log = container
             .health_log
@@ -514,7 +517,7 @@ impl Collector {
             {
                 continue;
             }
-            let mut t = Tracked::new(&self.root, &self.reader, &self.facts, container);
+            let mut t = Tracked::new(&self.root, &self.reader, &self.facts, container, watch);
             if let Some(prev) = old.iter_mut().find(|o| o.same_instance(&t.container)) {
                 // The same instance keeps its rate, its held files and its buffers.
                 t.rate = std::mem::take(&mut prev.rate);
