@@ -8,11 +8,20 @@ scripts/install-deps.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# the libraries and the command as users build them: without the tests' `internals` feature,
+# where every pub item of the core must be reachable from its root (unreachable_pub)
+cargo clippy -p libpod-stats -p libpod-stats-testing -p libpod-stats-cli -p libpodstats-plugin \
+  --lib --bins -- -D warnings
 # benches are compiled by clippy above and run by `cargo bench`, not here
-# includes the podman 5 VM tests (plugin/tests/vm_podman5.rs: a trixie and a sid guest under
-# qemu, about 15 minutes with the guest trees cached, 25 without); LPS_SKIP_VM=1 skips them
-# outside CI, never under CI=true
-cargo test --workspace --lib --bins --tests
+# One integration-test binary per crate (plus the two allocation-counting ones), its tests in
+# parallel threads. The tests that measure cpu or time against real podman, collectd or VMs
+# run afterwards, one at a time, so no neighbour's load skews their figures: e2e_*, podman_*,
+# collectd_*, fault_collectd, live_* and vm_podman5 (plugin/tests/integration/vm_podman5.rs: a
+# trixie and a sid guest under qemu, about 15 minutes with the guest trees cached, 25
+# without; LPS_SKIP_VM=1 skips them outside CI, never under CI=true).
+timed=(e2e_ podman_ collectd_ fault_collectd live_ vm_podman5)
+cargo test --workspace --lib --bins --tests --examples -- "${timed[@]/#/--skip=}"
+cargo test --workspace --lib --bins --tests -- --test-threads=1 "${timed[@]}"
 cargo test --workspace --doc
 # every public item is documented (deny(missing_docs)) and the docs build without a warning
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace

@@ -4,8 +4,8 @@
 # writes fixtures/cgroupv2/podman-<major.minor>-mixed/{000,001,002} by re-capturing each step
 # of RESULTS_DIR/capture with the CLI built here (so the redaction on this checkout applies),
 # and a README saying how it was made. Then regenerate the goldens:
-#   INSTA_UPDATE=always cargo test --test golden_cgroup
-#   INSTA_UPDATE=always cargo test -p libpod-stats-cli --test stats_golden --test fixtures_discovery
+#   INSTA_UPDATE=always cargo test --test integration golden_cgroup
+#   INSTA_UPDATE=always cargo test -p libpod-stats-cli --test integration -- stats_golden fixtures_discovery
 set -euo pipefail
 res=${1:?usage: make-fixtures.sh RESULTS_DIR}
 top="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -23,7 +23,7 @@ versions="$(tr '\n' ';' <"$res/versions.txt" | sed 's/;$//; s/;/; /g')"
 cat >"$dest/README.md" <<README
 # podman $version on cgroup v2 under systemd: a series of 3 steps
 
-Made by the VM test rig (\`plugin/tests/vm_podman5.rs\`, \`scripts/vm/\`; see the README's
+Made by the VM test rig (\`plugin/tests/integration/vm_podman5.rs\`, \`scripts/vm/\`; see the README's
 "Tests in VMs"): a Debian guest booted with qemu ($versions), cgroup v2 only, SQLite state,
 running \`scripts/vm/run-scenario.sh\`'s containers: rootful under the systemd manager (idle,
 cpu burner, a 64 MiB tmpfs holder, a pod with infra and member, paused, created, exited, one

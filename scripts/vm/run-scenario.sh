@@ -4,7 +4,7 @@
 # runs libpod-stats (installed from our .deb in /lps) with raw reads of the cgroup files just
 # before and after each run, runs Debian's collectd with our plugin, takes a capture, stops
 # every container and writes everything in /lps-out as a tar onto /dev/vdb. The host
-# (plugin/tests/vm_podman5.rs) makes every judgement; this script only records.
+# (plugin/tests/integration/vm_podman5.rs) makes every judgement; this script only records.
 set -u
 OUT=/lps-out
 rm -rf "$OUT"
