@@ -23,6 +23,13 @@ timed=(e2e_ podman_ collectd_ fault_collectd live_ vm_podman5)
 cargo test --workspace --lib --bins --tests --examples -- "${timed[@]/#/--skip=}"
 cargo test --workspace --lib --bins --tests -- --test-threads=1 "${timed[@]}"
 cargo test --workspace --doc
+# the examples: the live host (prints what runs, or says nothing runs), a replay of bundled
+# captures, and the insta example's program (its test ran with --tests above)
+cargo build --workspace --examples
+cargo run -q --example live_host
+cargo run -q --example replay_capture
+cargo run -q --example replay_capture -- fixtures/cgroupv1/podman-pod
+cargo run -q -p libpod-stats-testing --example insta_replay >/dev/null
 # every public item is documented (deny(missing_docs)) and the docs build without a warning
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 scripts/fuzz-smoke.sh
