@@ -1,4 +1,9 @@
 //! `libpod-stats`: podman container stats straight from cgroupfs.
+//!
+//! The command of the `libpod-stats-cli` package, a front end over the `libpod_stats`
+//! library's root names only: clap's arguments here, one module per subcommand (`ps`,
+//! `stats`, `capture`, `replay`), the one table writer of `ps` and `stats` (`table`) and how
+//! errors are printed (`error`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -20,8 +20,8 @@
 //!
 //! The bundled series `fixtures/cgroupv1/series-podman` was captured from real podman 4.3.1:
 //! three steps one second apart, an idle container and a cpu burner. This is the whole test
-//! (the crate's own `tests/integration/downstream_insta.rs` is the same code); for your own capture,
-//! point it at your directory and review the first snapshot with `cargo insta review`
+//! (the core's `tests/integration/downstream_insta.rs` in the repository is the same code);
+//! for your own capture, point it at your directory and review the first snapshot with `cargo insta review`
 //! (`cargo install cargo-insta`; or run once with `INSTA_UPDATE=always` and read the `.snap`
 //! file it writes). The test needs, in your `Cargo.toml`:
 //!
