@@ -45,20 +45,59 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The files under `dir` holding `needle` in any byte (symlinks: in their target text).
+/// The files under `dir` holding `needle`.
 fn holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
     all_files(dir, &mut files);
-    files
-        .into_iter()
-        .filter(|f| {
-            let bytes = match std::fs::read_link(f) {
-                Ok(target) => target.into_os_string().into_encoded_bytes(),
-                Err(_) => std::fs::read(f).unwrap(),
-            };
-            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-        })
-        .collect()
+    files.into_iter().filter(|f| holds(f, needle)).collect()
+}
+
+/// Whether the file `f` holds `needle` in any byte (a symlink: in its target text; an SQLite
+/// database: also in any cell, since a value longer than a page is split over overflow pages
+/// and a marker may straddle two of them).
+fn holds(f: &Path, needle: &str) -> bool {
+    let mut bytes = match std::fs::read_link(f) {
+        Ok(target) => target.into_os_string().into_encoded_bytes(),
+        Err(_) => std::fs::read(f).unwrap(),
+    };
+    if bytes.starts_with(b"SQLite format 3\0") {
+        bytes.extend(sqlite_cells(f));
+    }
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Every cell of every table of the SQLite database at `path`, concatenated.
+fn sqlite_cells(path: &Path) -> Vec<u8> {
+    use rusqlite::types::ValueRef;
+    let db =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap();
+    let names: Vec<String> = tables
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let mut rows = db.prepare(&format!("SELECT * FROM \"{name}\"")).unwrap();
+        let columns = rows.column_count();
+        let mut rows = rows.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                match row.get_ref(i).unwrap() {
+                    ValueRef::Text(b) | ValueRef::Blob(b) => out.extend_from_slice(b),
+                    ValueRef::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+                    ValueRef::Real(x) => out.extend_from_slice(x.to_string().as_bytes()),
+                    ValueRef::Null => {}
+                }
+                out.push(0);
+            }
+        }
+    }
+    out
 }
 
 /// `ps --all` and `stats --no-stream` as JSON, with their exit status.
@@ -573,9 +612,8 @@ proptest! {
         let tmp = tempfile::tempdir().unwrap();
         let source = tmp.path().join("source");
         let (file, place) = build_source(&case, &source);
-        let planted = std::fs::read(source.join(&file)).unwrap();
         prop_assert!(
-            planted.windows(case.marker.len()).any(|w| w == case.marker.as_bytes()),
+            holds(&source.join(&file), &case.marker),
             "not planted ({place})"
         );
 
@@ -612,11 +650,8 @@ fn a_marker_in_a_health_log_never_reaches_the_capture() {
             let tmp = tempfile::tempdir().unwrap();
             let source = tmp.path().join("source");
             let (file, place) = build_source(&case, &source);
-            let planted = std::fs::read(source.join(&file)).unwrap();
             assert!(
-                planted
-                    .windows(case.marker.len())
-                    .any(|w| w == case.marker.as_bytes()),
+                holds(&source.join(&file), &case.marker),
                 "not planted ({place})"
             );
             let out = tmp.path().join("capture");
