@@ -136,3 +136,42 @@ fn the_wide_table_adds_its_columns() {
     );
     assert_eq!(lines.next(), None);
 }
+
+/// `stats --all`: a container that does not run keeps reporting its state (numbers an alert
+/// can use) with no cgroup figures; without `--all` it is not listed.
+#[test]
+fn stats_all_reports_the_state_of_containers_that_do_not_run() {
+    let root = fixture();
+    let stats = |extra: &[&str]| -> Vec<Value> {
+        let mut cmd = cli();
+        cmd.args(["--root", &root, "--no-rootless", "stats", "--no-stream"])
+            .args(["--format", "json"])
+            .args(extra);
+        let json: Value = serde_json::from_slice(&stdout_of(&mut cmd)).unwrap();
+        json.as_array().unwrap().clone()
+    };
+    let find = |all: &[Value], name: &str| all.iter().find(|s| s["name"] == name).cloned();
+    let all = stats(&["--all"]);
+    let exited = find(&all, "lpstest-exited").expect("lpstest-exited with --all");
+    assert_eq!(exited["state"], "exited", "{exited:#}");
+    assert_eq!(exited["state_code"], 6, "{exited:#}");
+    assert_eq!(exited["exit_code"], 0, "{exited:#}");
+    for key in ["cpu_ns", "memory_bytes", "pids", "cgroup"] {
+        assert!(exited[key].is_null(), "{key}: {exited:#}");
+    }
+    let created = find(&all, "lpstest-created").expect("lpstest-created with --all");
+    assert_eq!(
+        (&created["state_code"], &created["exit_code"]),
+        (&Value::from(1), &Value::Null)
+    );
+    let paused = find(&all, "lpstest-paused").expect("lpstest-paused");
+    assert_eq!(paused["state_code"], 5);
+    assert!(
+        paused["cpu_ns"].is_u64(),
+        "a paused container's counters stay"
+    );
+    let running = stats(&[]);
+    assert!(find(&running, "lpstest-exited").is_none());
+    assert!(find(&running, "lpstest-created").is_none());
+    assert_eq!(running.len() + 2, all.len());
+}
