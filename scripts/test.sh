@@ -32,4 +32,7 @@ cargo run -q --example replay_capture -- fixtures/cgroupv1/podman-pod
 cargo run -q -p libpod-stats-testing --example insta_replay >/dev/null
 # every public item is documented (deny(missing_docs)) and the docs build without a warning
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+# the three published crates as crates.io would take them: one publish dry run that builds
+# each from its package, each package under 10 MB and without fixtures
+scripts/package-check.sh
 scripts/fuzz-smoke.sh
