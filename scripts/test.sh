@@ -35,4 +35,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 # the three published crates as crates.io would take them: one publish dry run that builds
 # each from its package, each package under 10 MB and without fixtures
 scripts/package-check.sh
+# downstream/, a crate outside the workspace, tested against those packages unpacked
+scripts/downstream.sh
 scripts/fuzz-smoke.sh
