@@ -304,6 +304,32 @@ impl HostRoot {
             .map_err(|e| self.error(host_path, e))
     }
 
+    /// Opens a host directory (`O_PATH`) to open several files in it without resolving the
+    /// directory's path again for each ([`HostDir::open`]): one path walk per directory
+    /// instead of one per file. The directory is resolved as [`open`](Self::open) resolves,
+    /// confined to the root.
+    pub(crate) fn open_dir(&self, host_path: &Path) -> Result<HostDir, HostError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        let fd = match self.open_in_kernel(host_path, flags) {
+            Some(opened) => opened?,
+            None => {
+                let real = self.walked(host_path)?;
+                OwnedFd::from(
+                    std::fs::OpenOptions::new()
+                        .read(true)
+                        .custom_flags(flags)
+                        .open(&real)
+                        .map_err(|e| self.error(host_path, e))?,
+                )
+            }
+        };
+        Ok(HostDir {
+            fd,
+            path: host_path.to_path_buf(),
+        })
+    }
+
     /// Reads a whole host file.
     pub fn read(&self, host_path: impl AsRef<Path>) -> Result<Vec<u8>, HostError> {
         let mut buf = Vec::new();
@@ -465,6 +491,52 @@ fn lexical_absolute(host_path: &Path) -> PathBuf {
     out
 }
 
+/// Bytes of a file name [`HostDir::open`] converts on the stack.
+const NAME_BUF: usize = 64;
+
+/// A host directory held open by [`HostRoot::open_dir`]; the files in it are opened relative
+/// to the descriptor.
+#[derive(Debug)]
+pub(crate) struct HostDir {
+    fd: OwnedFd,
+    /// The host path the directory was opened as (for errors and the confined fallback).
+    path: PathBuf,
+}
+
+impl HostDir {
+    /// Opens the file `name` in this directory for reading, as [`HostRoot::open`] would open
+    /// the directory's host path joined with `name`. `name` is one path component (no `/`,
+    /// not `.` or `..`), opened with `O_NOFOLLOW`: no path is resolved again and nothing
+    /// leaves the directory. A symlink there (possible in a snapshot, never in cgroupfs) is
+    /// left to `root`, which follows it confined to the root.
+    pub(crate) fn open(&self, root: &HostRoot, name: &str) -> Result<File, HostError> {
+        let joined = || self.path.join(name);
+        let one_component = !name.is_empty()
+            && name.len() < NAME_BUF
+            && !name.contains(['/', '\0'])
+            && name != "."
+            && name != "..";
+        if !one_component {
+            return root.open(joined());
+        }
+        let mut buf = [0u8; NAME_BUF];
+        buf[..name.len()].copy_from_slice(name.as_bytes());
+        let Ok(name_c) = CStr::from_bytes_until_nul(&buf) else {
+            return root.open(joined());
+        };
+        let flags = rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::NONBLOCK
+            | rustix::fs::OFlags::CLOEXEC
+            | rustix::fs::OFlags::NOCTTY
+            | rustix::fs::OFlags::NOFOLLOW;
+        match rustix::fs::openat(&self.fd, name_c, flags, rustix::fs::Mode::empty()) {
+            Ok(fd) => Ok(File::from(fd)),
+            Err(rustix::io::Errno::LOOP) => root.open(joined()),
+            Err(e) => Err(root.error(&joined(), e.into())),
+        }
+    }
+}
+
 /// The root directory held open for `openat2`, when the kernel resolves in it: `None` when
 /// it cannot be opened or `openat2` is missing or refused (the walk is used then).
 fn open_root_for_kernel(dir: &Path) -> Option<OwnedFd> {
@@ -621,6 +693,51 @@ mod tests {
         symlink("/a", dir.path().join("b")).unwrap();
         let err = root.read("/a/x").unwrap_err();
         assert_eq!(err.source.raw_os_error(), Some(libc::ELOOP));
+    }
+
+    /// Files opened relative to a held directory read what the root's own open reads, and
+    /// a symlink in the directory is followed confined to the root, never out of it.
+    #[test]
+    fn files_in_a_held_directory_stay_under_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"outside").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cg = dir.path().join("sys/fs/cgroup/memory/ctr");
+        std::fs::create_dir_all(&cg).unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(cg.join("memory.stat"), b"cache 1\n").unwrap();
+        std::fs::write(dir.path().join("etc/inside"), b"inside").unwrap();
+        symlink("/etc/inside", cg.join("absolute")).unwrap();
+        symlink("../../../../../etc/inside", cg.join("relative")).unwrap();
+        symlink(outside.path().join("secret"), cg.join("escape")).unwrap();
+        symlink("../../../../../../../../../..", cg.join("up")).unwrap();
+        for root in both(dir.path()) {
+            let held = root
+                .open_dir(Path::new("/sys/fs/cgroup/memory/ctr"))
+                .unwrap();
+            let read = |name: &str| {
+                let f = held.open(&root, name)?;
+                let mut text = String::new();
+                (&f).read_to_string(&mut text).unwrap();
+                Ok::<_, HostError>(text)
+            };
+            assert_eq!(read("memory.stat").unwrap(), "cache 1\n");
+            assert_eq!(read("absolute").unwrap(), "inside");
+            assert_eq!(read("relative").unwrap(), "inside");
+            // Re-rooted: the link's target is looked up under the snapshot, where it is not.
+            let err = read("escape").unwrap_err();
+            assert!(err.is_not_found(), "{err}");
+            assert!(err.to_string().contains("memory/ctr/escape"), "{err}");
+            // More than one component: resolved from the root, as `HostRoot::open` does.
+            assert_eq!(read("up/etc/inside").unwrap(), "inside");
+            let err = read("memory.max").unwrap_err();
+            assert!(err.is_not_found());
+            assert!(err.to_string().contains("memory/ctr/memory.max"), "{err}");
+            let err = root
+                .open_dir(Path::new("/sys/fs/cgroup/pids/ctr"))
+                .unwrap_err();
+            assert!(err.is_not_found());
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::path::CgroupPath;
 use super::reader::{is_absent, CgroupFileSource, CgroupReader};
 use super::stats::CgroupStats;
 use super::{v1, v2};
-use crate::host::HostError;
+use crate::host::{HostDir, HostError};
 use crate::parse::ParseError;
 
 /// Initial size of the read buffer; grown (once) when a file is larger. A v2 `memory.stat`
@@ -102,8 +102,12 @@ impl CgroupReader {
         let rel = cgroup.relative();
         let kind = self.layout().kind();
         let mut files: Vec<(CgroupFile, File)> = Vec::new();
-        // One path buffer for every file (a dozen or more per cgroup, thousands of cgroups
-        // for a one-shot command): grown once, not two allocations per file.
+        // The cgroup's directory in each hierarchy is resolved once and its files opened
+        // relative to it (a dozen or more files per cgroup, thousands of cgroups for a
+        // one-shot command): one path walk per directory, not one per file. A directory
+        // that cannot be opened is left to the per-file open, which says why (or finds
+        // each file absent) as it did before.
+        let mut dirs: Vec<(&Path, Option<HostDir>)> = Vec::new();
         let mut path = PathBuf::new();
         for file in CgroupFile::for_layout(kind).filter(|f| wanted.contains(*f)) {
             if file
@@ -115,11 +119,31 @@ impl CgroupReader {
             let Some(mount) = self.layout().mount(file.hierarchy()) else {
                 continue;
             };
-            path.as_mut_os_string().clear();
-            path.push(mount);
-            path.push(rel);
-            path.push(file.name());
-            match self.root().open(&path) {
+            // Mount paths compared as bytes (a `Path` comparison walks components).
+            let at = match dirs
+                .iter()
+                .position(|(m, _)| m.as_os_str() == mount.as_os_str())
+            {
+                Some(at) => at,
+                None => {
+                    path.as_mut_os_string().clear();
+                    path.push(mount);
+                    path.push(rel);
+                    dirs.push((mount, self.root().open_dir(&path).ok()));
+                    dirs.len() - 1
+                }
+            };
+            let opened = match &dirs[at].1 {
+                Some(dir) => dir.open(self.root(), file.name()),
+                None => {
+                    path.as_mut_os_string().clear();
+                    path.push(mount);
+                    path.push(rel);
+                    path.push(file.name());
+                    self.root().open(&path)
+                }
+            };
+            match opened {
                 Ok(f) => files.push((file, f)),
                 Err(e) if is_absent(&e) => {}
                 Err(e) => return Err(e.into()),

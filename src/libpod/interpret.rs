@@ -241,7 +241,7 @@ fn container_record(
     graph_root: Option<&std::path::Path>,
 ) -> Result<ContainerRecord, String> {
     let id = ContainerId::new(ctr.id.as_str()).map_err(|e| e.to_string())?;
-    let config: ConfigJson = parse_json(&ctr.config_json, "container config")?;
+    let config = parse_config_json(&ctr.config_json)?;
     let state: StateJson = parse_json(&ctr.state_json, "container state")?;
     if let Some(id) = &config.id {
         if id != &ctr.id {
@@ -327,6 +327,44 @@ fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, 
     serde_json::from_slice(bytes).map_err(|e| format!("{what} is not valid JSON: {e}"))
 }
 
+/// Every key (and alias) [`ConfigJson`] reads; `config_keys_cover_the_struct` checks it
+/// against the struct.
+const CONFIG_JSON_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "pod",
+    "rootfsImageName",
+    "RawImageName",
+    "rawImageName",
+    "createdTime",
+    "created",
+    "cgroupManager",
+    "cgroupParent",
+    "cgroupsMode",
+    "noCgroups",
+    "pause",
+    "isInfra",
+    "labels",
+    "healthcheck",
+    "healthLogDestination",
+];
+
+/// A container's config JSON as [`ConfigJson`]: the keys it reads are cut out first
+/// ([`keep_keys`](crate::parse::json_keys::keep_keys)), so serde does not tokenize the OCI
+/// spec it would only skip. Any error comes from parsing the original bytes, so its message
+/// (line, column) is the one serde gives for the record as stored.
+fn parse_config_json(bytes: &[u8]) -> Result<ConfigJson, String> {
+    const WHAT: &str = "container config";
+    let wanted = |key: &[u8]| CONFIG_JSON_KEYS.iter().any(|k| k.as_bytes() == key);
+    match crate::parse::json_keys::keep_keys(bytes, wanted) {
+        Some(kept) => match serde_json::from_slice(&kept) {
+            Ok(config) => Ok(config),
+            Err(_) => parse_json(bytes, WHAT),
+        },
+        None => parse_json(bytes, WHAT),
+    }
+}
+
 fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
@@ -369,6 +407,70 @@ mod tests {
             pod_id: None,
             config_json: config.as_bytes().to_vec(),
             state_json: state.as_bytes().to_vec(),
+        }
+    }
+
+    /// The cut-down parse reads what serde reads from the whole record: every key of
+    /// `CONFIG_JSON_KEYS` set (each alias once, alone), next to an OCI spec it skips.
+    #[test]
+    fn config_keys_cover_the_struct() {
+        let spec = r#""spec": {"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [{"names": ["accept", "bind", "x\"}]"], "action": "SCMP_ACT_ALLOW"}]}},
+            "annotations": {"k": "v"}, "n": [1, 2.5e3, -7, null, true, false]}"#;
+        let value = |key: &str| match key {
+            "noCgroups" | "pause" | "isInfra" => "true".to_string(),
+            "labels" => r#"{"a": "1", "b": "2"}"#.to_string(),
+            "healthcheck" => r#"{"Test": ["CMD", "true"], "Interval": 30}"#.to_string(),
+            "healthLogDestination" => r#""local""#.to_string(),
+            other => format!(r#""value of {other}""#),
+        };
+        for alias in ["", "rawImageName", "created", "isInfra"] {
+            let pairs: Vec<String> = CONFIG_JSON_KEYS
+                .iter()
+                .filter(|k| {
+                    // One spelling of each field: an alias and its field are a duplicate.
+                    let aliases = [
+                        ("rawImageName", "RawImageName"),
+                        ("created", "createdTime"),
+                        ("isInfra", "pause"),
+                    ];
+                    aliases.iter().all(|(a, field)| {
+                        (**k != *a || *a == alias) && (**k != *field || *a != alias)
+                    })
+                })
+                .map(|k| format!("{k:?}: {}", value(k)))
+                .collect();
+            let json = format!("{{{spec}, {}, \"other\": {{}}}}", pairs.join(", "));
+            let whole: ConfigJson = serde_json::from_str(&json).expect("valid");
+            let cut = parse_config_json(json.as_bytes()).expect("valid");
+            assert_eq!(format!("{cut:?}"), format!("{whole:?}"));
+            for key in CONFIG_JSON_KEYS
+                .iter()
+                .filter(|k| json.contains(&format!("{k:?}")))
+            {
+                let without = json.replace(&format!("{key:?}"), "\"unread\"");
+                let whole: ConfigJson = serde_json::from_str(&without).expect("valid");
+                assert_ne!(format!("{cut:?}"), format!("{whole:?}"), "{key} is read");
+            }
+        }
+    }
+
+    /// Bad records fail with serde's message for the record as stored.
+    #[test]
+    fn config_errors_are_serdes_own() {
+        for bad in [
+            r#"{"spec": {"a": [1, 2}, "name": "x"}"#,
+            r#"{"spec": {}, "name": 7}"#,
+            r#"{"spec": {}, "name": "x", "name": "y"}"#,
+            r#"{"spec": {}} trailing"#,
+            "[1]",
+            "",
+        ] {
+            let ours = parse_config_json(bad.as_bytes()).map(|_| ()).unwrap_err();
+            let serdes = parse_json::<ConfigJson>(bad.as_bytes(), "container config")
+                .map(|_| ())
+                .unwrap_err();
+            assert_eq!(ours, serdes, "{bad}");
         }
     }
 

@@ -13,6 +13,7 @@
 
 pub mod blkio;
 pub mod flat_keyed;
+pub mod json_keys;
 pub mod meminfo;
 pub mod mountinfo;
 pub mod nested_keyed;
