@@ -26,14 +26,18 @@ cat >"$dest/README.md" <<README
 Made by the VM test rig (\`plugin/tests/integration/vm_podman5.rs\`, \`scripts/vm/\`; see the README's
 "Tests in VMs"): a Debian guest booted with qemu ($versions), cgroup v2 only, SQLite state,
 running \`scripts/vm/run-scenario.sh\`'s containers: rootful under the systemd manager (idle,
-cpu burner, a 64 MiB tmpfs holder, a pod with infra and member, paused, created, exited, one
-with markers through every door), one under \`--cgroup-manager=cgroupfs\`
+cpu burner, a 64 MiB tmpfs holder, a pod made with \`--cpus 0.5 --memory 96m\` with infra and
+member, paused, created, exited, one with markers through every door whose health check
+passed once, one whose health check failed once (\`unhealthy\`), a \`--cpus 0.2\` busy loop,
+a \`--memory 16m\` one whose child was OOM-killed), one under \`--cgroup-manager=cgroupfs\`
 (\`/libpod_parent/libpod-<id>\`), a Quadlet unit (\`--cgroups=split\`,
-\`libpod-payload-<id>\`), and the rootless user lpsuser's (uid 1500) two containers under
-\`user@1500.service\` plus one under cgroupfs (crun's bare \`<id>\` cgroup). The guest ran
+\`libpod-payload-<id>\`), and the rootless user lpsuser's (uid 1500) two containers, their
+own \`--cpus 0.2\` and \`--memory 16m\` ones under \`user@1500.service\` plus one under
+cgroupfs (crun's bare \`<id>\` cgroup). The guest ran
 \`libpod-stats capture --count 3 --interval 1\`; each step was then re-captured here with
 \`libpod-stats --root <step> capture\` (redaction on) by \`scripts/vm/make-fixtures.sh\`.
-No file is hand-edited. Goldens: \`tests/snapshots/\` (golden_cgroup, stats_golden,
+No file is hand-edited. Goldens: \`tests/integration/snapshots/\` (golden_cgroup) and
+\`cli/tests/integration/snapshots/\` (stats_golden,
 fixtures_discovery).
 README
 du -sh "$dest"

@@ -29,7 +29,8 @@ raw() {
   { echo "time_ns:$(date +%s%N)"
     if [ -s "$OUT/raw/cgroups.list" ]; then
       (cd /sys/fs/cgroup && while read -r d; do
-        for n in cgroup.procs cpu.stat memory.current memory.stat memory.max io.stat pids.current; do
+        for n in cgroup.procs cpu.stat cpu.max cpu.pressure memory.current memory.stat memory.max \
+            memory.events io.stat pids.current; do
           echo ".$d/$n"
         done
       done <"$OUT/raw/cgroups.list" >"$OUT/raw/files.list"
@@ -106,6 +107,13 @@ run --name lpstest-unhealthy --health-cmd 'exit 1' --health-retries 1 --health-i
   "$IMG" sleep 100000
 podman healthcheck run lpstest-markers >"$OUT/root/healthcheck-markers.out" 2>&1
 podman healthcheck run lpstest-unhealthy >"$OUT/root/healthcheck-unhealthy.out" 2>&1
+step "throttling and an OOM kill (root)"
+# a busy loop limited to 0.2 cpus, and a 16 MiB container whose child the kernel OOM-kills
+# while its shell (pid 1) keeps running: `tail` holds a 64 MiB "line" and raises its own
+# OOM score, so the killer picks it; `sh` waits on `sleep`
+OOM_CMD='sleep 100000 & head -c 67108864 /dev/zero | sh -c "echo 1000 >/proc/self/oom_score_adj && exec tail" >/dev/null; wait'
+run --name lpstest-throttled --cpus 0.2 "$IMG" sh -c 'while :; do :; done'
+run --name lpstest-oom --memory 16m "$IMG" sh -c "$OOM_CMD"
 step "cgroupfs manager"
 podman --cgroup-manager=cgroupfs run -d --network none --name lpstest-cgfs "$IMG" sleep 100000 >/dev/null
 step "quadlet"
@@ -127,6 +135,26 @@ as_user podman run -d --network none --name lpstest-rl2 "$IMG" \
   sh -c 'dd if=/dev/zero of=/tmp/f bs=1M count=8 2>/dev/null; sleep 100000' >/dev/null || echo "FAILED: rl2"
 as_user podman --cgroup-manager=cgroupfs run -d --network none --name lpstest-rlcgfs "$IMG" \
   sleep 100000 >"$OUT/user/rlcgfs.out" 2>&1 || echo "FAILED: rlcgfs"
+
+as_user podman run -d --network none --name lpstest-rlthrottled --cpus 0.2 "$IMG" \
+  sh -c 'while :; do :; done' >/dev/null || echo "FAILED: rlthrottled"
+as_user podman run -d --network none --name lpstest-rloom --memory 16m "$IMG" sh -c "$OOM_CMD" \
+  >/dev/null || echo "FAILED: rloom"
+
+step "waiting for the OOM kills"
+# memory.events counts the scope's descendants too (crun's `container` child)
+wait_oom() {
+  local f="" n
+  for _ in $(seq 1 90); do
+    [ -n "$f" ] || f=$(find /sys/fs/cgroup -path "*libpod-$1.scope/memory.events" 2>/dev/null | head -n1)
+    n=$(sed -n 's/^oom_kill //p' "$f" 2>/dev/null)
+    [ "${n:-0}" -gt 0 ] && { echo "$2: oom_kill $n in $f"; return 0; }
+    sleep 1
+  done
+  echo "FAILED: no OOM kill of $2's child within 90 s (${f:-no memory.events})"
+}
+wait_oom "$(podman inspect -f '{{.Id}}' lpstest-oom)" lpstest-oom
+wait_oom "$(as_user podman inspect -f '{{.Id}}' lpstest-rloom)" lpstest-rloom
 
 step "bolt_state.db-old"
 if [ ! -e /var/lib/containers/storage/libpod/bolt_state.db-old ]; then

@@ -5,9 +5,10 @@
 //! Debian package (`plugin/packaging/build-deb.sh --debug`) and `scripts/vm/run-scenario.sh`,
 //! which starts the containers (rootful under the systemd manager: idle, cpu burner, a 64 MiB
 //! tmpfs holder, a pod with limits, paused, created, exited, one with markers through every
-//! door, one whose health check fails; one
-//! under `--cgroup-manager=cgroupfs`; a Quadlet unit; a rootless user's two containers and
-//! one of theirs under cgroupfs), records podman's own `ps`, `inspect` and `stats`, runs our
+//! door, one whose health check fails, a `--cpus 0.2` busy loop, a `--memory 16m` one whose
+//! child is OOM-killed; one
+//! under `--cgroup-manager=cgroupfs`; a Quadlet unit; a rootless user's two containers, their
+//! own busy loop and OOM one, and one of theirs under cgroupfs), records podman's own `ps`, `inspect` and `stats`, runs our
 //! CLI (as root and as the rootless user) and Debian's collectd with our plugin, each between
 //! two raw reads of every container cgroup, takes a capture and writes it all to a results
 //! disk. Every judgement is made here, on the host:
@@ -27,6 +28,12 @@
 //! - podman's MemUsage lies inside the raw bracket of the definition its version uses (5.4:
 //!   `memory.stat anon`; 5.6 and later: `memory.current - inactive_file`); for the tmpfs
 //!   holder, where anon and the usage differ a thousandfold, outside the other one;
+//! - issue 16's figures against the kernel's files, rootful and rootless: a `--cpus 0.2` busy
+//!   loop's `cpu_periods`, `cpu_throttled_periods`, `cpu_throttled_ns` and cpu pressure
+//!   `total_us` within the `cpu.stat` / `cpu.pressure` reads around `stats`, above zero and
+//!   growing by the `--interval 1` run, `cpu_limit_cores` 0.2 (`cpu.max` `20000 100000`); a
+//!   `--memory 16m` container whose child was OOM-killed while it kept running:
+//!   `memory_events.oom_kill` and `oom_kills` the kernel's count (1 or more), and `max` too;
 //! - the rootless user's own run of our CLI lists exactly their containers, with no error;
 //! - collectd's CSV values for every running container fall inside the raw brackets taken
 //!   before collectd started and after it stopped;
@@ -182,6 +189,17 @@ struct RawCg {
     io_read: Option<u64>,
     io_write: Option<u64>,
     procs: usize,
+    /// `cpu.stat` `nr_periods`, `nr_throttled`, `throttled_usec`.
+    nr_periods: Option<u64>,
+    nr_throttled: Option<u64>,
+    throttled_usec: Option<u64>,
+    /// `cpu.max` as written (`max 100000`, `20000 100000`).
+    cpu_max: Option<String>,
+    /// `cpu.pressure` `some` `total` (us).
+    cpu_some_total: Option<u64>,
+    /// `memory.events` `max` and `oom_kill`.
+    events_max: Option<u64>,
+    oom_kill: Option<u64>,
 }
 
 impl RawCg {
@@ -229,7 +247,25 @@ fn raw_read(dir: &Path, name: &str) -> RawRead {
             "cgroup.procs" => e.procs += 1,
             "memory.current" => e.current = num(value),
             "pids.current" => e.pids = num(value),
-            "cpu.stat" => e.usage_usec = kv("usage_usec").or(e.usage_usec),
+            "cpu.stat" => {
+                e.usage_usec = kv("usage_usec").or(e.usage_usec);
+                e.nr_periods = kv("nr_periods").or(e.nr_periods);
+                e.nr_throttled = kv("nr_throttled").or(e.nr_throttled);
+                e.throttled_usec = kv("throttled_usec").or(e.throttled_usec);
+            }
+            "cpu.max" => e.cpu_max = Some(value.trim().to_string()),
+            "cpu.pressure" => {
+                if let Some(rest) = value.strip_prefix("some ") {
+                    e.cpu_some_total = rest
+                        .split_whitespace()
+                        .find_map(|f| f.strip_prefix("total="))
+                        .and_then(num);
+                }
+            }
+            "memory.events" => {
+                e.events_max = kv("max").or(e.events_max);
+                e.oom_kill = kv("oom_kill").or(e.oom_kill);
+            }
             "memory.stat" => {
                 e.anon = kv("anon").or(e.anon);
                 e.inactive_file = kv("inactive_file").or(e.inactive_file);
@@ -459,6 +495,10 @@ impl Guest {
             ("lpstest-quadlet", "running"),
             ("lpstest-rl1", "running"),
             ("lpstest-rl2", "running"),
+            ("lpstest-throttled", "running"),
+            ("lpstest-oom", "running"),
+            ("lpstest-rlthrottled", "running"),
+            ("lpstest-rloom", "running"),
         ];
         for (name, state) in want {
             let got = self.by_name(name).map(|p| p.state.clone());
@@ -615,6 +655,137 @@ impl Guest {
         self.check(rootless_io, || {
             "stats: rootless lpstest-rl1 has block I/O though io is not delegated".into()
         });
+    }
+
+    /// Issue 16's figures against the kernel's files, rootful and rootless: the `--cpus 0.2`
+    /// busy loops' throttling and cpu pressure within the raw reads around `stats`, growing
+    /// by the `--interval 1` run after them, their quota 0.2 cores; the `--memory 16m`
+    /// containers, still running, with their child's OOM kill counted as the kernel did.
+    fn check_throttle_oom(&mut self) {
+        let ours = json(&self.dir, "ours/stats.json");
+        let later = json(&self.dir, "ours/stats-interval.json");
+        let b = raw_read(&self.dir, "ours-before");
+        let a = raw_read(&self.dir, "ours-after");
+        let (ours, later) = (by_id(&ours), by_id(&later));
+        let podman = self.podman.clone();
+        let sample = |name: &str, set: &BTreeMap<String, &Value>| -> (Value, RawCg, RawCg) {
+            let p = podman.values().find(|p| p.name == name);
+            let s = p
+                .and_then(|p| set.get(&p.id))
+                .map(|v| (*v).clone())
+                .unwrap_or(Value::Null);
+            let raw = |r: &RawRead| {
+                p.and_then(|p| r.cgroups.get(&p.cgroup))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            (s, raw(&b), raw(&a))
+        };
+        for name in ["lpstest-throttled", "lpstest-rlthrottled"] {
+            let (s, rb, ra) = sample(name, &ours);
+            let (s2, _, _) = sample(name, &later);
+            eprintln!(
+                "[{}] {name}: cpu.max {:?}, periods {:?}, throttled {:?} ({:?} us), cpu some total {:?} us; ours {} {} {} {}",
+                self.suite,
+                ra.cpu_max,
+                ra.nr_periods,
+                ra.nr_throttled,
+                ra.throttled_usec,
+                ra.cpu_some_total,
+                s["cpu_periods"],
+                s["cpu_throttled_periods"],
+                s["cpu_throttled_ns"],
+                s["pressure"]["cpu"]["some"]["total_us"]
+            );
+            let x1000 = |v: Option<u64>| v.map(|v| v * 1000);
+            for (field, got, lo, hi) in [
+                (
+                    "cpu_periods",
+                    u(&s["cpu_periods"]),
+                    rb.nr_periods,
+                    ra.nr_periods,
+                ),
+                (
+                    "cpu_throttled_periods",
+                    u(&s["cpu_throttled_periods"]),
+                    rb.nr_throttled,
+                    ra.nr_throttled,
+                ),
+                (
+                    "cpu_throttled_ns",
+                    u(&s["cpu_throttled_ns"]),
+                    x1000(rb.throttled_usec),
+                    x1000(ra.throttled_usec),
+                ),
+                (
+                    "pressure.cpu.some.total_us",
+                    u(&s["pressure"]["cpu"]["some"]["total_us"]),
+                    rb.cpu_some_total,
+                    ra.cpu_some_total,
+                ),
+            ] {
+                let ok =
+                    matches!((got, lo, hi), (Some(v), Some(lo), Some(hi)) if lo <= v && v <= hi);
+                self.check(ok, || {
+                    format!("{name}: {field} {got:?} outside the kernel's {lo:?}..{hi:?}")
+                });
+                self.check(got.is_some_and(|v| v > 0), || {
+                    format!("{name}: {field} is {got:?}: 0 or missing for a throttled busy loop")
+                });
+            }
+            for field in ["cpu_periods", "cpu_throttled_periods", "cpu_throttled_ns"] {
+                let (v1, v2) = (u(&s[field]), u(&s2[field]));
+                self.check(matches!((v1, v2), (Some(v1), Some(v2)) if v2 > v1), || {
+                    format!("{name}: {field} did not grow from stats to stats --interval 1: {v1:?} then {v2:?}")
+                });
+            }
+            let cores = s["cpu_limit_cores"].as_f64();
+            self.check(
+                cores.is_some_and(|c| (c - 0.2).abs() < 1e-9)
+                    && ra.cpu_max.as_deref() == Some("20000 100000"),
+                || {
+                    format!(
+                        "{name}: cpu_limit_cores {cores:?}, cpu.max {:?}",
+                        ra.cpu_max
+                    )
+                },
+            );
+        }
+        for name in ["lpstest-oom", "lpstest-rloom"] {
+            let (s, rb, ra) = sample(name, &ours);
+            let kills = u(&s["memory_events"]["oom_kill"]);
+            eprintln!(
+                "[{}] {name}: memory.events oom_kill {:?}..{:?}, max {:?}..{:?}; ours oom_kill {kills:?}, oom_kills {}, max {}, state {}",
+                self.suite,
+                rb.oom_kill,
+                ra.oom_kill,
+                rb.events_max,
+                ra.events_max,
+                s["oom_kills"],
+                s["memory_events"]["max"],
+                s["state"]
+            );
+            let ok = matches!((kills, rb.oom_kill, ra.oom_kill), (Some(v), Some(lo), Some(hi)) if v >= 1 && lo <= v && v <= hi)
+                && u(&s["oom_kills"]) == kills;
+            self.check(ok, || {
+                format!(
+                    "{name}: oom_kill {kills:?} / oom_kills {} not the kernel's {:?}..{:?} (1 or more)",
+                    s["oom_kills"], rb.oom_kill, ra.oom_kill
+                )
+            });
+            let max = u(&s["memory_events"]["max"]);
+            let ok = matches!((max, rb.events_max, ra.events_max), (Some(v), Some(lo), Some(hi)) if v >= 1 && lo <= v && v <= hi);
+            self.check(ok, || {
+                format!(
+                    "{name}: memory_events.max {max:?} outside {:?}..{:?}",
+                    rb.events_max, ra.events_max
+                )
+            });
+            self.check(
+                s["state"] == "running" && u(&s["memory_limit_bytes"]) == Some(16 * MIB),
+                || format!("{name}: not a running 16 MiB container: {s}"),
+            );
+        }
     }
 
     /// The burner's one-second rate: at most what its cgroup did since the read just before.
@@ -941,6 +1112,7 @@ fn guest(suite: &'static str) {
     g.check_ps();
     g.check_stats();
     g.check_interval();
+    g.check_throttle_oom();
     g.check_podman_memory();
     g.check_user_cli();
     g.check_collectd();
