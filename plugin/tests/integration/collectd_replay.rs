@@ -69,7 +69,17 @@ fn expected_of(series: &Path, cfg: &PluginConfig) -> Expected {
                     .push(l.values.iter().map(number).collect());
             });
         }
-        let totals = pod_samples(&selected);
+        // Sums over the selected members; limits and pressure from the pod's own cgroup, as
+        // the library's replay read them (never summed).
+        let mut totals = pod_samples(&selected);
+        for t in &mut totals {
+            if let Some(own) = step.pods.iter().find(|p| p.pod_id == t.pod_id) {
+                t.cpu_limit_cores = own.cpu_limit_cores;
+                t.memory_limit_bytes = own.memory_limit_bytes;
+                t.pids_limit = own.pids_limit;
+                t.pressure = own.pressure;
+            }
+        }
         let instances = pods.instances(
             totals.iter().map(|p| {
                 let id = p.pod_id.as_str();

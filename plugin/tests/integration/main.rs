@@ -15,4 +15,5 @@ mod deb_package;
 mod dispatch_golden;
 mod e2e_podman;
 mod fault_collectd;
+mod podman5_snapshot;
 mod vm_podman5;
