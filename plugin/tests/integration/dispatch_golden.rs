@@ -1,6 +1,6 @@
 //! Golden: every value list the plugin dispatches, step by step, when it replays the bundled
-//! podman series (`fixtures/cgroupv1/series-podman`). The same reader collectd drives, with a
-//! recording closure in place of collectd; the real-collectd tests check that collectd's CSV
+//! podman series (`fixtures/cgroupv1/series-podman`, and the podman 5.4 guest's on cgroup
+//! v2). The same reader collectd drives, with a recording closure in place of collectd; the real-collectd tests check that collectd's CSV
 //! holds exactly these values.
 
 use crate::support;
@@ -88,6 +88,22 @@ fn bundled_series_seed_group() {
             ..podstats::config::MetricGroups::NONE
         },
         ..series_cfg()
+    };
+    insta::assert_yaml_snapshot!(render(cfg));
+}
+
+/// cgroup v2 with systemd (podman 5.4 in the trixie guest: root and rootless stores, a Quadlet
+/// unit, a pod with its own limits, throttled and OOM-killed containers, health checks), every
+/// group on and instances named by unit: what a podman 5 host dispatches.
+#[test]
+fn podman5_series_every_group_by_unit() {
+    let cfg = PluginConfig {
+        replay: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cgroupv2/podman-5.4-mixed"),
+        ),
+        metrics: podstats::config::MetricGroups::ALL,
+        instance_by: podstats::config::InstanceBy::Unit,
+        ..PluginConfig::default()
     };
     insta::assert_yaml_snapshot!(render(cfg));
 }
