@@ -1,7 +1,7 @@
 //! Golden: every value list the plugin dispatches, step by step, when it replays the bundled
 //! podman series (`fixtures/cgroupv1/series-podman`, and the podman 5.4 guest's on cgroup
-//! v2). The same reader collectd drives, with a recording closure in place of collectd; the real-collectd tests check that collectd's CSV
-//! holds exactly these values.
+//! v2). The same reader collectd drives, with a recording closure in place of collectd; the
+//! real-collectd tests check that collectd's CSV holds exactly these values.
 
 use crate::support;
 
