@@ -6,7 +6,7 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use libpod_stats_downstream::{render, top, TopLine};
-use libpod_stats_testing::{Capture, ContainerSpec, HostBuilder, Layout, Series, VOLATILE_FIELDS};
+use libpod_stats_testing::{volatile_redactions, Capture, ContainerSpec, HostBuilder, Layout, Series};
 
 /// Two steps one second apart of real podman 4.3.1: an idle container and a cpu burner.
 const CAPTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/series-podman");
@@ -56,17 +56,7 @@ fn the_last_step_whole_with_the_volatile_fields_redacted() -> Result<(), Box<dyn
 
     // What a recapture of the same containers changes (ids, cgroups, times) is redacted;
     // a null stays null. Every counter is kept.
-    let mut settings = insta::Settings::clone_current();
-    for selector in VOLATILE_FIELDS {
-        settings.add_dynamic_redaction(selector, |value, _path| {
-            if value.is_nil() {
-                value
-            } else {
-                "[volatile]".into()
-            }
-        });
-    }
-    settings.bind(|| insta::assert_yaml_snapshot!("series_podman_last_step", last));
+    volatile_redactions().bind(|| insta::assert_yaml_snapshot!("series_podman_last_step", last));
     Ok(())
 }
 

@@ -45,7 +45,7 @@ fn print_replay(dir: &std::path::Path) -> Result<(), Box<dyn Error>> {
 
 #[cfg(test)]
 mod tests {
-    use libpod_stats_testing::{Capture, VOLATILE_FIELDS};
+    use libpod_stats_testing::{volatile_redactions, Capture};
 
     #[test]
     fn bundled_series_replays_to_the_reviewed_snapshot() -> Result<(), Box<dyn std::error::Error>> {
@@ -59,17 +59,7 @@ mod tests {
             .all(|s| s.cpu_percent.is_some_and(|p| p < 5.0)));
 
         // The golden file, with what a re-capture changes redacted (a null stays null).
-        let mut settings = insta::Settings::clone_current();
-        for selector in VOLATILE_FIELDS {
-            settings.add_dynamic_redaction(selector, |value, _path| {
-                if value.is_nil() {
-                    value
-                } else {
-                    "[volatile]".into()
-                }
-            });
-        }
-        settings.bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
+        volatile_redactions().bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
         Ok(())
     }
 }

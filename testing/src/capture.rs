@@ -41,6 +41,25 @@ pub const VOLATILE_FIELDS: [&str; 5] = [
     ".**.taken_at_ns",
 ];
 
+/// insta settings that redact every [`VOLATILE_FIELDS`] value to `"[volatile]"` and keep a
+/// null a null (a field the kernel does not have stays visible as such). Bind a snapshot
+/// assertion in them: `volatile_redactions().bind(|| insta::assert_yaml_snapshot!(replay))`.
+/// Needs the feature `insta` (on by default).
+#[cfg(feature = "insta")]
+pub fn volatile_redactions() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for selector in VOLATILE_FIELDS {
+        settings.add_dynamic_redaction(selector, |value, _path| {
+            if value.is_nil() {
+                value
+            } else {
+                "[volatile]".into()
+            }
+        });
+    }
+    settings
+}
+
 /// What [`Replay::redact_volatile`] puts in place of a volatile value (not to be confused
 /// with the `REDACTED` a capture writes over secrets).
 pub const VOLATILE_PLACEHOLDER: &str = "[redacted]";

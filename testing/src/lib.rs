@@ -28,7 +28,7 @@
 //! ```toml
 //! [dev-dependencies]
 //! libpod-stats-testing = "0.1"
-//! insta = { version = "1", features = ["yaml", "redactions"] }
+//! insta = { version = "1", features = ["yaml"] }
 //! ```
 //!
 //! and a capture: `libpod-stats capture --out tests/captures/my-host --count 3 --interval 1`
@@ -36,7 +36,7 @@
 //! see the README's `capture` section).
 //!
 //! ```
-//! use libpod_stats_testing::{Capture, VOLATILE_FIELDS};
+//! use libpod_stats_testing::{volatile_redactions, Capture};
 //!
 //! let series = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/cgroupv1/series-podman");
 //! let replay = Capture::open(series)?.replay()?;
@@ -48,15 +48,9 @@
 //! assert!(burner[2].cpu_percent.is_some_and(|p| p > 20.0));
 //!
 //! // The whole replay as a reviewed golden file. The redactions are only needed when the
-//! // capture is remade now and then (new ids, times); they are shown here for that case.
-//! let mut settings = insta::Settings::clone_current();
-//! for selector in VOLATILE_FIELDS {
-//!     // Keep a null a null: only values that are there are volatile.
-//!     settings.add_dynamic_redaction(selector, |value, _path| {
-//!         if value.is_nil() { value } else { "[volatile]".into() }
-//!     });
-//! }
-//! settings.bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
+//! // capture is remade now and then (new ids, times): `volatile_redactions()` (the default
+//! // feature `insta`) hides VOLATILE_FIELDS and keeps a null a null.
+//! volatile_redactions().bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -112,6 +106,8 @@ mod write;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "insta")]
+pub use capture::volatile_redactions;
 pub use capture::{Capture, Replay, Samples, Step, VOLATILE_FIELDS, VOLATILE_PLACEHOLDER};
 pub use cgroupfs::{meminfo, mountinfo, net_dev, proc_cgroup, V1_UNLIMITED};
 pub use libpod_files::{go_time, image_id, slice_path};

@@ -2,7 +2,7 @@
 //! `libpod_stats_testing` API, over a capture bundled with the repository. The module docs
 //! of `libpod_stats_testing` show the same code.
 
-use libpod_stats_testing::{Capture, ContainerSpec, HostBuilder, Series, VOLATILE_FIELDS};
+use libpod_stats_testing::{volatile_redactions, Capture, ContainerSpec, HostBuilder, Series};
 
 #[test]
 fn bundled_podman_series_replays_to_the_reviewed_snapshot() -> Result<(), Box<dyn std::error::Error>>
@@ -21,18 +21,7 @@ fn bundled_podman_series_replays_to_the_reviewed_snapshot() -> Result<(), Box<dy
 
     // The whole replay as a reviewed golden file. The redactions are only needed when the
     // capture is remade now and then (new ids, times); they are shown here for that case.
-    let mut settings = insta::Settings::clone_current();
-    for selector in VOLATILE_FIELDS {
-        // Keep a null a null: only values that are there are volatile.
-        settings.add_dynamic_redaction(selector, |value, _path| {
-            if value.is_nil() {
-                value
-            } else {
-                "[volatile]".into()
-            }
-        });
-    }
-    settings.bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
+    volatile_redactions().bind(|| insta::assert_yaml_snapshot!("series_podman", replay));
     Ok(())
 }
 
