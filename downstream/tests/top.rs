@@ -6,7 +6,9 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use libpod_stats_downstream::{render, top, TopLine};
-use libpod_stats_testing::{volatile_redactions, Capture, ContainerSpec, HostBuilder, Layout, Series};
+use libpod_stats_testing::{
+    volatile_redactions, Capture, ContainerSpec, HostBuilder, Layout, Series,
+};
 
 /// Two steps one second apart of real podman 4.3.1: an idle container and a cpu burner.
 const CAPTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/series-podman");
