@@ -491,9 +491,6 @@ fn lexical_absolute(host_path: &Path) -> PathBuf {
     out
 }
 
-/// Bytes of a file name [`HostDir::open`] converts on the stack.
-const NAME_BUF: usize = 64;
-
 /// A host directory held open by [`HostRoot::open_dir`]; the files in it are opened relative
 /// to the descriptor.
 #[derive(Debug)]
@@ -511,25 +508,18 @@ impl HostDir {
     /// left to `root`, which follows it confined to the root.
     pub(crate) fn open(&self, root: &HostRoot, name: &str) -> Result<File, HostError> {
         let joined = || self.path.join(name);
-        let one_component = !name.is_empty()
-            && name.len() < NAME_BUF
-            && !name.contains(['/', '\0'])
-            && name != "."
-            && name != "..";
+        let one_component =
+            !name.is_empty() && !name.contains(['/', '\0']) && name != "." && name != "..";
         if !one_component {
             return root.open(joined());
         }
-        let mut buf = [0u8; NAME_BUF];
-        buf[..name.len()].copy_from_slice(name.as_bytes());
-        let Ok(name_c) = CStr::from_bytes_until_nul(&buf) else {
-            return root.open(joined());
-        };
+        // rustix makes the C string of a short name on the stack: no allocation per file.
         let flags = rustix::fs::OFlags::RDONLY
             | rustix::fs::OFlags::NONBLOCK
             | rustix::fs::OFlags::CLOEXEC
             | rustix::fs::OFlags::NOCTTY
             | rustix::fs::OFlags::NOFOLLOW;
-        match rustix::fs::openat(&self.fd, name_c, flags, rustix::fs::Mode::empty()) {
+        match rustix::fs::openat(&self.fd, name, flags, rustix::fs::Mode::empty()) {
             Ok(fd) => Ok(File::from(fd)),
             Err(rustix::io::Errno::LOOP) => root.open(joined()),
             Err(e) => Err(root.error(&joined(), e.into())),
