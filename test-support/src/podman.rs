@@ -205,9 +205,12 @@ impl PodmanHarness {
 
     /// A `podman` command with this harness's storage, settings and environment; add the
     /// subcommand and its arguments. For what the helpers do not cover (timing loops).
+    /// It runs in the harness's scratch dir: podman's helpers inherit the working directory,
+    /// and conmon writes a file `oom` there when a container's process is OOM-killed.
     pub fn command(&self) -> Command {
         let mut c = Command::new("podman");
-        c.env("CONTAINERS_CONF", &self.conf)
+        c.current_dir(&self.scratch)
+            .env("CONTAINERS_CONF", &self.conf)
             .env("TMPDIR", &self.scratch)
             .env_remove("CONTAINERS_STORAGE_CONF")
             .arg("--root")

@@ -140,10 +140,20 @@ fn an_oom_killed_child_is_counted_while_the_container_runs() {
     // the container is then gone, which says nothing about our counting. Such a run is
     // noted and made again, up to five times; every assertion is made on a run whose
     // container kept running.
+    // conmon writes a file `oom` into its working directory on an OOM kill: the harness runs
+    // podman in its own scratch dir, so nothing appears in ours
+    let stray = std::env::current_dir().expect("cwd").join("oom");
+    let stray_before = stray.exists();
     for attempt in 1..=5 {
         let name = format!("lpstest-oom-child-{attempt}");
         match oom_child_run(&h, &name) {
-            Ok(()) => return,
+            Ok(()) => {
+                assert!(
+                    stray_before || !stray.exists(),
+                    "{stray:?} appeared: a podman helper wrote into the test's working directory"
+                );
+                return;
+            }
             Err(why) => eprintln!("note: attempt {attempt}: {why}; trying again"),
         }
         h.rm(&name);
