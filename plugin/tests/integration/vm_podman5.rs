@@ -751,6 +751,10 @@ impl Guest {
                 },
             );
         }
+        // the scenario's runs of the two (a run whose container ended is made again)
+        for line in read(&self.dir, "oom-attempts.txt").lines() {
+            eprintln!("[{}] {line}", self.suite);
+        }
         for name in ["lpstest-oom", "lpstest-rloom"] {
             let (s, rb, ra) = sample(name, &ours);
             let kills = u(&s["memory_events"]["oom_kill"]);
