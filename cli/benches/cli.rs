@@ -170,6 +170,11 @@ fn main() {
         c
     };
     let run = |mut cmd: Command| {
+        // As a user's shell runs them: cargo gives a bench its toolchain's and target's
+        // library dirs in LD_LIBRARY_PATH, where the loader of every dynamically linked
+        // child (ours, podman, /bin/true) would first look for each library in vain
+        // (84 failed `openat` for ours, 0.1 ms).
+        cmd.env_remove("LD_LIBRARY_PATH");
         let cpu_before = children_cpu_ns();
         let out = cmd.output().expect("spawn");
         let cpu = children_cpu_ns().saturating_sub(cpu_before);

@@ -23,6 +23,7 @@ pub mod percpu;
 pub mod proc_cgroup;
 pub mod proc_stat;
 pub mod psi;
+pub(crate) mod search;
 pub mod single;
 pub mod usage_all;
 
@@ -106,7 +107,7 @@ impl<'a> Iterator for Lines<'a> {
                 return None;
             }
             self.line += 1;
-            let (line, rest) = match memchr::memchr(b'\n', self.rest) {
+            let (line, rest) = match search::find_byte(b'\n', self.rest) {
                 Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
                 None => (self.rest, &self.rest[self.rest.len()..]),
             };

@@ -149,9 +149,8 @@ impl<'a> Iterator for Mounts<'a> {
 /// of KiB of which only a dozen lines matter. A line without the ` - ` separator at all is
 /// still parsed, so a file that is not mountinfo is an error as before.
 pub fn cgroup_mounts(data: &[u8]) -> impl Iterator<Item = Result<MountInfo<'_>, ParseError>> {
-    let separator = memchr::memmem::Finder::new(b" - ");
     Lines::new(data).filter_map(move |(no, line)| {
-        match separator.find(line) {
+        match super::search::find_spaced_dash(line) {
             // The first ` - ` is the separator: no field before it can be a lone `-`
             // (paths start with `/` and escape blanks, options and tags have no blank).
             Some(i) if !line[i + 3..].starts_with(b"cgroup") => None,

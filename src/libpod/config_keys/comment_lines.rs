@@ -21,7 +21,8 @@ pub(super) fn blank_comment_lines(text: &str) -> std::borrow::Cow<'_, str> {
     let mut blanked = false;
     let mut start = 0usize;
     while let Some(rest) = text.get(start..).filter(|r| !r.is_empty()) {
-        let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
+        let len =
+            crate::parse::search::find_byte(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
         let line = rest.get(..len).unwrap_or(rest);
         start += len;
         let content = line.strip_suffix('\n').unwrap_or(line);

@@ -1,0 +1,69 @@
+//! Byte searches whose SIMD code is chosen when the crate is compiled, not when first called.
+//!
+//! memchr's default functions pick AVX2 or SSE2 on their first call, through std's CPU
+//! feature detection, which executes CPUID about a dozen times. Where CPUID traps to a
+//! hypervisor, as on the bench host, that costs 0.26 ms per process (BENCHMARKS.md, CLI):
+//! more than a one-shot `stats --no-stream` spends on all its searches, whose haystacks are
+//! files of a few KiB. SSE2 is part of x86-64 itself, so its searcher needs no detection.
+
+/// The index of the first `needle` in `haystack`.
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match memchr::arch::x86_64::sse2::memchr::One::new(needle) {
+            Some(sse2) => sse2.find(haystack),
+            None => memchr::arch::all::memchr::One::new(needle).find(haystack),
+        }
+    }
+    // Elsewhere memchr's vector code needs no run-time detection (aarch64) or has none.
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        memchr::memchr(needle, haystack)
+    }
+}
+
+/// The index of the first ` - ` in `haystack` (mountinfo's separator).
+pub(crate) fn find_spaced_dash(haystack: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = haystack.get(from..).and_then(|rest| find_byte(b'-', rest)) {
+        let dash = from + i;
+        if dash > 0
+            && haystack.get(dash - 1) == Some(&b' ')
+            && haystack.get(dash + 1) == Some(&b' ')
+        {
+            return Some(dash - 1);
+        }
+        from = dash + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_byte, find_spaced_dash};
+
+    #[test]
+    fn finds_the_first_byte() {
+        assert_eq!(find_byte(b'\n', b""), None);
+        assert_eq!(find_byte(b'\n', b"abc"), None);
+        assert_eq!(find_byte(b'\n', b"a\nb\n"), Some(1));
+        // past one vector's width, and in its tail
+        let mut long = vec![b'x'; 100];
+        long[70] = b'\n';
+        long[99] = b'\n';
+        assert_eq!(find_byte(b'\n', &long), Some(70));
+        assert_eq!(find_byte(b'\n', &long[71..]), Some(28));
+    }
+
+    #[test]
+    fn finds_the_spaced_dash() {
+        assert_eq!(find_spaced_dash(b"a - b"), Some(1));
+        assert_eq!(find_spaced_dash(b"- a"), None);
+        assert_eq!(find_spaced_dash(b"a -"), None);
+        assert_eq!(find_spaced_dash(b"a-b c -d e - f - g"), Some(10));
+        assert_eq!(
+            find_spaced_dash(b"36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw"),
+            Some(42)
+        );
+    }
+}
