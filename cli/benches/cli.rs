@@ -16,8 +16,10 @@
 //!
 //! Paired rounds then time ours and the files floor back to back, [`ROUNDS`] times (CPU time
 //! of each child), and report the median of the per-round ratios, so a change of the
-//! machine's load hits both alike. With `LPSTEST_CLI_BEFORE=<path of another libpod-stats>`
-//! that binary (an older build) joins every round: a before/after in one run.
+//! machine's load hits both alike. With `LPSTEST_CLI_OTHER=<path of another libpod-stats>`
+//! that binary joins every round: an older build for a before/after in one run, or the
+//! .deb's static-pie one (`plugin/packaging/build-deb.sh` leaves it in
+//! `target/x86_64-unknown-linux-gnu/release/`) beside cargo's dynamically linked one.
 
 use libpod_stats_test_support::bench;
 
@@ -147,7 +149,7 @@ fn main() {
     for name in &names {
         harness.run_detached(name, &[], &["sleep", "1000"]);
     }
-    let before = std::env::var_os("LPSTEST_CLI_BEFORE").map(PathBuf::from);
+    let before = std::env::var_os("LPSTEST_CLI_OTHER").map(PathBuf::from);
     let stats_cmd = |exe: &Path| {
         let mut c = Command::new(exe);
         c.arg("--no-rootless")
@@ -310,7 +312,7 @@ fn main() {
         ));
         if let Some(b) = &before {
             table.note(&format!(
-                "RATIO paired CPU before ({}) / files floor = {:.3}  (same rounds: before {})",
+                "RATIO paired CPU other ({}) / files floor = {:.3}  (same rounds: other {})",
                 b.display(),
                 median(before_r),
                 bench::human(median(before_t)),

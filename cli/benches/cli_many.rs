@@ -6,8 +6,8 @@
 //! there (their names read from a list file) and writing as many bytes as ours prints.
 //!
 //! Paired rounds time the floor and ours back to back (CPU time of each child) and report the
-//! median of the per-round ratios; `LPSTEST_CLI_BEFORE=<another libpod-stats>` joins every
-//! round (a before/after in one run). Root only; skipped with a note where cgroups cannot be
+//! median of the per-round ratios; `LPSTEST_CLI_OTHER=<another libpod-stats>` joins every
+//! round (an older build for a before/after in one run, or the .deb's static-pie one). Root only; skipped with a note where cgroups cannot be
 //! made. Run: `cargo bench -p libpod-stats-cli --bench cli_many` (`LPSTEST_CLI_N` to change
 //! the 1000). Every descriptor the one-shot command opens stays open until it exits (ten or
 //! more per container), so the soft `RLIMIT_NOFILE` must allow it (raised here up to the
@@ -193,7 +193,7 @@ fn main() {
         c.stdin(Stdio::null());
         c
     };
-    let before = std::env::var_os("LPSTEST_CLI_BEFORE").map(PathBuf::from);
+    let before = std::env::var_os("LPSTEST_CLI_OTHER").map(PathBuf::from);
     let (mut ratio, mut before_ratio) = (Vec::new(), Vec::new());
     let (mut ours_t, mut floor_t, mut before_t) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -217,7 +217,7 @@ fn main() {
     ));
     if let Some(b) = &before {
         table.note(&format!(
-            "RATIO N={n} paired CPU before ({}) / files floor = {:.3}  (same rounds: before {})",
+            "RATIO N={n} paired CPU other ({}) / files floor = {:.3}  (same rounds: other {})",
             b.display(),
             median(before_ratio),
             human(median(before_t)),

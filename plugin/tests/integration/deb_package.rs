@@ -15,8 +15,9 @@ use std::time::Duration;
 use support::{collectd_available, skip_or_fail, Daemon, STOCK_TYPES_DB};
 
 const PACKAGE: &str = "libpod-stats";
-const INSTALLED: [&str; 6] = [
+const INSTALLED: [&str; 7] = [
     "/usr/bin/libpod-stats",
+    "/usr/share/lintian/overrides/libpod-stats",
     "/usr/lib/collectd/libpodstats.so",
     "/usr/share/collectd/types.db.libpodstats",
     "/etc/collectd/collectd.conf.d/libpodstats.conf",
@@ -78,6 +79,36 @@ fn can_install() -> bool {
 
 /// Debian's own checker finds no error in the package (its report, warnings included, is
 /// printed; there were none when this was written).
+/// True when `elf` is a static-pie executable: an ELF64 of type `ET_DYN` (position
+/// independent) without a `PT_INTERP` program header (no dynamic loader, no libraries).
+fn is_static_pie(elf: &[u8]) -> bool {
+    let u16_at = |at: usize| {
+        elf.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        elf.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let u64_at = |at: usize| {
+        elf.get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes)
+    };
+    const ET_DYN: u16 = 3;
+    const PT_INTERP: u32 = 3;
+    if !elf.starts_with(b"\x7fELF\x02\x01") || u16_at(16) != Some(ET_DYN) {
+        return false;
+    }
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(32), u16_at(54), u16_at(56)) else {
+        return false;
+    };
+    (0..usize::from(phnum)).all(|i| {
+        let at = phoff as usize + i * usize::from(phentsize);
+        u32_at(at).is_some_and(|t| t != PT_INTERP)
+    })
+}
+
 fn assert_lintian_clean(deb: &Path) {
     let Ok(out) = Command::new("lintian")
         .args(["--tag-display-limit", "0"])
@@ -125,6 +156,15 @@ fn the_package_installs_loads_in_collectd_and_purges() {
         .output()
         .unwrap();
     assert!(version.status.success(), "{version:?}");
+    // build-deb.sh links the command static-pie (BENCHMARKS.md, CLI: its start-up)
+    let elf = std::fs::read("/usr/bin/libpod-stats").unwrap();
+    assert!(
+        is_static_pie(&elf),
+        "/usr/bin/libpod-stats is not static-pie"
+    );
+    // and the check tells a dynamically linked executable apart
+    let dynamic = std::fs::read("/bin/true").unwrap();
+    assert!(!is_static_pie(&dynamic), "/bin/true taken for static-pie");
 
     // 1. The installed conf.d snippet, included the way Debian's collectd.conf does.
     let d = Daemon::from_conf("lpstest-deb", |dir| {
