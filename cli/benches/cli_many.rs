@@ -7,11 +7,11 @@
 //!
 //! Paired rounds time the floor and ours back to back (CPU time of each child) and report the
 //! median of the per-round ratios; `LPSTEST_CLI_OTHER=<another libpod-stats>` joins every
-//! round (an older build for a before/after in one run, or the .deb's static-pie one). Root only; skipped with a note where cgroups cannot be
-//! made. Run: `cargo bench -p libpod-stats-cli --bench cli_many` (`LPSTEST_CLI_N` to change
-//! the 1000). Every descriptor the one-shot command opens stays open until it exits (ten or
-//! more per container), so the soft `RLIMIT_NOFILE` must allow it (raised here up to the
-//! hard limit).
+//! round (an older build for a before/after in one run, or the .deb's static-pie one). Root
+//! only; skipped with a note where cgroups cannot be made. Run: `cargo bench -p
+//! libpod-stats-cli --bench cli_many` (`LPSTEST_CLI_N` to change the 1000). The soft
+//! `RLIMIT_NOFILE` is raised up to the hard limit, for builds that hold every descriptor
+//! until they exit (before `845bb80`, ten or more per container).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
