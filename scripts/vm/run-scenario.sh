@@ -43,6 +43,7 @@ raw() {
 finish() {
   step "stopping every container"
   systemctl stop lpstest-quadlet.service >/dev/null 2>&1
+  as_user systemctl --user stop lpstest-rlquadlet.service >/dev/null 2>&1
   systemctl stop collectd.service >/dev/null 2>&1
   podman unpause -a >/dev/null 2>&1
   podman pod stop -a -t 0 >/dev/null 2>&1
@@ -166,6 +167,20 @@ as_user podman --cgroup-manager=cgroupfs run -d --network none --name lpstest-rl
 
 as_user podman run -d --network none --name lpstest-rlthrottled --cpus 0.2 "$IMG" \
   sh -c 'while :; do :; done' >/dev/null || echo "FAILED: rlthrottled"
+
+step "rootless quadlet"
+# the user's own Quadlet unit (systemd --user runs it): InstanceBy "unit" names it with the uid
+as_user mkdir -p "/home/$USER_NAME/.config/containers/systemd"
+as_user tee "/home/$USER_NAME/.config/containers/systemd/lpstest-rlquadlet.container" >/dev/null <<'Q'
+[Container]
+Image=localhost/bb:latest
+ContainerName=lpstest-rlquadlet
+Exec=sleep 100000
+Network=none
+Q
+as_user systemctl --user daemon-reload
+as_user systemctl --user start lpstest-rlquadlet.service || echo "FAILED: rootless quadlet start"
+as_user systemctl --user status lpstest-rlquadlet.service --no-pager >"$OUT/user/quadlet-status.txt" 2>&1
 
 step "OOM kills (root, then rootless)"
 oom_container lpstest-oom podman

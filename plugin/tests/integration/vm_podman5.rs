@@ -6,9 +6,10 @@
 //! which starts the containers (rootful under the systemd manager: idle, cpu burner, a 64 MiB
 //! tmpfs holder, a pod with limits, paused, created, exited, one with markers through every
 //! door, one whose health check fails, a `--cpus 0.2` busy loop, a `--memory 16m` one whose
-//! child is OOM-killed; one
-//! under `--cgroup-manager=cgroupfs`; a Quadlet unit; a rootless user's two containers, their
-//! own busy loop and OOM one, and one of theirs under cgroupfs), records podman's own `ps`, `inspect` and `stats`, runs our
+//! child is OOM-killed (made again if the kernel also kills its shell); one under
+//! `--cgroup-manager=cgroupfs`; a Quadlet unit; a rootless user's two containers, their own
+//! busy loop and OOM one, one of theirs under cgroupfs and their own Quadlet unit under
+//! `systemd --user`), records podman's own `ps`, `inspect` and `stats`, runs our
 //! CLI (as root and as the rootless user) and Debian's collectd with our plugin, each between
 //! two raw reads of every container cgroup, takes a capture and writes it all to a results
 //! disk. Every judgement is made here, on the host:
@@ -39,6 +40,9 @@
 //!   before collectd started and after it stopped;
 //! - the capture replayed here gives the same JSON as the guest's own replay of it, and no
 //!   marker byte is in it (the health check's output, in podman's health log, included);
+//! - `InstanceBy "unit"` through the plugin's reader over that capture: root's Quadlet
+//!   container under `lpstest-quadlet.service`, the user's under
+//!   `user1500-lpstest-rlquadlet.service`, the others under their names;
 //! - the pod's `cpu_limit_cores` 0.5, `memory_limit_bytes` 96 MiB and pressure come from its
 //!   own slice (`podman pod create --cpus 0.5 --memory 96m`).
 //!
@@ -462,15 +466,18 @@ impl Guest {
                 format!("{n}: a conmon cgroup as a container's: {cg}")
             });
         }
-        // Quadlet's unit, from the PODMAN_SYSTEMD_UNIT label podman stores
-        let quadlet = ours
-            .values()
-            .find(|o| o["name"] == "lpstest-quadlet")
-            .map(|o| o["systemd_unit"].clone());
-        self.check(
-            quadlet == Some(Value::from("lpstest-quadlet.service")),
-            || format!("ps --all: lpstest-quadlet's systemd_unit is {quadlet:?}"),
-        );
+        // Quadlet's units, root's and the user's, from the PODMAN_SYSTEMD_UNIT label podman
+        // stores
+        for (name, uid) in [("lpstest-quadlet", 0), ("lpstest-rlquadlet", USER_UID)] {
+            let unit = ours
+                .values()
+                .find(|o| o["name"] == name)
+                .map(|o| (o["systemd_unit"].clone(), o["uid"].as_u64()));
+            let want = (Value::from(format!("{name}.service")), Some(uid));
+            self.check(unit.as_ref() == Some(&want), || {
+                format!("ps --all: {name}'s systemd_unit and uid are {unit:?}")
+            });
+        }
         let bolt_old = read(&self.dir, "root/bolt-old");
         eprintln!(
             "[{}] bolt_state.db-old beside db.sql: {} (ignored: ps exit 0, every source sqlite)",
@@ -499,6 +506,7 @@ impl Guest {
             ("lpstest-oom", "running"),
             ("lpstest-rlthrottled", "running"),
             ("lpstest-rloom", "running"),
+            ("lpstest-rlquadlet", "running"),
         ];
         for (name, state) in want {
             let got = self.by_name(name).map(|p| p.state.clone());
@@ -519,11 +527,15 @@ impl Guest {
         }
         let infra = self.podman.values().filter(|p| p.is_infra).count();
         self.check(infra == 1, || format!("scenario: {infra} infra containers"));
-        let checks: [(&str, CgroupShape); 3] = [
+        let checks: [(&str, CgroupShape); 4] = [
             ("lpstest-cgfs", |cg| {
                 cg.starts_with("/libpod_parent/libpod-")
             }),
             ("lpstest-quadlet", |cg| cg.contains("/libpod-payload-")),
+            ("lpstest-rlquadlet", |cg| {
+                cg.starts_with("/user.slice/user-1500.slice/user@1500.service/")
+                    && cg.contains("/lpstest-rlquadlet.service/libpod-payload-")
+            }),
             ("lpstest-idle", |cg| {
                 cg.starts_with("/machine.slice/libpod-") && cg.ends_with(".scope")
             }),
@@ -1068,6 +1080,67 @@ impl Guest {
         });
     }
 
+    /// `InstanceBy "unit"` over the guest's capture, through the plugin's reader as collectd
+    /// drives it: root's Quadlet container under its unit, the user's under `user<uid>-` and
+    /// its unit (root's and a user's unit of the same name never collide), the others under
+    /// their names.
+    fn check_units(&mut self) {
+        let cfg = podstats::config::PluginConfig {
+            host_root: Some(self.dir.join("capture/002")),
+            instance_by: podstats::config::InstanceBy::Unit,
+            metrics: podstats::config::MetricGroups {
+                state: true,
+                ..podstats::config::MetricGroups::NONE
+            },
+            ..podstats::config::PluginConfig::default()
+        };
+        let source = match podstats::source::open(&cfg) {
+            Ok(s) => s,
+            Err(e) => {
+                self.check(false, || format!("units: opening the capture: {e}"));
+                return;
+            }
+        };
+        let mut reader = podstats::reader::Reader::new(cfg, source);
+        let (mut states, mut logs) = (Vec::new(), Vec::new());
+        reader.read_catching_panics(
+            &mut |d| {
+                let (ident, values) = support::render_dispatch(d, |v| match v {
+                    collectd_plugin::Value::Gauge(g) => format!("{g}"),
+                    other => other.to_string(),
+                });
+                if ident.ends_with("/pod_state") {
+                    states.push(format!("{ident}: {}", values.join(" ")));
+                }
+                Ok(())
+            },
+            &mut |level, message| logs.push(format!("{level}: {message}")),
+        );
+        self.check(logs.is_empty(), || {
+            format!("units: the cycle logged {logs:?}")
+        });
+        for want in [
+            "libpodstats-lpstest-quadlet.service/pod_state: 3",
+            &format!("libpodstats-user{USER_UID}-lpstest-rlquadlet.service/pod_state: 3"),
+            "libpodstats-lpstest-idle/pod_state: 3",
+            "libpodstats-lpstest-rl1/pod_state: 3",
+        ] {
+            self.check(states.iter().any(|l| l == want), || {
+                format!("units: no {want:?} in {states:?}")
+            });
+        }
+        eprintln!(
+            "[{}] InstanceBy unit: {}",
+            self.suite,
+            states
+                .iter()
+                .filter(|l| l.contains(".service"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
     fn report(&self) {
         let t = std::fs::read_to_string(self.dir.join("host-timings")).unwrap_or_default();
         let start = read(&self.dir, "start-uptime");
@@ -1121,6 +1194,7 @@ fn guest(suite: &'static str) {
     g.check_user_cli();
     g.check_collectd();
     g.check_capture();
+    g.check_units();
     g.check_pod_cgroup();
     assert!(
         g.problems.is_empty(),
