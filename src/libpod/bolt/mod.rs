@@ -102,6 +102,14 @@ impl BoltDb {
                 // restore, a copy tool) with one whose meta looks the same. A third copy
                 // makes an A-B-A rewrite that pauses at the same byte twice harmless.
                 // The later copies are only compared, a chunk at a time, never kept.
+                // Equal copies can still be equally torn when a rewriter alternating two
+                // files of the same shape is at the same page each time (CI saw one such
+                // read in 445). A write moves the file's change time; on kernels with
+                // fine-grained ("multigrain") timestamps, 6.13 and later on ext4, xfs, btrfs
+                // and tmpfs, every write after a `stat` does, so an unchanged one says no
+                // write came between the copies. Older kernels keep the copies' compare.
+                wait_for_write_in_flight(&file);
+                let before = change_time(&file);
                 let first = pread_to_end(&file).map_err(io_error)?;
                 let mut chunk = vec![0u8; COMPARE_CHUNK];
                 for _ in 1..COPIES {
@@ -109,6 +117,9 @@ impl BoltDb {
                     if !reads_the_same(&file, &first, &mut chunk).map_err(io_error)? {
                         return Ok(None);
                     }
+                }
+                if change_time(&file) != before {
+                    return Ok(None);
                 }
                 Ok(Some(first))
             },
@@ -239,6 +250,14 @@ fn wait_for_write_in_flight(file: &File) {
     // SAFETY: lseek on a descriptor the caller owns; any result is fine (the file position
     // is not used: every read is a `pread`).
     unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_DATA) };
+}
+
+/// The file's change and modification times (`fstat`), or `None` when it cannot be
+/// stat'ed.
+fn change_time(file: &File) -> Option<(i64, i64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = file.metadata().ok()?;
+    Some((m.ctime(), m.ctime_nsec(), m.mtime(), m.mtime_nsec()))
 }
 
 /// The whole file from offset 0, sized by `fstat` and read with `pread` until it ends.
