@@ -2,9 +2,10 @@
 //!
 //! memchr's default functions pick AVX2 or SSE2 on their first call, through std's CPU
 //! feature detection, which executes CPUID about a dozen times. Where CPUID traps to a
-//! hypervisor, as on the bench host, that costs 0.26 ms per process (BENCHMARKS.md, CLI):
-//! more than a one-shot `stats --no-stream` spends on all its searches, whose haystacks are
-//! files of a few KiB. SSE2 is part of x86-64 itself, so its searcher needs no detection.
+//! hypervisor (10 us each on the bench host) that costs about 0.07 ms per process
+//! (BENCHMARKS.md, CLI): more than a one-shot `stats --no-stream` spends on all its searches,
+//! whose haystacks are files of a few KiB. SSE2 is part of x86-64 itself, so its searcher
+//! needs no detection.
 
 /// The index of the first `needle` in `haystack`.
 pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
