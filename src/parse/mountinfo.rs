@@ -150,10 +150,10 @@ impl<'a> Iterator for Mounts<'a> {
 /// still parsed, so a file that is not mountinfo is an error as before.
 pub fn cgroup_mounts(data: &[u8]) -> impl Iterator<Item = Result<MountInfo<'_>, ParseError>> {
     Lines::new(data).filter_map(move |(no, line)| {
-        match super::search::find_spaced_dash(line) {
+        match find_separator(line) {
             // The first ` - ` is the separator: no field before it can be a lone `-`
             // (paths start with `/` and escape blanks, options and tags have no blank).
-            Some(i) if !line[i + 3..].starts_with(b"cgroup") => None,
+            Some(dash) if !line[dash + 2..].starts_with(b"cgroup") => None,
             _ => Some(parse_mount(no, line)),
         }
     })
@@ -210,9 +210,22 @@ fn parse_mount(no: usize, line: &[u8]) -> Result<MountInfo<'_>, ParseError> {
 
 /// The index of the ` - ` token that ends the optional fields (a lone `-` between blanks).
 fn find_separator(line: &[u8]) -> Option<usize> {
-    (1..line.len().saturating_sub(1)).find(|&i| {
-        line[i] == b'-' && line[i - 1].is_ascii_whitespace() && line[i + 1].is_ascii_whitespace()
-    })
+    let blank = |at: Option<usize>| {
+        at.and_then(|i| line.get(i))
+            .is_some_and(u8::is_ascii_whitespace)
+    };
+    let mut from = 0;
+    while let Some(i) = line
+        .get(from..)
+        .and_then(|rest| super::search::find_byte(b'-', rest))
+    {
+        let dash = from + i;
+        if blank(dash.checked_sub(1)) && blank(Some(dash + 1)) {
+            return Some(dash);
+        }
+        from = dash + 1;
+    }
+    None
 }
 
 #[cfg(test)]

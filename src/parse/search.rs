@@ -23,25 +23,9 @@ pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     }
 }
 
-/// The index of the first ` - ` in `haystack` (mountinfo's separator).
-pub(crate) fn find_spaced_dash(haystack: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = haystack.get(from..).and_then(|rest| find_byte(b'-', rest)) {
-        let dash = from + i;
-        if dash > 0
-            && haystack.get(dash - 1) == Some(&b' ')
-            && haystack.get(dash + 1) == Some(&b' ')
-        {
-            return Some(dash - 1);
-        }
-        from = dash + 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{find_byte, find_spaced_dash};
+    use super::find_byte;
 
     #[test]
     fn finds_the_first_byte() {
@@ -54,17 +38,5 @@ mod tests {
         long[99] = b'\n';
         assert_eq!(find_byte(b'\n', &long), Some(70));
         assert_eq!(find_byte(b'\n', &long[71..]), Some(28));
-    }
-
-    #[test]
-    fn finds_the_spaced_dash() {
-        assert_eq!(find_spaced_dash(b"a - b"), Some(1));
-        assert_eq!(find_spaced_dash(b"- a"), None);
-        assert_eq!(find_spaced_dash(b"a -"), None);
-        assert_eq!(find_spaced_dash(b"a-b c -d e - f - g"), Some(10));
-        assert_eq!(
-            find_spaced_dash(b"36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw"),
-            Some(42)
-        );
     }
 }
